@@ -1,0 +1,47 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Herald: Kafka events in, Microsoft Teams proactive messages out.
+// One library target per concern; the `herald` executable is thin on top.
+
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+
+// MARK: - Kafka (librdkafka binding)
+
+let kafkaTargets: [Target] = [
+    .systemLibrary(
+        name: "CRdKafka",
+        pkgConfig: "rdkafka",
+        providers: [.apt(["librdkafka-dev"])]
+    ),
+    .target(name: "Kafka", dependencies: ["CRdKafka", logging]),
+    .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
+]
+
+// MARK: - The executable
+
+let executableTargets: [Target] = [
+    .executableTarget(
+        name: "herald",
+        dependencies: [
+            "Kafka",
+            argumentParser,
+            logging,
+        ]
+    )
+]
+
+let package = Package(
+    name: "herald",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "herald", targets: ["herald"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: kafkaTargets + executableTargets,
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct Herald: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "herald",
+        abstract: "Turns events on Kafka into Microsoft Teams proactive messages.",
+        subcommands: [
+        ]
+    )
+}

@@ -1,0 +1,6 @@
+import Kafka
+import Testing
+
+@Test func linksDebianLibrdkafka2() {
+    #expect(librdkafkaVersion.hasPrefix("2."))
+}
