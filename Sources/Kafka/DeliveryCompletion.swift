@@ -1,0 +1,38 @@
+import CRdKafka
+
+/// What waits for one produced record's delivery report; passed to librdkafka as the message opaque
+/// (retained until the report arrives, exactly once).
+final class DeliveryCompletion: @unchecked Sendable {
+    let topic: String
+    private let callback: @Sendable (Result<DeliveryReport, KafkaError>) -> Void
+
+    init(topic: String, callback: @escaping @Sendable (Result<DeliveryReport, KafkaError>) -> Void) {
+        self.topic = topic
+        self.callback = callback
+    }
+
+    /// Retains `self` for librdkafka; balanced by ``complete(opaque:message:)`` or ``release(_:)``.
+    func retainedOpaque() -> UnsafeMutableRawPointer {
+        Unmanaged.passRetained(self).toOpaque()
+    }
+
+    /// Balances ``retainedOpaque()`` when librdkafka refused the message and will never report it.
+    static func release(_ opaque: UnsafeMutableRawPointer) {
+        Unmanaged<DeliveryCompletion>.fromOpaque(opaque).release()
+    }
+
+    /// Called from librdkafka's delivery-report callback on the producer's polling thread.
+    static func complete(opaque: UnsafeMutableRawPointer, message: UnsafePointer<rd_kafka_message_t>) {
+        let completion = Unmanaged<DeliveryCompletion>.fromOpaque(opaque).takeRetainedValue()
+        let err = message.pointee.err
+        if err == RD_KAFKA_RESP_ERR_NO_ERROR {
+            completion.callback(
+                .success(
+                    DeliveryReport(topic: completion.topic, partition: message.pointee.partition, offset: message.pointee.offset)
+                )
+            )
+        } else {
+            completion.callback(.failure(KafkaError(err, context: "delivery to \(completion.topic) failed")))
+        }
+    }
+}

@@ -1,6 +1,0 @@
-import Kafka
-import Testing
-
-@Test func linksDebianLibrdkafka2() {
-    #expect(librdkafkaVersion.hasPrefix("2."))
-}
