@@ -31,6 +31,9 @@ public final class KafkaConsumer: Sendable {
                 "partition.assignment.strategy": "cooperative-sticky",
                 "fetch.wait.max.ms": "100",
                 "enable.partition.eof": "false",
+                // A killed worker's partitions move to the others after this long (Kafka's default is 45 s).
+                "session.timeout.ms": "10000",
+                "heartbeat.interval.ms": "1000",
             ],
             user: configuration.cluster.properties,
             managed: [

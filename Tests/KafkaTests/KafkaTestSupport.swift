@@ -7,7 +7,7 @@ import Testing
 let testLogger: Logger = {
     if ProcessInfo.processInfo.environment["HERALD_TEST_LOG"] != nil {
         var logger = Logger(label: "kafka-tests", factory: { StreamLogHandler.standardError(label: $0) })
-        logger.logLevel = .warning
+        logger.logLevel = ProcessInfo.processInfo.environment["HERALD_TEST_LOG"] == "debug" ? .info : .warning
         return logger
     }
     return Logger(label: "kafka-tests", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -39,6 +39,8 @@ struct KafkaFixture {
         group: String = "herald-test", properties: [String: String] = [:],
         onRebalance: RebalanceHandler? = nil
     ) throws -> KafkaConsumer {
+        // The mock cluster completes a rebalance only after the members' session timeout: keep it short.
+        let properties = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"].merging(properties) { $1 }
         let consumer = try KafkaConsumer(
             configuration: .init(
                 cluster: .init(bootstrapServers: cluster.bootstrapServers, properties: properties),
