@@ -43,6 +43,7 @@ final class BatchCompletion<Element: Sendable>: Sendable {
 
     init(count: Int) {
         state = Mutex(State(results: Array(repeating: nil, count: count), remaining: count))
+        if count == 0 { done.fulfill([]) }
     }
 
     func complete(_ index: Int, _ element: Element) {

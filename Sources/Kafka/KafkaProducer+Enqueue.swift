@@ -9,9 +9,11 @@ extension KafkaProducer {
         let error: OpaquePointer? = message.topic.withCString { topic in
             withOptionalBytes(message.key) { key in
                 withOptionalBytes(message.value) { value in
-                    var vus = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 8)
+                    // At most 8 arguments: on the stack, not the heap (this runs once per record).
+                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { vus in
                     var count = 0
                     func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
+                        vus.initializeElement(at: count, to: rd_kafka_vu_t())
                         vus[count].vtype = type
                         fill(&vus[count])
                         count += 1
@@ -40,7 +42,8 @@ extension KafkaProducer {
                     if let headers {
                         add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers }
                     }
-                    return withHandle { rd_kafka_produceva($0, vus, count) }
+                    return withHandle { rd_kafka_produceva($0, vus.baseAddress, count) }
+                    }
                 }
             }
         }

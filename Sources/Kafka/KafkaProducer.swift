@@ -65,12 +65,17 @@ public final class KafkaProducer: Sendable {
 
     /// Produces `messages` and waits for every delivery report; results are in the order of `messages`.
     public func send(_ messages: [ProducerMessage]) async -> [Result<DeliveryReport, KafkaError>] {
-        guard !messages.isEmpty else { return [] }
+        await enqueue(messages).reports()
+    }
+
+    /// Enqueues `messages` (waiting for room when the local queue is full) without waiting for their
+    /// delivery, so the caller can poll and produce more while these are in flight.
+    public func enqueue(_ messages: [ProducerMessage]) async -> PendingDeliveries {
         let batch = BatchCompletion<Result<DeliveryReport, KafkaError>>(count: messages.count)
         for (index, message) in messages.enumerated() {
             await sendWaitingForRoom(message) { batch.complete(index, $0) }
         }
-        return await batch.wait()
+        return PendingDeliveries(batch: batch)
     }
 
     /// Waits until every queued record has its delivery report, up to `timeout`.
@@ -132,5 +137,15 @@ public final class KafkaProducer: Sendable {
                 return
             }
         }
+    }
+}
+
+/// Delivery reports still to come for records handed to ``KafkaProducer/enqueue(_:)``.
+public struct PendingDeliveries: Sendable {
+    fileprivate let batch: BatchCompletion<Result<DeliveryReport, KafkaError>>
+
+    /// Waits for every report; results are in the order the records were given.
+    public func reports() async -> [Result<DeliveryReport, KafkaError>] {
+        await batch.wait()
     }
 }

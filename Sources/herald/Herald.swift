@@ -6,6 +6,8 @@ struct Herald: AsyncParsableCommand {
         commandName: "herald",
         abstract: "Turns events on Kafka into Microsoft Teams proactive messages.",
         subcommands: [
+            BenchCommand.self,
+            KafkaDevCommand.self,
         ]
     )
 }

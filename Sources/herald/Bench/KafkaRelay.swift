@@ -1,0 +1,122 @@
+import Kafka
+import Logging
+
+/// Moves records from one topic to another through a consumer-group member and the idempotent producer,
+/// committing each batch only after all its records are delivered: Herald's consume → produce → commit
+/// cycle without the Teams part.
+struct KafkaRelay {
+    struct Result {
+        var records: Int
+        var seconds: Double
+        var perSecond: Double { Double(records) / seconds }
+    }
+
+    var bootstrapServers: String
+    var groupId: String
+    var logger: Logger
+
+    /// Produces `count` records of `size` bytes with a key and a header to `topic`, waiting for every delivery.
+    func seed(topic: String, count: Int, size: Int) async throws -> Result {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let producer = try KafkaProducer(
+            configuration: .init(cluster: .init(bootstrapServers: bootstrapServers)), logger: logger
+        )
+        let body = [UInt8](repeating: UInt8(ascii: "x"), count: size)
+        var pending: [PendingDeliveries] = []
+        for start in stride(from: 0, to: count, by: 1000) {
+            let chunk = (start..<min(count, start + 1000)).map { i in
+                ProducerMessage(
+                    topic: topic, key: Array("recipient-\(i % 1000)".utf8), value: body,
+                    headers: [KafkaHeader(name: "ce_id", string: "event-\(i)")]
+                )
+            }
+            pending.append(await producer.enqueue(chunk))
+        }
+        for chunk in pending {
+            for result in await chunk.reports() { _ = try result.get() }
+        }
+        let elapsed = clock.now - started
+        try await producer.shutdown()
+        return Result(records: count, seconds: seconds(elapsed))
+    }
+
+    /// Relays `count` records from `source` to `destination`; the clock starts at the first record read.
+    func relay(from source: String, to destination: String, count: Int) async throws -> Result {
+        let consumer = try KafkaConsumer(
+            configuration: .init(cluster: .init(bootstrapServers: bootstrapServers), groupId: groupId, topics: [source]),
+            logger: logger
+        )
+        let producer = try KafkaProducer(
+            configuration: .init(cluster: .init(bootstrapServers: bootstrapServers)), logger: logger
+        )
+        try consumer.subscribe()
+        let (batches, inFlight) = AsyncStream.makeStream(of: ([TopicPartitionOffset], PendingDeliveries, Int).self)
+        let clock = ContinuousClock()
+        var started: ContinuousClock.Instant?
+        let finished = try await withThrowingTaskGroup(of: ContinuousClock.Instant.self) { group in
+            // Commits run behind the reads, in order, each once its batch is fully delivered.
+            group.addTask {
+                var committed = 0
+                for await (offsets, pending, size) in batches {
+                    for report in await pending.reports() { _ = try report.get() }
+                    try await consumer.commit(offsets)
+                    committed += size
+                    if committed >= count { break }
+                }
+                return clock.now
+            }
+            var read = 0
+            while read < count {
+                let batch = try await consumer.poll()
+                guard !batch.isEmpty else { continue }
+                if started == nil { started = clock.now }
+                let pending = await producer.enqueue(
+                    batch.map { ProducerMessage(topic: destination, key: $0.key, value: $0.value, headers: $0.headers) }
+                )
+                inFlight.yield((nextOffsets(after: batch), pending, batch.count))
+                read += batch.count
+            }
+            inFlight.finish()
+            return try await group.next()!
+        }
+        await consumer.close()
+        try await producer.shutdown()
+        return Result(records: count, seconds: seconds(finished - started!))
+    }
+
+    /// Reads `count` records from `topic` and drops them; the clock starts at the first record read.
+    func consume(topic: String, count: Int) async throws -> Result {
+        let consumer = try KafkaConsumer(
+            configuration: .init(cluster: .init(bootstrapServers: bootstrapServers), groupId: groupId, topics: [topic]),
+            logger: logger
+        )
+        try consumer.subscribe()
+        let clock = ContinuousClock()
+        var started: ContinuousClock.Instant?
+        var read = 0
+        while read < count {
+            let batch = try await consumer.poll()
+            if started == nil, !batch.isEmpty { started = clock.now }
+            read += batch.count
+            logger.trace("consumed", metadata: ["records": "\(read)"])
+        }
+        let elapsed = clock.now - started!
+        await consumer.close()
+        return Result(records: read, seconds: seconds(elapsed))
+    }
+}
+
+/// Per partition, the offset after the last record of `batch`: what to commit once it is processed.
+func nextOffsets(after batch: [KafkaMessage]) -> [TopicPartitionOffset] {
+    var next: [TopicPartition: Int64] = [:]
+    for message in batch {
+        next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1)
+    }
+    return next.map { TopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) }
+}
+
+func seconds(_ duration: Duration) -> Double {
+    let (whole, fraction) = duration.components
+    return Double(whole) + Double(fraction) / 1e18
+}
