@@ -29,7 +29,12 @@ let executableTargets: [Target] = [
             argumentParser,
             logging,
         ]
-    )
+    ),
+    .testTarget(
+        name: "EndToEndTests",
+        dependencies: ["Kafka", logging],
+        // Drives the real `herald` binary, which `swift build --build-tests` builds alongside.
+    ),
 ]
 
 let package = Package(

@@ -7,6 +7,7 @@ struct Herald: AsyncParsableCommand {
         abstract: "Turns events on Kafka into Microsoft Teams proactive messages.",
         subcommands: [
             BenchCommand.self,
+            DemoCommand.self,
             KafkaDevCommand.self,
         ]
     )

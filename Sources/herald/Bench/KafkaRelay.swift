@@ -85,6 +85,55 @@ struct KafkaRelay {
         return Result(records: count, seconds: seconds(finished - started!))
     }
 
+    /// Publishes `count` CloudEvents (structured JSON) keyed by recipient, with a `ce_id` header.
+    func publishSampleEvents(topic: String, count: Int, recipients: Int) async throws -> Result {
+        let producer = try KafkaProducer(
+            configuration: .init(cluster: .init(bootstrapServers: bootstrapServers)), logger: logger
+        )
+        let clock = ContinuousClock()
+        let started = clock.now
+        let messages = (0..<count).map { i in
+            let recipient = "user-\(i % recipients)"
+            let event = """
+                {"specversion":"1.0","id":"demo-\(i)","type":"com.example.helpdesk.ticket.assigned",\
+                "source":"/helpdesk/demo","time":"2026-01-01T00:00:00Z","data":{"ticket":\(i),"assignee":"\(recipient)"}}
+                """
+            return ProducerMessage(
+                topic: topic, key: Array(recipient.utf8), value: Array(event.utf8),
+                headers: [KafkaHeader(name: "ce_id", string: "demo-\(i)")]
+            )
+        }
+        for result in await producer.send(messages) { _ = try result.get() }
+        let elapsed = clock.now - started
+        try await producer.shutdown()
+        return Result(records: count, seconds: seconds(elapsed))
+    }
+
+    /// Reads `topic` to its end through a fresh group and counts distinct `ce_id` headers.
+    func verify(topic: String, expected: Int) async throws -> (records: Int, duplicates: Int, missing: Int) {
+        var reader = self
+        reader.groupId = "\(groupId)-verify"
+        let consumer = try KafkaConsumer(
+            configuration: .init(cluster: .init(bootstrapServers: bootstrapServers), groupId: reader.groupId, topics: [topic]),
+            logger: logger
+        )
+        try consumer.subscribe()
+        var ids = Set<[UInt8]>()
+        var records = 0
+        var idlePolls = 0
+        // Read until every expected record arrived and a few more polls bring nothing new.
+        while idlePolls < 5 || (records < expected && idlePolls < 100) {
+            let batch = try await consumer.poll()
+            idlePolls = batch.isEmpty ? idlePolls + 1 : 0
+            for message in batch {
+                records += 1
+                ids.insert(message.header("ce_id") ?? [])
+            }
+        }
+        await consumer.close()
+        return (records, records - ids.count, max(0, expected - ids.count))
+    }
+
     /// Reads `count` records from `topic` and drops them; the clock starts at the first record read.
     func consume(topic: String, count: Int) async throws -> Result {
         let consumer = try KafkaConsumer(

@@ -1,0 +1,82 @@
+import Foundation
+import Kafka
+import Logging
+import Testing
+
+@Suite("The herald binary")
+struct CommandLineTests {
+    @Test func demoMovesEveryEventExactlyOnce() async throws {
+        let result = try await HeraldProcess.run(["demo", "--events", "2000", "--recipients", "50"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("published  2000 CloudEvents for 50 recipients"))
+        #expect(result.stdout.contains("verified   2000 records on notifications-relayed, 0 duplicates, 0 missing"))
+    }
+
+    @Test func kafkaRelayBenchmarkRunsAtSmokeSize() async throws {
+        let result = try await HeraldProcess.run(["bench", "kafka-relay", "--messages", "3000", "--size", "200", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect(object?["scenario"] as? String == "kafka-relay")
+        #expect(object?["messages"] as? Int == 3000)
+        #expect((object?["relayPerSecond"] as? Double ?? 0) > 0)
+        #expect((object?["kcatConsumePerSecond"] as? Double ?? 0) > 0, "kcat is installed by the test script")
+    }
+
+    @Test func kafkaDevServesOtherProcessesOverTCP() async throws {
+        let process = Process()
+        process.executableURL = HeraldProcess.binary
+        process.arguments = ["kafka-dev", "--topic", "shared:2"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { process.terminate() }
+        // kafka-dev prints its address first; availableData blocks until it does (or the process exits).
+        var printed = ""
+        while !printed.contains("\ntopics=") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            printed += String(decoding: chunk, as: UTF8.self)
+        }
+        let line = printed.split(separator: "\n").first { $0.hasPrefix("bootstrap.servers=") } ?? ""
+        let bootstrap = String(line.dropFirst("bootstrap.servers=".count))
+        #expect(bootstrap.hasPrefix("127.0.0.1:"))
+
+        let logger = Logger(label: "e2e", factory: { _ in SwiftLogNoOpLogHandler() })
+        let producer = try KafkaProducer(configuration: .init(cluster: .init(bootstrapServers: bootstrap)), logger: logger)
+        let report = try await producer.send(ProducerMessage(topic: "shared", key: Array("k".utf8), value: Array("hello".utf8)))
+        #expect(report.topic == "shared")
+        try await producer.shutdown()
+
+        let consumer = try KafkaConsumer(
+            configuration: .init(
+                cluster: .init(bootstrapServers: bootstrap, properties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]),
+                groupId: "e2e", topics: ["shared"]
+            ),
+            logger: logger
+        )
+        try consumer.subscribe()
+        var received: [KafkaMessage] = []
+        let deadline = ContinuousClock.now + .seconds(30)
+        while received.isEmpty, ContinuousClock.now < deadline {
+            received += try await consumer.poll()
+        }
+        #expect(received.map { String(decoding: $0.value, as: UTF8.self) } == ["hello"])
+        await consumer.close()
+
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit, "kafka-dev stops cleanly on SIGTERM")
+    }
+
+    @Test func badUsageIsOneClearLineAndANonZeroExit() async throws {
+        let result = try await HeraldProcess.run(["bench", "no-such-scenario"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("no-such-scenario"))
+        #expect(!result.stderr.contains("Fatal error"))
+
+        let badTopic = try await HeraldProcess.run(["kafka-dev", "--topic", "nopartitions"])
+        #expect(badTopic.status != 0)
+        #expect(badTopic.stderr.contains("--topic"))
+    }
+}
