@@ -19,9 +19,9 @@ public struct ConfigProblem: Sendable, Hashable, CustomStringConvertible {
 
     /// `file:line:column: path: message`
     public var description: String {
-        var where_ = file
-        if let line { where_ += ":\(line)" + (column.map { ":\($0)" } ?? "") }
-        return path.isEmpty ? "\(where_): \(message)" : "\(where_): \(path): \(message)"
+        var location = file
+        if let line { location += ":\(line)" + (column.map { ":\($0)" } ?? "") }
+        return path.isEmpty ? "\(location): \(message)" : "\(location): \(path): \(message)"
     }
 }
 

@@ -76,7 +76,8 @@ extension HeraldConfiguration {
 
         var routing = Routing(routesFile: r.string("routing.routesFile", default: nil))
         routing.maxEventBytes = r.int("routing.maxEventBytes", default: routing.maxEventBytes, range: 1024...16_777_216)
-        routing.maxMessageBytes = r.int("routing.maxMessageBytes", default: routing.maxMessageBytes, range: 1024...262_144)
+        routing.maxMessageBytes = r.int(
+            "routing.maxMessageBytes", default: routing.maxMessageBytes, range: 1024...262_144)
         routing.maxValueBytes = r.int("routing.maxValueBytes", default: routing.maxValueBytes, range: 16...1_048_576)
         routing.events.typeField = r.string("routing.events.typeField", default: routing.events.typeField)
         routing.events.typeHeader = r.string("routing.events.typeHeader", default: "")
@@ -101,7 +102,9 @@ extension HeraldConfiguration {
         var log = Log()
         log.level = r.string("log.level", default: log.level)
         if !Log.levels.contains(log.level) {
-            r.problem("log.level", at: r.node("log.level"), "\"\(log.level)\" is not one of \(Log.levels.joined(separator: ", "))")
+            r.problem(
+                "log.level", at: r.node("log.level"),
+                "\"\(log.level)\" is not one of \(Log.levels.joined(separator: ", "))")
         }
         log.format = r.choice("log.format", default: log.format)
 

@@ -60,8 +60,10 @@ extension HeraldConfiguration {
             public var windows: [Window] {
                 switch self {
                 case .teams:
-                    [Window(count: 7, seconds: 1), Window(count: 8, seconds: 2), Window(count: 60, seconds: 30),
-                     Window(count: 1800, seconds: 3600)]
+                    [
+                        Window(count: 7, seconds: 1), Window(count: 8, seconds: 2), Window(count: 60, seconds: 30),
+                        Window(count: 1800, seconds: 3600),
+                    ]
                 case .windows(let w): w
                 }
             }

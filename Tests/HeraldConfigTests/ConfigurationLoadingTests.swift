@@ -16,7 +16,9 @@ import Testing
           routesFile: routes.yaml
         """
 
-    func parse(_ yaml: String, env: [String: String] = [:], base: String = "/tmp") -> (HeraldConfiguration?, [ConfigProblem]) {
+    func parse(
+        _ yaml: String, env: [String: String] = [:], base: String = "/tmp"
+    ) -> (HeraldConfiguration?, [ConfigProblem]) {
         HeraldConfiguration.parse(yaml: yaml, file: "herald.yaml", baseDirectory: base, environment: env)
     }
 
@@ -67,7 +69,10 @@ import Testing
         #expect(c.kafka.brokers == "k1:9092,k2:9092")
         #expect(c.kafka.eventsTopics == ["a", "b"])
         #expect(c.delivery.rateLimits.perTenantPerSecond == 20)
-        #expect(c.delivery.rateLimits.perConversation.windows == [.init(count: 3, seconds: 1), .init(count: 50, seconds: 60)])
+        #expect(
+            c.delivery.rateLimits.perConversation.windows == [
+                .init(count: 3, seconds: 1), .init(count: 50, seconds: 60),
+            ])
         #expect(c.delivery.shutdownGracePeriod == .milliseconds(500))
         #expect(c.kafka.properties == ["security.protocol": "SASL_SSL", "sasl.mechanism": "PLAIN"])
         #expect(c.log.format == .text)
@@ -145,7 +150,10 @@ import Testing
     @Test func missingRequiredKeysNameTheKeyAndItsVariable() {
         let (_, problems) = parse("kafka:\n  groupId: g\n")
         let paths = Set(problems.map(\.path))
-        #expect(paths.isSuperset(of: ["kafka.brokers", "kafka.eventsTopics", "bot.appId", "store.url", "routing.routesFile"]))
+        #expect(
+            paths.isSuperset(of: [
+                "kafka.brokers", "kafka.eventsTopics", "bot.appId", "store.url", "routing.routesFile",
+            ]))
         let brokers = problems.first { $0.path == "kafka.brokers" }
         #expect(brokers?.message.contains("HERALD_KAFKA_BROKERS") == true)
         let error = ConfigError(problems: problems)

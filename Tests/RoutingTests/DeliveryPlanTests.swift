@@ -34,12 +34,13 @@ import Testing
     @Test func recipientsOfEveryKindAreResolved() throws {
         let result = try Fixtures.routes(Self.yaml).route(Fixtures.event(data: Fixtures.ticketData), now: Date())
         let recipients = result.deliveries.map(\.recipient)
-        #expect(recipients == [
-            .user(userId: nil, aadObjectId: "8d3f2c1a", tenantId: "72F988BF-86F1-41AF-91AB-2D7CD011DB47"),
-            .reference(key: "oncall-facilities"),
-            .conversation(id: "a:1facilities", serviceUrl: "https://smba.trafficmanager.net/emea/", tenantId: nil),
-            .teamMembers(teamId: "team-facilities", tenantId: nil),
-        ])
+        #expect(
+            recipients == [
+                .user(userId: nil, aadObjectId: "8d3f2c1a", tenantId: "72F988BF-86F1-41AF-91AB-2D7CD011DB47"),
+                .reference(key: "oncall-facilities"),
+                .conversation(id: "a:1facilities", serviceUrl: "https://smba.trafficmanager.net/emea/", tenantId: nil),
+                .teamMembers(teamId: "team-facilities", tenantId: nil),
+            ])
         let d = try #require(result.deliveries.first)
         #expect(d.message.body == .text("Ticket HD-4711"))
         #expect(d.message.summary == "About HD-4711")
@@ -69,10 +70,14 @@ import Testing
         #expect(a == b)
         #expect(a[0] == "evt-1|ticket-assigned|user:aad:72f988bf-86f1-41af-91ab-2d7cd011db47/8d3f2c1a")
         #expect(Set(a).count == a.count)
-        #expect(Delivery.deliveryId(eventId: "a|b", route: "c", recipientIdentity: "d")
-            != Delivery.deliveryId(eventId: "a", route: "b|c", recipientIdentity: "d"))
-        let teamDelivery = try #require(router.route(Fixtures.event(data: Fixtures.ticketData), now: Date()).deliveries.last)
-        #expect(teamDelivery.deliveryId(forMember: "29:abc") == "evt-1|ticket-assigned|teamMembers:team-facilities|member:29:abc")
+        #expect(
+            Delivery.deliveryId(eventId: "a|b", route: "c", recipientIdentity: "d")
+                != Delivery.deliveryId(eventId: "a", route: "b|c", recipientIdentity: "d"))
+        let teamDelivery = try #require(
+            router.route(Fixtures.event(data: Fixtures.ticketData), now: Date()).deliveries.last)
+        #expect(
+            teamDelivery.deliveryId(forMember: "29:abc")
+                == "evt-1|ticket-assigned|teamMembers:team-facilities|member:29:abc")
     }
 
     @Test func eventInstructionsWinOverTheRoute() throws {
@@ -99,9 +104,11 @@ import Testing
 
     @Test func routeDeliverAtRendersAndMustBeRFC3339() throws {
         let router = try Fixtures.routes(Self.yaml)
-        let ok = router.route(Fixtures.event(type: "com.example.reminder", data: ["remindAt": "2030-01-01T08:00:00Z"]), now: Date())
+        let ok = router.route(
+            Fixtures.event(type: "com.example.reminder", data: ["remindAt": "2030-01-01T08:00:00Z"]), now: Date())
         #expect(ok.deliveries.first?.deliverAt == RFC3339.parse("2030-01-01T08:00:00Z"))
-        let bad = router.route(Fixtures.event(type: "com.example.reminder", data: ["remindAt": "tomorrow"]), now: Date())
+        let bad = router.route(
+            Fixtures.event(type: "com.example.reminder", data: ["remindAt": "tomorrow"]), now: Date())
         #expect(bad.rejections.map(\.code) == [.invalidDeliverAt])
         let none = router.route(Fixtures.event(type: "com.example.reminder", data: [:]), now: Date())
         #expect(none.deliveries.first?.deliverAt == nil)
@@ -109,14 +116,16 @@ import Testing
 
     @Test func unknownTimeZonesFallBackToUTC() throws {
         let data = Fixtures.ticketData.setting("assignee", ["aadObjectId": "x", "timeZone": "Mars/Olympus"])
-        let d = try #require(try Fixtures.routes(Self.yaml).route(Fixtures.event(data: data), now: Date()).deliveries.first)
+        let d = try #require(
+            try Fixtures.routes(Self.yaml).route(Fixtures.event(data: data), now: Date()).deliveries.first)
         #expect(d.quietHours?.timeZone == "UTC")
     }
 
     @Test func expiresAfterCountsFromNowWithoutAnEventTime() throws {
         let now = Date(timeIntervalSince1970: 1_000_000)
         let d = try #require(
-            try Fixtures.routes(Self.yaml).route(Fixtures.event(data: Fixtures.ticketData, time: nil), now: now).deliveries.first)
+            try Fixtures.routes(Self.yaml).route(Fixtures.event(data: Fixtures.ticketData, time: nil), now: now)
+                .deliveries.first)
         #expect(d.expiresAt == now.addingTimeInterval(6 * 3600))
     }
 }

@@ -51,8 +51,10 @@ import Testing
         let event = try decoder.decode(
             Fixtures.record(
                 "plain words",
-                headers: [("ce_specversion", "1.0"), ("ce_id", "b"), ("ce_type", "t"), ("ce_source", "/s"),
-                          ("content-type", "text/plain")]))
+                headers: [
+                    ("ce_specversion", "1.0"), ("ce_id", "b"), ("ce_type", "t"), ("ce_source", "/s"),
+                    ("content-type", "text/plain"),
+                ]))
         #expect(event.data == "plain words")
     }
 
@@ -105,11 +107,17 @@ import Testing
             ([("ce_specversion", "2.0")], "{}", .unsupportedSpecVersion),
             ([("ce_specversion", "1.0"), ("ce_type", "t"), ("ce_source", "/s")], "{}", .missingId),
             ([("ce_specversion", "1.0"), ("ce_id", "1"), ("ce_type", "t"), ("ce_source", "/s")], "{oops", .notJSON),
-            ([("ce_specversion", "1.0"), ("ce_id", "1"), ("ce_type", "t"), ("ce_source", "/s"),
-              ("content-type", "application/octet-stream")], "xx", .unsupportedContentType),
+            (
+                [
+                    ("ce_specversion", "1.0"), ("ce_id", "1"), ("ce_type", "t"), ("ce_source", "/s"),
+                    ("content-type", "application/octet-stream"),
+                ], "xx", .unsupportedContentType
+            ),
         ]
         for (headers, value, code) in cases {
-            let error = #expect(throws: EventDecodingError.self) { try decoder.decode(Fixtures.record(value, headers: headers)) }
+            let error = #expect(throws: EventDecodingError.self) {
+                try decoder.decode(Fixtures.record(value, headers: headers))
+            }
             #expect(error?.code == code)
         }
     }
@@ -118,7 +126,9 @@ import Testing
         var options = EventDecodingOptions()
         options.maxEventBytes = 1024
         let big = #"{"type":"t","x":""# + String(repeating: "a", count: 2000) + #""}"#
-        let error = #expect(throws: EventDecodingError.self) { try EventDecoder(options: options).decode(Fixtures.record(big)) }
+        let error = #expect(throws: EventDecodingError.self) {
+            try EventDecoder(options: options).decode(Fixtures.record(big))
+        }
         #expect(error?.code == .tooLarge)
     }
 

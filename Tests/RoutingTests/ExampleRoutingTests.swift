@@ -8,11 +8,15 @@ import Testing
 /// through the example routes to the expected deliveries.
 @Suite struct ExampleRoutingTests {
     func pipeline() throws -> (EventDecoder, Router) {
-        let config = try HeraldConfiguration.load(file: Fixtures.examples.appendingPathComponent("herald.yaml").path, environment: [:])
-        let (set, problems) = RouteSet.load(file: config.routesFilePath, limits: RenderLimits(configuration: config.routing))
+        let config = try HeraldConfiguration.load(
+            file: Fixtures.examples.appendingPathComponent("herald.yaml").path, environment: [:])
+        let (set, problems) = RouteSet.load(
+            file: config.routesFilePath, limits: RenderLimits(configuration: config.routing))
         #expect(problems.isEmpty)
-        return (EventDecoder(options: EventDecodingOptions(configuration: config.routing)),
-                Router(routes: try #require(set).routes, limits: RenderLimits(configuration: config.routing)))
+        return (
+            EventDecoder(options: EventDecodingOptions(configuration: config.routing)),
+            Router(routes: try #require(set).routes, limits: RenderLimits(configuration: config.routing))
+        )
     }
 
     func route(_ file: String) throws -> RoutingResult {
@@ -26,7 +30,8 @@ import Testing
         let result = try route("ticket-assigned.json")
         #expect(result.matchedRoutes == ["ticket-assigned"])
         #expect(result.deliveries.map(\.recipient.kind) == ["user", "reference"])
-        let card = try #require(result.deliveries.first.flatMap { if case .card(let b) = $0.message.body { b } else { nil } })
+        let card = try #require(
+            result.deliveries.first.flatMap { if case .card(let b) = $0.message.body { b } else { nil } })
         let parsed = try JSONParser.parse(card)
         #expect(parsed["actions"]?[0]?["url"] == "https://helpdesk.example.com/tickets/HD-4711")
         #expect(result.deliveries.first?.message.summary == "Ticket HD-4711 assigned to you")
@@ -55,8 +60,10 @@ import Testing
         let d = try #require(result.deliveries.first)
         #expect(d.eventId == "alert-20250615-0931-db1")
         #expect(d.recipient.kind == "teamMembers")
-        #expect(d.message.body == .text(
-            "ALERT CRITICAL: orders-db has been down for 240 s. https://wiki.example.com/runbooks/orders-db"))
+        #expect(
+            d.message.body
+                == .text(
+                    "ALERT CRITICAL: orders-db has been down for 240 s. https://wiki.example.com/runbooks/orders-db"))
         #expect(d.expiresAt == RFC3339.parse("2025-06-15T10:30:00Z"))
     }
 }

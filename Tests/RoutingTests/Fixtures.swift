@@ -15,10 +15,13 @@ enum Fixtures {
             headers: headers.map { ($0.0, Array($0.1.utf8)) })
     }
 
-    static func event(type: String = "com.example.helpdesk.ticket.assigned", source: String = "/helpdesk/eu-1",
-                      data: JSONValue, id: String = "evt-1", time: String? = "2025-06-15T09:30:00Z") -> NotificationEvent {
-        NotificationEvent(id: id, type: type, source: source, time: time, data: data,
-                          input: InputPosition(topic: "notifications", partition: 0, offset: 1))
+    static func event(
+        type: String = "com.example.helpdesk.ticket.assigned", source: String = "/helpdesk/eu-1",
+        data: JSONValue, id: String = "evt-1", time: String? = "2025-06-15T09:30:00Z"
+    ) -> NotificationEvent {
+        NotificationEvent(
+            id: id, type: type, source: source, time: time, data: data,
+            input: InputPosition(topic: "notifications", partition: 0, offset: 1))
     }
 
     /// Routes compiled from YAML text, with card templates from `cards` by file name.
@@ -37,7 +40,8 @@ enum Fixtures {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("herald-test-\(UUID().uuidString)")
         for (path, contents) in files {
             let url = dir.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try contents.write(to: url, atomically: true, encoding: .utf8)
         }
         return dir

@@ -71,16 +71,17 @@ import Testing
         #expect(try matched(Fixtures.event(source: "/crm/1", data: Fixtures.ticketData)) == ["all-tickets-to-team"])
     }
 
-    @Test(arguments: [
-        (["amount": 1500, "currency": "EUR", "customer": "ACME Corp"], ["big-invoices"]),
-        (["amount": 999, "currency": "EUR", "customer": "ACME Corp"], ["fallback"]),
-        (["amount": 1500, "currency": "USD", "customer": "ACME Corp"], ["fallback"]),
-        (["amount": 1500, "currency": "EUR", "customer": "Other"], ["fallback"]),
-        (["amount": "1500", "currency": "EUR", "customer": "ACME"], ["fallback"]),
-        (["amount": 5, "env": "prod"], ["not-test"]),
-        (["amount": 5, "env": "test"], ["fallback"]),
-        (["amount": 5], ["not-test"]),
-    ] as [(JSONValue, [String])])
+    @Test(
+        arguments: [
+            (["amount": 1500, "currency": "EUR", "customer": "ACME Corp"], ["big-invoices"]),
+            (["amount": 999, "currency": "EUR", "customer": "ACME Corp"], ["fallback"]),
+            (["amount": 1500, "currency": "USD", "customer": "ACME Corp"], ["fallback"]),
+            (["amount": 1500, "currency": "EUR", "customer": "Other"], ["fallback"]),
+            (["amount": "1500", "currency": "EUR", "customer": "ACME"], ["fallback"]),
+            (["amount": 5, "env": "prod"], ["not-test"]),
+            (["amount": 5, "env": "test"], ["fallback"]),
+            (["amount": 5], ["not-test"]),
+        ] as [(JSONValue, [String])])
     func comparisonTable(data: JSONValue, expected: [String]) throws {
         #expect(try matched(Fixtures.event(type: "invoice.created", data: data)) == expected)
     }

@@ -27,7 +27,8 @@ import Yams
         #expect(events.count >= 4)
         for name in events {
             let bytes = Array(try Self.file("deploy/examples/events/\(name)").utf8)
-            let schema = name.hasSuffix(".plain.json")
+            let schema =
+                name.hasSuffix(".plain.json")
                 ? "notification-event.schema.json#/$defs/plainEvent" : "notification-event.schema.json"
             pairs.append((schema, bytes))
         }
@@ -71,13 +72,15 @@ import Yams
             DeliveryOutcome(
                 deliveryId: "e|r|user:aad:t/a", eventId: "e", eventType: "t", eventSource: "/s", route: "r",
                 recipient: .user(userId: nil, aadObjectId: "a", tenantId: "t"), status: .delivered, action: .send,
-                conversationId: "a:1xyz", activityId: "1700000000000", serviceUrl: "https://smba.trafficmanager.net/emea/",
+                conversationId: "a:1xyz", activityId: "1700000000000",
+                serviceUrl: "https://smba.trafficmanager.net/emea/",
                 attempts: 2, throttled: 1, eventTime: "2025-06-15T09:30:00Z", firstAttemptAt: now,
                 completedAt: now.addingTimeInterval(0.812), latencyMs: 812, input: input, worker: "herald-7c9f/1"),
             DeliveryOutcome(
                 deliveryId: "e|r|channel:t/c", eventId: "e", route: "r",
                 recipient: .channel(teamId: "t", channelId: "19:c", tenantId: nil, threadId: "1"), status: .failed,
-                attempts: 1, error: .init(code: "MessageWritesBlocked", httpStatus: 403, message: "blocked", retryable: false),
+                attempts: 1,
+                error: .init(code: "MessageWritesBlocked", httpStatus: 403, message: "blocked", retryable: false),
                 completedAt: now, input: input, worker: "w"),
             DeliveryOutcome(
                 deliveryId: "e|r|reference:k", eventId: "e", recipient: .reference(key: "k"), status: .suppressed,
@@ -93,8 +96,9 @@ import Yams
             .rejected(record: record, error: EventDecodingError(.notJSON, "not JSON"), completedAt: now, worker: "w"),
             .unroutable(event: event, completedAt: now, worker: "w"),
             .rejected(
-                DeliveryRejection(eventId: "evt-1", route: "r", recipientIndex: 0, recipient: nil,
-                                  code: .missingRecipientField, message: "m"),
+                DeliveryRejection(
+                    eventId: "evt-1", route: "r", recipientIndex: 0, recipient: nil,
+                    code: .missingRecipientField, message: "m"),
                 event: event, completedAt: now, worker: "w"),
         ]
     }
@@ -107,11 +111,13 @@ import Yams
         }
         var event = Fixtures.event(data: Fixtures.ticketData)
         event.herald = HeraldInstructions(
-            deliverAt: Date(timeIntervalSince1970: 1_750_000_000), expiresAt: Date(timeIntervalSince1970: 1_750_100_000),
+            deliverAt: Date(timeIntervalSince1970: 1_750_000_000),
+            expiresAt: Date(timeIntervalSince1970: 1_750_100_000),
             notificationKey: "k", action: .update)
         event.traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
         pairs.append(("notification-event.schema.json", event.structuredJSONBytes))
-        pairs.append(("notification-event.schema.json", Fixtures.event(data: "just text", time: nil).structuredJSONBytes))
+        pairs.append(
+            ("notification-event.schema.json", Fixtures.event(data: "just text", time: nil).structuredJSONBytes))
         let result = try SchemaValidator.run(pairs)
         #expect(result.exitCode == 0, "\(result.output)")
     }
@@ -126,13 +132,31 @@ import Yams
     @Test func schemasRejectWhatTheyMust() throws {
         let bad: [(schema: String, document: String)] = [
             ("notification-event.schema.json", #"{"specversion":"1.0","type":"t","source":"/s"}"#),
-            ("notification-event.schema.json", #"{"specversion":"1.0","id":"1","type":"t","source":"/s","action":"explode"}"#),
-            ("notification-event.schema.json", #"{"specversion":"1.0","id":"1","type":"t","source":"/s","data":{"herald":{"deliverAt":"soon"}}}"#),
-            ("delivery-outcome.schema.json", #"{"deliveryId":"d","eventId":"e","status":"lost","attempts":0,"throttled":0,"completedAt":"2025-01-01T00:00:00Z","input":{"topic":"t","partition":0,"offset":0},"worker":"w"}"#),
-            ("delivery-outcome.schema.json", #"{"deliveryId":"d","eventId":"e","status":"failed","attempts":0,"throttled":0,"completedAt":"2025-01-01T00:00:00Z","input":{"topic":"t","partition":0,"offset":0},"worker":"w"}"#),
-            ("routes.schema.json", #"{"routes":[{"name":"r","match":{"type":"t"},"to":[{"pager":"x"}],"message":{"text":"t"}}]}"#),
+            (
+                "notification-event.schema.json",
+                #"{"specversion":"1.0","id":"1","type":"t","source":"/s","action":"explode"}"#
+            ),
+            (
+                "notification-event.schema.json",
+                #"{"specversion":"1.0","id":"1","type":"t","source":"/s","data":{"herald":{"deliverAt":"soon"}}}"#
+            ),
+            (
+                "delivery-outcome.schema.json",
+                #"{"deliveryId":"d","eventId":"e","status":"lost","attempts":0,"throttled":0,"completedAt":"2025-01-01T00:00:00Z","input":{"topic":"t","partition":0,"offset":0},"worker":"w"}"#
+            ),
+            (
+                "delivery-outcome.schema.json",
+                #"{"deliveryId":"d","eventId":"e","status":"failed","attempts":0,"throttled":0,"completedAt":"2025-01-01T00:00:00Z","input":{"topic":"t","partition":0,"offset":0},"worker":"w"}"#
+            ),
+            (
+                "routes.schema.json",
+                #"{"routes":[{"name":"r","match":{"type":"t"},"to":[{"pager":"x"}],"message":{"text":"t"}}]}"#
+            ),
             ("routes.schema.json", #"{"routes":[{"name":"r","to":[{"reference":"x"}],"message":{"text":"t"}}]}"#),
-            ("config.schema.json", #"{"kafka":{"brokers":"embedded","eventsTopics":["n"]},"bot":{"appId":"a"},"store":{"url":"mysql://x"},"routing":{"routesFile":"r"}}"#),
+            (
+                "config.schema.json",
+                #"{"kafka":{"brokers":"embedded","eventsTopics":["n"]},"bot":{"appId":"a"},"store":{"url":"mysql://x"},"routing":{"routesFile":"r"}}"#
+            ),
         ]
         for (schema, document) in bad {
             let result = try SchemaValidator.run([(schema, Array(document.utf8))])

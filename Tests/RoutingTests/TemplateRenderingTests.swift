@@ -17,15 +17,16 @@ import Testing
     @Test func assignmentCardGolden() throws {
         let data = Fixtures.ticketData.setting("dueAt", "2025-06-16T17:00:00Z")
         let out = try render(try example("ticket-assigned.json"), data)
-        #expect(out == """
-            {"type":"AdaptiveCard","$schema":"http://adaptivecards.io/schemas/adaptive-card.json","version":"1.5",\
-            "body":[{"type":"TextBlock","size":"Medium","weight":"Bolder","text":"Ticket HD-4711: Printer jams","wrap":true},\
-            {"type":"TextBlock","text":"Assigned to you by Dana","isSubtle":true,"spacing":"None","wrap":true},\
-            {"type":"FactSet","facts":[{"title":"Priority","value":"HIGH"},{"title":"Customer","value":"Contoso"},\
-            {"title":"Due","value":"2025-06-16T17:00:00Z"}]}],\
-            "actions":[{"type":"Action.OpenUrl","title":"Open ticket","url":"https://helpdesk.example.com/tickets/HD-4711"},\
-            {"type":"Action.OpenUrl","title":"Customer history","url":"https://helpdesk.example.com/customers/42"}]}
-            """)
+        #expect(
+            out == """
+                {"type":"AdaptiveCard","$schema":"http://adaptivecards.io/schemas/adaptive-card.json","version":"1.5",\
+                "body":[{"type":"TextBlock","size":"Medium","weight":"Bolder","text":"Ticket HD-4711: Printer jams","wrap":true},\
+                {"type":"TextBlock","text":"Assigned to you by Dana","isSubtle":true,"spacing":"None","wrap":true},\
+                {"type":"FactSet","facts":[{"title":"Priority","value":"HIGH"},{"title":"Customer","value":"Contoso"},\
+                {"title":"Due","value":"2025-06-16T17:00:00Z"}]}],\
+                "actions":[{"type":"Action.OpenUrl","title":"Open ticket","url":"https://helpdesk.example.com/tickets/HD-4711"},\
+                {"type":"Action.OpenUrl","title":"Customer history","url":"https://helpdesk.example.com/customers/42"}]}
+                """)
     }
 
     @Test func digestCardRepeatsOverTheList() throws {
@@ -61,7 +62,9 @@ import Testing
         "line\nbreak\u{0}nul",
     ])
     func eventDataCannotChangeTheCardsStructure(hostile: String) throws {
-        let template = try card(#"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","text":"Title: ${data.title}"},{"type":"TextBlock","text":"${data.title}"}]}"#)
+        let template = try card(
+            #"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","text":"Title: ${data.title}"},{"type":"TextBlock","text":"${data.title}"}]}"#
+        )
         let out = try render(template, ["title": .string(hostile), "secret": "TOPSECRET"])
         let parsed = try JSONParser.parse(out)
         #expect(parsed["body"]?[0]?["text"] == .string("Title: " + hostile))
@@ -75,27 +78,34 @@ import Testing
     }
 
     @Test func objectsFromEventsBecomeTextNotStructure() throws {
-        let template = try card(#"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","text":"${data.obj}"}]}"#)
+        let template = try card(
+            #"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","text":"${data.obj}"}]}"#)
         let out = try render(template, ["obj": ["type": "Action.Submit", "data": [1, 2]]])
         #expect(try JSONParser.parse(out)["body"]?[0]?["text"] == #"{"type":"Action.Submit","data":[1,2]}"#)
     }
 
     @Test func numbersAndBooleansKeepTheirTypeOnlyWhenTheWholeStringIsOneBinding() throws {
-        let template = try card(#"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","text":"n=${data.n}","isVisible":"${data.flag}","maxLines":"${data.n}"}]}"#)
+        let template = try card(
+            #"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","text":"n=${data.n}","isVisible":"${data.flag}","maxLines":"${data.n}"}]}"#
+        )
         let out = try render(template, ["n": 3, "flag": false])
         #expect(out.contains(#""text":"n=3","isVisible":false,"maxLines":3"#))
     }
 
     @Test func hugeValuesFailWithALimitNotMemory() throws {
-        let template = try card(#"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","text":"${data.big}"}]}"#)
+        let template = try card(
+            #"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","text":"${data.big}"}]}"#)
         let big = String(repeating: "x", count: 5_000_000)
         let error = #expect(throws: TemplateError.self) { try render(template, ["big": .string(big)]) }
         #expect(error?.code == .valueTooLarge)
     }
 
     @Test func repetitionIsBoundedByTheCardSizeLimit() throws {
-        let template = try card(#"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","$data":"${data.items}","text":"${name}"}]}"#)
-        let items = JSONValue.array(Array(repeating: ["name": .string(String(repeating: "y", count: 1000))], count: 400))
+        let template = try card(
+            #"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","$data":"${data.items}","text":"${name}"}]}"#
+        )
+        let items = JSONValue.array(
+            Array(repeating: ["name": .string(String(repeating: "y", count: 1000))], count: 400))
         let error = #expect(throws: TemplateError.self) { try render(template, ["items": items]) }
         #expect(error?.code == .messageTooLarge)
         let tooMany = JSONValue.array(Array(repeating: ["name": "z"], count: 10_000))
@@ -134,8 +144,14 @@ import Testing
         (#"{"type":"AdaptiveCard","version":"1.6","body":[]}"#, "$.version"),
         (#"{"type":"AdaptiveCard","body":[]}"#, "$.version"),
         (#"{"type":"MessageCard","version":"1.0"}"#, "$.type"),
-        (#"{"type":"AdaptiveCard","version":"1.2","body":[{"type":"TextBlock","text":"${oops(1)}"}]}"#, "$.body[0].text"),
-        (#"{"type":"AdaptiveCard","version":"1.2","body":[{"type":"TextBlock","$when":"not an expression"}]}"#, "$.body[0].$when"),
+        (
+            #"{"type":"AdaptiveCard","version":"1.2","body":[{"type":"TextBlock","text":"${oops(1)}"}]}"#,
+            "$.body[0].text"
+        ),
+        (
+            #"{"type":"AdaptiveCard","version":"1.2","body":[{"type":"TextBlock","$when":"not an expression"}]}"#,
+            "$.body[0].$when"
+        ),
     ])
     func invalidCardsAreRejectedWithTheirJSONPath(json: String, location: String) {
         let error = #expect(throws: TemplateError.self) { try card(json) }
@@ -143,8 +159,11 @@ import Testing
     }
 
     @Test func staticSubtreesArePrecompiled() throws {
-        let template = try card(#"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"Image","url":"https://x/y.png"}]}"#)
+        let template = try card(
+            #"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"Image","url":"https://x/y.png"}]}"#)
         if case .literal = template.root {} else { Issue.record("a card without bindings should be one literal") }
-        #expect(try render(template, [:]) == #"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"Image","url":"https://x/y.png"}]}"#)
+        #expect(
+            try render(template, [:])
+                == #"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"Image","url":"https://x/y.png"}]}"#)
     }
 }

@@ -71,7 +71,9 @@ public struct EventDecoder: Sendable {
         return event
     }
 
-    func decodeBinary(_ record: InboundRecord, specversion: [UInt8], position: InputPosition)
+    func decodeBinary(
+        _ record: InboundRecord, specversion: [UInt8], position: InputPosition
+    )
         throws(EventDecodingError) -> NotificationEvent
     {
         guard specversion.elementsEqual("1.0".utf8) else {
@@ -104,7 +106,8 @@ public struct EventDecoder: Sendable {
             }
             data = .string(text)
         } else {
-            throw EventDecodingError(.unsupportedContentType, "content type \(Self.excerpt(contentType!)) is not JSON or text")
+            throw EventDecodingError(
+                .unsupportedContentType, "content type \(Self.excerpt(contentType!)) is not JSON or text")
         }
         let time = try header("ce_time")
         if let time, RFC3339.parse(time) == nil {
@@ -117,12 +120,15 @@ public struct EventDecoder: Sendable {
             try checkLength(value, name)
         }
         event.herald = try instructions(
-            data: data, extensions: { (name: String) throws(EventDecodingError) -> String? in try header("ce_" + name) })
+            data: data, extensions: { (name: String) throws(EventDecodingError) -> String? in try header("ce_" + name) }
+        )
         event.traceparent = try header("ce_traceparent")
         return event
     }
 
-    func decodePlain(_ value: JSONValue, record: InboundRecord, position: InputPosition)
+    func decodePlain(
+        _ value: JSONValue, record: InboundRecord, position: InputPosition
+    )
         throws(EventDecodingError) -> NotificationEvent
     {
         var type: String?

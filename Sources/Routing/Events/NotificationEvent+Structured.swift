@@ -9,8 +9,12 @@ extension NotificationEvent {
         if let subject { members.append(JSONMember("subject", .string(subject))) }
         if let time { members.append(JSONMember("time", .string(time))) }
         members.append(JSONMember("datacontenttype", "application/json"))
-        if let deliverAt = herald.deliverAt { members.append(JSONMember("deliverat", .string(RFC3339.format(deliverAt)))) }
-        if let expiresAt = herald.expiresAt { members.append(JSONMember("expiresat", .string(RFC3339.format(expiresAt)))) }
+        if let deliverAt = herald.deliverAt {
+            members.append(JSONMember("deliverat", .string(RFC3339.format(deliverAt))))
+        }
+        if let expiresAt = herald.expiresAt {
+            members.append(JSONMember("expiresat", .string(RFC3339.format(expiresAt))))
+        }
         if let key = herald.notificationKey { members.append(JSONMember("notificationkey", .string(key))) }
         if let action = herald.action { members.append(JSONMember("action", .string(action.rawValue))) }
         if let traceparent { members.append(JSONMember("traceparent", .string(traceparent))) }

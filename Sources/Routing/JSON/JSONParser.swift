@@ -8,7 +8,9 @@ public struct JSONParser {
     public static let defaultMaxDepth = 64
 
     /// Parses `bytes` as one JSON text.
-    public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = defaultMaxDepth) throws(JSONParseError)
+    public static func parse(
+        _ bytes: some Collection<UInt8>, maxDepth: Int = defaultMaxDepth
+    ) throws(JSONParseError)
         -> JSONValue
     {
         let result =
@@ -161,7 +163,8 @@ public struct JSONParser {
             if position < bytes.count, bytes[position] | 0x20 == UInt8(ascii: "e") {
                 isInteger = false
                 position += 1
-                if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
+                if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-")
+                {
                     position += 1
                 }
                 guard position < bytes.count, isDigit(bytes[position]) else { throw error("invalid number") }

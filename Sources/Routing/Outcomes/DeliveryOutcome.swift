@@ -84,8 +84,10 @@ extension DeliveryOutcome {
     ) -> DeliveryOutcome {
         DeliveryOutcome(
             deliveryId: record.coordinates, eventId: record.coordinates, status: .rejected,
-            error: ErrorInfo(code: error.code.rawValue, message: error.message, retryable: false), completedAt: completedAt,
-            input: InputPosition(topic: record.topic, partition: record.partition, offset: record.offset), worker: worker)
+            error: ErrorInfo(code: error.code.rawValue, message: error.message, retryable: false),
+            completedAt: completedAt,
+            input: InputPosition(topic: record.topic, partition: record.partition, offset: record.offset),
+            worker: worker)
     }
 
     /// The `unroutable` outcome of an event no route matched.

@@ -14,7 +14,9 @@ public struct Delivery: Sendable {
 
     /// `<eventId>|<route>|<recipient identity>`, with `%` and `|` percent-encoded in each part, so the id is
     /// deterministic across restarts and workers and no two different triples share one. The ledger key.
-    public var deliveryId: String { Self.deliveryId(eventId: eventId, route: route, recipientIdentity: recipient.identity) }
+    public var deliveryId: String {
+        Self.deliveryId(eventId: eventId, route: route, recipientIdentity: recipient.identity)
+    }
 
     /// The id of one member's delivery of a `teamMembers` fan-out: the team delivery's id plus `|member:<id>`.
     public func deliveryId(forMember memberId: String) -> String {
@@ -85,7 +87,8 @@ public struct DeliveryRejection: Error, Sendable, Hashable, CustomStringConverti
 
     /// `<eventId>|<route>|<recipient identity>`, or `...|#<index>` when the recipient could not be resolved.
     public var deliveryId: String {
-        Delivery.deliveryId(eventId: eventId, route: route, recipientIdentity: recipient?.identity ?? "#\(recipientIndex)")
+        Delivery.deliveryId(
+            eventId: eventId, route: route, recipientIdentity: recipient?.identity ?? "#\(recipientIndex)")
     }
 
     public var description: String { "route \(route), recipient \(recipientIndex + 1): \(code): \(message)" }

@@ -32,7 +32,9 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
                 var ranges: [ClosedRange<UInt8>] = []
                 while j < b.count, b[j] != UInt8(ascii: "]") || ranges.isEmpty && j == i + 1 + (negated ? 1 : 0) {
                     if j + 2 < b.count, b[j + 1] == UInt8(ascii: "-"), b[j + 2] != UInt8(ascii: "]") {
-                        guard b[j] <= b[j + 2] else { throw GlobError(message: "reversed range in [...] of \"\(pattern)\"") }
+                        guard b[j] <= b[j + 2] else {
+                            throw GlobError(message: "reversed range in [...] of \"\(pattern)\"")
+                        }
                         ranges.append(b[j]...b[j + 2])
                         j += 3
                     } else {

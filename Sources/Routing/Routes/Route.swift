@@ -85,8 +85,9 @@ public struct MessageTemplate: Sendable {
     /// Teams activity-feed alert. Default: false.
     public var alert: Bool
 
-    public init(body: Body, cardsByType: [String: CardTemplate] = [:], summary: TextTemplate? = nil, alert: Bool = false)
-    {
+    public init(
+        body: Body, cardsByType: [String: CardTemplate] = [:], summary: TextTemplate? = nil, alert: Bool = false
+    ) {
         self.body = body
         self.cardsByType = cardsByType
         self.summary = summary

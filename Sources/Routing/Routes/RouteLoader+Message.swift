@@ -14,7 +14,9 @@ extension RouteLoader {
         for (i, item) in list.enumerated() {
             let itemLabel = "\(label)[\(i)]"
             guard let m = item.mapping, m.count == 1, let (kindNode, value) = m.first.map({ ($0.key, $0.value) }) else {
-                problem(item, itemLabel, "each recipient is a one-key map: user, conversation, reference, channel or teamMembers")
+                problem(
+                    item, itemLabel,
+                    "each recipient is a one-key map: user, conversation, reference, channel or teamMembers")
                 continue
             }
             let kind = kindNode.string ?? ""
@@ -23,7 +25,9 @@ extension RouteLoader {
                 continue
             }
             guard let spec = RecipientTemplate.fields[kind] else {
-                problem(kindNode, itemLabel, "unknown recipient kind '\(kind)' (use user, conversation, reference, channel or teamMembers)")
+                problem(
+                    kindNode, itemLabel,
+                    "unknown recipient kind '\(kind)' (use user, conversation, reference, channel or teamMembers)")
                 continue
             }
             guard let fields = value.mapping else {
@@ -32,7 +36,9 @@ extension RouteLoader {
             }
             unknownKeys(fields, allowed: spec.all, label: "\(itemLabel).\(kind)")
             var missing = spec.required.filter { fields[$0] == nil }
-            if kind == "user", fields["userId"] == nil, fields["aadObjectId"] == nil { missing.append("userId or aadObjectId") }
+            if kind == "user", fields["userId"] == nil, fields["aadObjectId"] == nil {
+                missing.append("userId or aadObjectId")
+            }
             if !missing.isEmpty {
                 problem(value, "\(itemLabel).\(kind)", "missing \(missing.joined(separator: ", "))")
                 continue
@@ -43,10 +49,12 @@ extension RouteLoader {
             switch kind {
             case "user": recipient = .user(userId: f("userId"), aadObjectId: f("aadObjectId"), tenantId: f("tenantId"))
             case "conversation":
-                recipient = .conversation(id: f("id") ?? TextTemplate(literal: ""), serviceUrl: f("serviceUrl"), tenantId: f("tenantId"))
+                recipient = .conversation(
+                    id: f("id") ?? TextTemplate(literal: ""), serviceUrl: f("serviceUrl"), tenantId: f("tenantId"))
             case "channel":
                 recipient = .channel(
-                    teamId: f("teamId"), channelId: f("channelId") ?? TextTemplate(literal: ""), tenantId: f("tenantId"),
+                    teamId: f("teamId"), channelId: f("channelId") ?? TextTemplate(literal: ""),
+                    tenantId: f("tenantId"),
                     threadId: f("threadId"))
             default: recipient = .teamMembers(teamId: f("teamId") ?? TextTemplate(literal: ""), tenantId: f("tenantId"))
             }

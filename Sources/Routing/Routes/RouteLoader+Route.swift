@@ -1,3 +1,4 @@
+import Foundation
 import HeraldConfig
 import Yams
 
@@ -98,7 +99,9 @@ extension RouteLoader {
             return []
         }
         if case .key(let first) = path.segments[0], !NotificationEvent.rootNames.contains(first) {
-            problem(key, label, "path '\(text)' can never resolve: paths start with data, id, type, source, subject or time")
+            problem(
+                key, label, "path '\(text)' can never resolve: paths start with data, id, type, source, subject or time"
+            )
             return []
         }
         guard let conditions = value.mapping else {
@@ -129,7 +132,10 @@ extension RouteLoader {
                     problem(operand, "\(label).\(text).\(name)", "expected a number or string")
                     continue
                 }
-                op = name == "gt" ? .greaterThan(v) : name == "gte" ? .greaterOrEqual(v) : name == "lt" ? .lessThan(v) : .lessOrEqual(v)
+                op =
+                    name == "gt"
+                    ? .greaterThan(v)
+                    : name == "gte" ? .greaterOrEqual(v) : name == "lt" ? .lessThan(v) : .lessOrEqual(v)
             case "matches":
                 do {
                     op = .matches(try Glob(v.stringValue ?? ""))
@@ -138,7 +144,9 @@ extension RouteLoader {
                     continue
                 }
             default:
-                problem(opNode, "\(label).\(text)", "unknown operator '\(name)' (use \(Predicate.Operator.names.joined(separator: ", ")))")
+                problem(
+                    opNode, "\(label).\(text)",
+                    "unknown operator '\(name)' (use \(Predicate.Operator.names.joined(separator: ", ")))")
                 continue
             }
             out.append(Predicate(path: path, op: op))
@@ -159,7 +167,8 @@ extension RouteLoader {
                 return nil
             }
             let parts = s.split(separator: ":")
-            guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, let h = Int(parts[0]), let mm = Int(parts[1]),
+            guard parts.count == 2, parts[0].count == 2, parts[1].count == 2, let h = Int(parts[0]),
+                let mm = Int(parts[1]),
                 (0..<24).contains(h), (0..<60).contains(mm)
             else {
                 problem(n, "\(label).\(key)", "\"\(s)\" is not a time of day HH:MM")
@@ -177,5 +186,3 @@ extension RouteLoader {
         return QuietHoursTemplate(from: from, to: to, timeZone: zone)
     }
 }
-
-import Foundation

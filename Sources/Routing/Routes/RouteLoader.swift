@@ -21,7 +21,8 @@ struct RouteLoader {
     mutating func problem(_ node: Node?, _ path: String, _ message: String, file: String? = nil) {
         problems.append(
             ConfigProblem(
-                file: file ?? self.file, line: node?.mark?.line, column: node?.mark?.column, path: path, message: message))
+                file: file ?? self.file, line: node?.mark?.line, column: node?.mark?.column, path: path,
+                message: message))
     }
 
     mutating func load(_ root: Node?) -> [Route] {

@@ -1,6 +1,8 @@
 extension Router {
     /// Substitutes a recipient's fields; a required field that renders empty is a rejection, not a crash.
-    func resolve(_ template: RecipientTemplate, scope: EvaluationScope, route: String, index: Int)
+    func resolve(
+        _ template: RecipientTemplate, scope: EvaluationScope, route: String, index: Int
+    )
         -> Result<Recipient, DeliveryRejection>
     {
         var problem: (DeliveryRejection.Code, String)?

@@ -40,7 +40,8 @@ public struct Router: Sendable {
                 case .success(let recipient):
                     result.rejections.append(
                         DeliveryRejection(
-                            eventId: event.id, route: route.name, recipientIndex: index, recipient: recipient, code: code,
+                            eventId: event.id, route: route.name, recipientIndex: index, recipient: recipient,
+                            code: code,
                             message: message))
                 case .failure(let rejection): result.rejections.append(rejection)
                 }
@@ -58,7 +59,9 @@ public struct Router: Sendable {
             }
             if action != .delete {
                 message.body = try render(route.message, scope: scope)
-                if let summary = route.message.summary { message.summary = try summary.render(in: scope, limits: limits) }
+                if let summary = route.message.summary {
+                    message.summary = try summary.render(in: scope, limits: limits)
+                }
             }
             if deliverAt == nil, let template = route.deliverAt {
                 let text = try template.render(in: scope, limits: limits)

@@ -12,7 +12,9 @@ extension CardTemplate {
 
     /// Compiles a card template from a parsed JSON value.
     public init(value: JSONValue) throws(TemplateError) {
-        guard case .object = value else { throw TemplateError(.invalidCard, "a card must be a JSON object", location: "$") }
+        guard case .object = value else {
+            throw TemplateError(.invalidCard, "a card must be a JSON object", location: "$")
+        }
         guard value["type"] == .string("AdaptiveCard") else {
             throw TemplateError(.invalidCard, "\"type\" must be \"AdaptiveCard\"", location: "$.type")
         }
@@ -84,7 +86,9 @@ extension CardTemplate {
         }
 
         /// `$data` and `$when` must be exactly one `${...}` expression.
-        mutating func binding(_ value: JSONValue, location: String, inRepetition: Bool) throws(TemplateError)
+        mutating func binding(
+            _ value: JSONValue, location: String, inRepetition: Bool
+        ) throws(TemplateError)
             -> Expression
         {
             guard case .string(let s) = value else {

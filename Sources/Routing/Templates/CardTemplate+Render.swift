@@ -1,6 +1,8 @@
 extension CardTemplate {
     /// Renders the card as compact JSON bytes for `event`.
-    public func render(for event: NotificationEvent, limits: RenderLimits = RenderLimits()) throws(TemplateError)
+    public func render(
+        for event: NotificationEvent, limits: RenderLimits = RenderLimits()
+    ) throws(TemplateError)
         -> [UInt8]
     {
         var out: [UInt8] = []
@@ -10,7 +12,9 @@ extension CardTemplate {
     }
 
     /// Appends the rendered card to `out`.
-    public func render(for event: NotificationEvent, limits: RenderLimits, into out: inout [UInt8])
+    public func render(
+        for event: NotificationEvent, limits: RenderLimits, into out: inout [UInt8]
+    )
         throws(TemplateError)
     {
         let start = out.count
@@ -30,7 +34,9 @@ extension CardTemplate {
         }
 
         /// Writes `node`; returns false (writing nothing) when `$when` dropped it.
-        mutating func render(_ node: Node, scope: EvaluationScope, into out: inout [UInt8]) throws(TemplateError)
+        mutating func render(
+            _ node: Node, scope: EvaluationScope, into out: inout [UInt8]
+        ) throws(TemplateError)
             -> Bool
         {
             switch node {
@@ -60,7 +66,11 @@ extension CardTemplate {
                     } else {
                         let mark = out.count
                         if !first { out.append(UInt8(ascii: ",")) }
-                        if try render(element, scope: scope, into: &out) { first = false } else { out.removeSubrange(mark...) }
+                        if try render(element, scope: scope, into: &out) {
+                            first = false
+                        } else {
+                            out.removeSubrange(mark...)
+                        }
                     }
                 }
                 out.append(UInt8(ascii: "]"))
@@ -76,7 +86,9 @@ extension CardTemplate {
             return true
         }
 
-        mutating func renderMembers(_ object: ObjectNode, scope: EvaluationScope, into out: inout [UInt8])
+        mutating func renderMembers(
+            _ object: ObjectNode, scope: EvaluationScope, into out: inout [UInt8]
+        )
             throws(TemplateError)
         {
             out.append(UInt8(ascii: "{"))
@@ -85,7 +97,11 @@ extension CardTemplate {
                 let mark = out.count
                 if !first { out.append(UInt8(ascii: ",")) }
                 out.append(contentsOf: member.key)
-                if try render(member.value, scope: scope, into: &out) { first = false } else { out.removeSubrange(mark...) }
+                if try render(member.value, scope: scope, into: &out) {
+                    first = false
+                } else {
+                    out.removeSubrange(mark...)
+                }
             }
             out.append(UInt8(ascii: "}"))
         }
@@ -101,7 +117,8 @@ extension CardTemplate {
             case let other?: items = [other]
             }
             guard items.count <= limits.maxRepetitions else {
-                throw TemplateError(.messageTooLarge, "$data repeats \(items.count) times, over \(limits.maxRepetitions)")
+                throw TemplateError(
+                    .messageTooLarge, "$data repeats \(items.count) times, over \(limits.maxRepetitions)")
             }
             for (index, item) in items.enumerated() {
                 var inner = scope
