@@ -1,25 +1,27 @@
 /// One compiled routing rule: which events it matches and who gets what.
-public struct Route: Sendable {
+///
+/// A class: routes are immutable after start-up and shared by every event, so walking them costs no copies.
+public final class Route: Sendable {
     /// Unique; part of every `deliveryId`. Letters, digits, `-`, `_`, `.`.
-    public var name: String
+    public let name: String
     /// Exact or glob on the event type; nil only on a catch-all route.
-    public var type: Glob?
+    public let type: Glob?
     /// Exact or glob on the event source; nil matches any.
-    public var source: Glob?
+    public let source: Glob?
     /// All must hold.
-    public var predicates: [Predicate]
+    public let predicates: [Predicate]
     /// Used only for events no other route matched.
-    public var isCatchAll: Bool
-    public var recipients: [RecipientTemplate]
-    public var message: MessageTemplate
-    public var notificationKey: TextTemplate?
+    public let isCatchAll: Bool
+    public let recipients: [RecipientTemplate]
+    public let message: MessageTemplate
+    public let notificationKey: TextTemplate?
     /// Used when the event gives none. Default: `send`.
-    public var action: DeliveryAction?
-    public var quietHours: QuietHoursTemplate?
+    public let action: DeliveryAction?
+    public let quietHours: QuietHoursTemplate?
     /// Deliveries expire this long after the event's time (or, without one, after routing).
-    public var expiresAfter: Duration?
+    public let expiresAfter: Duration?
     /// Used when the event gives no `deliverAt`; must render as RFC 3339.
-    public var deliverAt: TextTemplate?
+    public let deliverAt: TextTemplate?
 
     public init(
         name: String, type: Glob?, source: Glob? = nil, predicates: [Predicate] = [], isCatchAll: Bool = false,
@@ -43,10 +45,12 @@ public struct Route: Sendable {
 
     /// True when the event's type, source and every `where` predicate match.
     public func matches(_ event: NotificationEvent) -> Bool {
-        if let type, !type.matches(event.type) { return false }
-        if let source, !source.matches(event.source) { return false }
-        if predicates.isEmpty { return true }
-        let scope = EvaluationScope(event: event)
+        matches(EvaluationScope(event: event))
+    }
+
+    func matches(_ scope: EvaluationScope) -> Bool {
+        if let type, !type.matches(scope.event.type) { return false }
+        if let source, !source.matches(scope.event.source) { return false }
         for predicate in predicates where !predicate.isSatisfied(by: scope) { return false }
         return true
     }

@@ -16,20 +16,21 @@ public struct Router: Sendable {
     /// `expiresAfter` when the event has no time.
     public func route(_ event: NotificationEvent, now: Date) -> RoutingResult {
         var result = RoutingResult()
-        for route in routes where !route.isCatchAll && route.matches(event) {
-            plan(route, event: event, now: now, into: &result)
+        let scope = EvaluationScope(event: event)
+        for route in routes where !route.isCatchAll && route.matches(scope) {
+            plan(route, scope: scope, now: now, into: &result)
         }
         if result.matchedRoutes.isEmpty {
-            for route in routes where route.isCatchAll && route.matches(event) {
-                plan(route, event: event, now: now, into: &result)
+            for route in routes where route.isCatchAll && route.matches(scope) {
+                plan(route, scope: scope, now: now, into: &result)
             }
         }
         return result
     }
 
-    func plan(_ route: Route, event: NotificationEvent, now: Date, into result: inout RoutingResult) {
+    func plan(_ route: Route, scope: EvaluationScope, now: Date, into result: inout RoutingResult) {
         result.matchedRoutes.append(route.name)
-        let scope = EvaluationScope(event: event)
+        let event = scope.event
         var recipients: [(Int, Result<Recipient, DeliveryRejection>)] = []
         for (index, template) in route.recipients.enumerated() {
             recipients.append((index, resolve(template, scope: scope, route: route.name, index: index)))
@@ -108,11 +109,18 @@ public struct Router: Sendable {
 
     func render(_ message: MessageTemplate, scope: EvaluationScope) throws(TemplateError) -> RenderedMessage.Body {
         if !message.cardsByType.isEmpty, let card = message.cardsByType[scope.event.type] {
-            return .card(try card.render(for: scope.event, limits: limits))
+            return .card(try renderCard(card, scope: scope))
         }
         switch message.body {
         case .text(let t): return .text(try t.render(in: scope, limits: limits))
-        case .card(let c): return .card(try c.render(for: scope.event, limits: limits))
+        case .card(let c): return .card(try renderCard(c, scope: scope))
         }
+    }
+
+    func renderCard(_ card: CardTemplate, scope: EvaluationScope) throws(TemplateError) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(2048)
+        try card.render(in: scope, limits: limits, into: &out)
+        return out
     }
 }

@@ -31,14 +31,23 @@ extension CardTemplate {
         }
         var compiler = Compiler()
         self.root = try compiler.compile(value, location: "$", inRepetition: false)
+        self.literals = compiler.literals
         self.version = version
         self.expressions = compiler.expressions
     }
 
     struct Compiler {
         var expressions: [(location: String, expression: Expression, inRepetition: Bool)] = []
+        var literals: [UInt8] = []
+
+        mutating func literal(_ value: JSONValue) -> Node {
+            let start = literals.count
+            JSONWriter.append(value, to: &literals)
+            return .literal(start: start, end: literals.count)
+        }
 
         mutating func compile(_ value: JSONValue, location: String, inRepetition: Bool) throws(TemplateError) -> Node {
+            let mark = literals.count
             switch value {
             case .string(let s):
                 let template: TextTemplate
@@ -47,7 +56,7 @@ extension CardTemplate {
                 } catch {
                     throw TemplateError(error.code, error.message, location: location)
                 }
-                if template.isLiteral { return .literal(JSONWriter.encode(value)) }
+                if template.isLiteral { return literal(value) }
                 for case .expression(let e) in template.parts {
                     expressions.append((location, e, inRepetition))
                 }
@@ -57,7 +66,7 @@ extension CardTemplate {
                 for (i, element) in elements.enumerated() {
                     nodes.append(try compile(element, location: "\(location)[\(i)]", inRepetition: inRepetition))
                 }
-                return Self.collapse(.array(nodes), original: value)
+                return collapse(.array(nodes), original: value, mark: mark)
             case .object(let members):
                 var object = ObjectNode(members: [], data: nil, when: nil)
                 var repeated = inRepetition
@@ -72,16 +81,17 @@ extension CardTemplate {
                     case "$when":
                         object.when = try binding(member.value, location: memberLocation, inRepetition: repeated)
                     default:
-                        var key: [UInt8] = []
-                        JSONWriter.appendString(member.key, to: &key)
-                        key.append(UInt8(ascii: ":"))
+                        let keyStart = literals.count
+                        JSONWriter.appendString(member.key, to: &literals)
+                        literals.append(UInt8(ascii: ":"))
+                        let keyEnd = literals.count
                         object.members.append(
-                            (key, try compile(member.value, location: memberLocation, inRepetition: repeated)))
+                            (keyStart, keyEnd, try compile(member.value, location: memberLocation, inRepetition: repeated)))
                     }
                 }
-                return Self.collapse(.object(object), original: value)
+                return collapse(.object(object), original: value, mark: mark)
             default:
-                return .literal(JSONWriter.encode(value))
+                return literal(value)
             }
         }
 
@@ -107,12 +117,15 @@ extension CardTemplate {
             return expression
         }
 
-        static func collapse(_ node: Node, original: JSONValue) -> Node {
+        /// A subtree with nothing to substitute becomes one literal; its pieces are dropped from the buffer.
+        mutating func collapse(_ node: Node, original: JSONValue, mark: Int) -> Node {
             switch node {
             case .array(let nodes) where nodes.allSatisfy(\.isLiteral):
-                return .literal(JSONWriter.encode(original))
+                literals.removeSubrange(mark...)
+                return literal(original)
             case .object(let o) where o.data == nil && o.when == nil && o.members.allSatisfy(\.value.isLiteral):
-                return .literal(JSONWriter.encode(original))
+                literals.removeSubrange(mark...)
+                return literal(original)
             default:
                 return node
             }

@@ -17,15 +17,24 @@ extension CardTemplate {
     )
         throws(TemplateError)
     {
-        let start = out.count
-        var renderer = Renderer(limits: limits, start: start)
-        let wrote = try renderer.render(root, scope: EvaluationScope(event: event), into: &out)
+        try render(in: EvaluationScope(event: event), limits: limits, into: &out)
+    }
+
+    /// Appends the rendered card to `out`, reusing a scope the caller already built for the event.
+    public func render(in scope: EvaluationScope, limits: RenderLimits, into out: inout [UInt8]) throws(TemplateError) {
+        var renderer = Renderer(limits: limits, start: out.count, literals: literals)
+        let wrote = try renderer.render(root, scope: scope, into: &out)
         if !wrote { out.append(contentsOf: "{}".utf8) }
     }
 
     struct Renderer {
         let limits: RenderLimits
         let start: Int
+        let literals: [UInt8]
+
+        func appendLiteral(_ start: Int, _ end: Int, to out: inout [UInt8]) {
+            literals.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<end])) }
+        }
 
         func checkSize(_ out: [UInt8]) throws(TemplateError) {
             guard out.count - start <= limits.maxMessageBytes else {
@@ -40,8 +49,8 @@ extension CardTemplate {
             -> Bool
         {
             switch node {
-            case .literal(let bytes):
-                out.append(contentsOf: bytes)
+            case .literal(let start, let end):
+                appendLiteral(start, end, to: &out)
             case .string(let template):
                 if let e = template.soleExpression {
                     switch e.evaluate(in: scope) {
@@ -75,12 +84,15 @@ extension CardTemplate {
                 }
                 out.append(UInt8(ascii: "]"))
             case .object(let object):
-                var scope = scope
                 if let data = object.data {
-                    scope.item = data.evaluate(in: scope) ?? .null
+                    var inner = scope
+                    inner.item = data.evaluate(in: scope) ?? .null
+                    if let when = object.when, !(when.evaluate(in: inner)?.isTruthy ?? false) { return false }
+                    try renderMembers(object, scope: inner, into: &out)
+                } else {
+                    if let when = object.when, !(when.evaluate(in: scope)?.isTruthy ?? false) { return false }
+                    try renderMembers(object, scope: scope, into: &out)
                 }
-                if let when = object.when, !(when.evaluate(in: scope)?.isTruthy ?? false) { return false }
-                try renderMembers(object, scope: scope, into: &out)
             }
             try checkSize(out)
             return true
@@ -96,7 +108,7 @@ extension CardTemplate {
             for member in object.members {
                 let mark = out.count
                 if !first { out.append(UInt8(ascii: ",")) }
-                out.append(contentsOf: member.key)
+                appendLiteral(member.keyStart, member.keyEnd, to: &out)
                 if try render(member.value, scope: scope, into: &out) {
                     first = false
                 } else {

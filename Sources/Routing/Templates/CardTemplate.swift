@@ -4,8 +4,8 @@
 /// ever produce the template's own structure with escaped text in its strings.
 public struct CardTemplate: Sendable {
     indirect enum Node: Sendable {
-        /// Compact JSON of a subtree with nothing to substitute.
-        case literal([UInt8])
+        /// Compact JSON of a subtree with nothing to substitute: a range of ``CardTemplate/literals``.
+        case literal(start: Int, end: Int)
         /// A string leaf with bindings. When it is exactly `${...}` and the value is a number or boolean, the
         /// value is written as that JSON type (so `"isVisible": "${flag}"` works); anything else is a string.
         case string(TextTemplate)
@@ -14,8 +14,8 @@ public struct CardTemplate: Sendable {
     }
 
     struct ObjectNode: Sendable {
-        /// `"key":` pre-encoded, and the value.
-        var members: [(key: [UInt8], value: Node)]
+        /// `"key":` pre-encoded (a range of ``CardTemplate/literals``), and the value.
+        var members: [(keyStart: Int, keyEnd: Int, value: Node)]
         /// `$data`: repeat (inside an array) or rebind the scope.
         var data: Expression?
         /// `$when`: drop the element when false.
@@ -23,6 +23,9 @@ public struct CardTemplate: Sendable {
     }
 
     let root: Node
+    /// Every pre-encoded piece of the card, end to end; literal nodes and keys are ranges of it, so rendering
+    /// copies bytes without touching reference counts.
+    let literals: [UInt8]
     /// The card's `version`.
     public let version: String
     /// Every expression with its JSON path and whether it sits inside `$data` (paths there are relative).
