@@ -50,6 +50,10 @@ public struct JSONParser {
         let bytes: UnsafeRawBufferPointer
         let maxDepth: Int
         var position = 0
+        /// Members and elements of the containers being parsed, so each container's array is allocated once
+        /// at its final size instead of growing.
+        var memberStack: [JSONMember] = []
+        var elementStack: [JSONValue] = []
 
         init(bytes: UnsafeRawBufferPointer, maxDepth: Int) {
             self.bytes = bytes
@@ -96,12 +100,12 @@ public struct JSONParser {
         mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
             guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
             position += 1
-            var members: [JSONMember] = []
             skipWhitespace()
             if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
                 position += 1
-                return .object(members)
+                return .object([])
             }
+            let base = memberStack.count
             while true {
                 skipWhitespace()
                 guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
@@ -113,12 +117,16 @@ public struct JSONParser {
                 position += 1
                 skipWhitespace()
                 let value = try parseValue(depth: depth)
-                members.append(JSONMember(key, value))
+                memberStack.append(JSONMember(key, value))
                 skipWhitespace()
                 guard position < bytes.count else { throw error("unexpected end of input in an object") }
                 let b = bytes[position]
                 position += 1
-                if b == UInt8(ascii: "}") { return .object(members) }
+                if b == UInt8(ascii: "}") {
+                    let members = Array(memberStack[base...])
+                    memberStack.removeSubrange(base...)
+                    return .object(members)
+                }
                 guard b == UInt8(ascii: ",") else { position -= 1; throw error("expected ',' or '}'") }
             }
         }
@@ -126,20 +134,25 @@ public struct JSONParser {
         mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
             guard depth <= maxDepth else { throw error("nesting deeper than \(maxDepth) levels") }
             position += 1
-            var elements: [JSONValue] = []
             skipWhitespace()
             if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
                 position += 1
-                return .array(elements)
+                return .array([])
             }
+            let base = elementStack.count
             while true {
                 skipWhitespace()
-                elements.append(try parseValue(depth: depth))
+                let element = try parseValue(depth: depth)
+                elementStack.append(element)
                 skipWhitespace()
                 guard position < bytes.count else { throw error("unexpected end of input in an array") }
                 let b = bytes[position]
                 position += 1
-                if b == UInt8(ascii: "]") { return .array(elements) }
+                if b == UInt8(ascii: "]") {
+                    let elements = Array(elementStack[base...])
+                    elementStack.removeSubrange(base...)
+                    return .array(elements)
+                }
                 guard b == UInt8(ascii: ",") else { position -= 1; throw error("expected ',' or ']'") }
             }
         }
@@ -192,12 +205,14 @@ public struct JSONParser {
         mutating func parseString() throws(JSONParseError) -> String {
             position += 1
             let start = position
+            var high: UInt8 = 0
             while position < bytes.count {
                 let b = bytes[position]
+                high |= b
                 if b == UInt8(ascii: "\"") {
                     let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
                     position += 1
-                    if raw.allSatisfy({ $0 < 0x80 }) {
+                    if high < 0x80 {
                         return String(decoding: raw, as: UTF8.self)
                     }
                     guard let s = String(validating: raw, as: UTF8.self) else {
