@@ -6,7 +6,7 @@ import Foundation
     import Darwin
 #endif
 
-/// Measures decode + route + render of a typical event (a ~700-byte CloudEvent, a ticket-assignment card with
+/// Measures decode + route + render of a typical event (a 758-byte CloudEvent, a ticket-assignment card with
 /// actions, two recipients) on the calling thread. Used for BENCHMARKS.md; no test asserts timings.
 public enum RoutingBenchmark {
     public struct Result: Sendable, CustomStringConvertible {
