@@ -23,7 +23,9 @@ import Testing
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self)
+        )
     }
 
     @Test func examplesPass() throws {
@@ -35,16 +37,20 @@ import Testing
 
     @Test func problemsGoToStderrOneLineEachWithNonZeroExit() throws {
         let dir = try Fixtures.folder([
-            "herald.yaml": "kafka:\n  brokers: embedded\n  eventsTopics: [n]\nbot: { appId: a }\nstore: { url: \"sqlite:///x\" }\n"
+            "herald.yaml":
+                "kafka:\n  brokers: embedded\n  eventsTopics: [n]\nbot: { appId: a }\nstore: { url: \"sqlite:///x\" }\n"
                 + "routing: { routesFile: routes.yaml }\ndelivery: { giveUpAfter: often }\n",
-            "routes.yaml": "routes:\n  - name: r\n    match: { type: \"[\" }\n    to: [ { reference: x } ]\n    message: { text: hi }\n",
+            "routes.yaml":
+                "routes:\n  - name: r\n    match: { type: \"[\" }\n    to: [ { reference: x } ]\n    message: { text: hi }\n",
         ])
         defer { try? FileManager.default.removeItem(at: dir) }
         let result = try run(["validate", "--config", dir.appendingPathComponent("herald.yaml").path])
         #expect(result.status == 1)
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 3, "\(result.stderr)")
-        #expect(lines[0].hasSuffix("herald.yaml:7:26: delivery.giveUpAfter: \"often\" is not a duration (use e.g. 500ms, 30s, 5m, 24h)"))
+        #expect(
+            lines[0].hasSuffix(
+                "herald.yaml:7:26: delivery.giveUpAfter: \"often\" is not a duration (use e.g. 500ms, 30s, 5m, 24h)"))
         #expect(lines[1].contains("routes.yaml:3:20: route 'r' match.type: bad glob"))
         #expect(lines[2] == "herald: 2 problem(s) found")
         #expect(result.stdout.isEmpty)

@@ -86,7 +86,10 @@ extension CardTemplate {
                         literals.append(UInt8(ascii: ":"))
                         let keyEnd = literals.count
                         object.members.append(
-                            (keyStart, keyEnd, try compile(member.value, location: memberLocation, inRepetition: repeated)))
+                            (
+                                keyStart, keyEnd,
+                                try compile(member.value, location: memberLocation, inRepetition: repeated)
+                            ))
                     }
                 }
                 return collapse(.object(object), original: value, mark: mark)
