@@ -66,6 +66,17 @@ extension HeraldConfiguration {
         bot.scope = r.string("bot.scope", default: "")
         bot.defaultServiceUrl = r.string("bot.defaultServiceUrl", default: "")
         bot.allowedServiceHosts = r.stringList("bot.allowedServiceHosts", default: [])
+        for key in ["bot.tokenUrl", "bot.defaultServiceUrl"] {
+            let value = key == "bot.tokenUrl" ? bot.tokenUrl : bot.defaultServiceUrl
+            if !value.isEmpty, !value.hasPrefix("https://"), !value.hasPrefix("http://") {
+                r.problem(key, at: r.node(key), "\"\(value)\" is not an http(s) URL")
+            }
+        }
+        for host in bot.allowedServiceHosts where host.isEmpty || host.contains("/") || host.contains(" ") {
+            r.problem(
+                "bot.allowedServiceHosts", at: r.node("bot.allowedServiceHosts"),
+                "\"\(host)\" is not a host name (no scheme or path)")
+        }
 
         let store = Store(url: r.secret("store.url", default: nil, baseDirectory: baseDirectory))
         if !store.url.isEmpty, !store.url.hasPrefix("sqlite://"), !store.url.hasPrefix("postgres://"),

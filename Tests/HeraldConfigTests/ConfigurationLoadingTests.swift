@@ -178,3 +178,33 @@ import Testing
         #expect(problems.first?.message.hasPrefix("YAML syntax") == true)
     }
 }
+
+@Suite struct ConfigurationValueTests {
+    @Test func urlsAndHostsAreChecked() {
+        let yaml =
+            ConfigurationLoadingTests.minimal + """
+
+                bot:
+                  appId: a
+                  tokenUrl: "ftp://x"
+                  defaultServiceUrl: "smba.trafficmanager.net/emea"
+                  allowedServiceHosts: ["https://host/path", "ok.example.com"]
+                """
+        let (_, problems) = HeraldConfiguration.parse(
+            yaml: yaml.replacingOccurrences(of: "bot:\n  appId: app-1\n", with: ""), file: "h.yaml",
+            baseDirectory: "/", environment: [:])
+        #expect(Set(problems.map(\.path)) == ["bot.tokenUrl", "bot.defaultServiceUrl", "bot.allowedServiceHosts"])
+        #expect(problems.count == 3)
+    }
+
+    @Test func descriptionsNeverShowSecrets() throws {
+        let (config, _) = HeraldConfiguration.parse(
+            yaml: ConfigurationLoadingTests.minimal, file: "h.yaml", baseDirectory: "/",
+            environment: ["HERALD_BOT_APP_PASSWORD": "hunter2", "HERALD_KAFKA_PROPERTIES": "sasl.password=hunter3"])
+        let c = try #require(config)
+        #expect(c.bot.appPassword == "hunter2")
+        #expect(!"\(c.bot)".contains("hunter2"))
+        #expect(!"\(c.kafka)".contains("hunter3"))
+        #expect("\(c.kafka)".contains("sasl.password"))
+    }
+}

@@ -13,10 +13,11 @@ extension RouteLoader {
         var name = ""
         if let n = m["name"], case .scalar(let s) = n {
             name = s.string
-            if name.isEmpty || !name.utf8.allSatisfy({ JSONPath.isIdentifierByte($0) || $0 == UInt8(ascii: ".") })
-                || name.hasPrefix("$")
-            {
-                problem(n, label, "a route name uses letters, digits, '-', '_' and '.' only")
+            let allowed = name.utf8.allSatisfy {
+                ($0 < 0x80 && JSONPath.isIdentifierByte($0) && $0 != UInt8(ascii: "$")) || $0 == UInt8(ascii: ".")
+            }
+            if name.isEmpty || !allowed || name.utf8.count > 128 {
+                problem(n, label, "a route name is 1 to 128 of letters, digits, '-', '_', '.' and '@'")
             }
         } else {
             problem(m["name"] ?? node, label, "name is required")
