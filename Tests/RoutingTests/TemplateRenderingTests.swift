@@ -166,4 +166,24 @@ import Testing
             try render(template, [:])
                 == #"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"Image","url":"https://x/y.png"}]}"#)
     }
+
+    @Test func repetitionSeesItsItemIndexAndTheRoot() throws {
+        let template = try card(
+            #"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","$data":"${data.items}","#
+                + #""text":"${$index}. ${name} of ${count($root.data.items)} for ${$root.data.owner} (${$data.name})"}]}"#
+        )
+        let out = try render(template, ["owner": "Dana", "items": [["name": "a"], ["name": "b"]]])
+        let body = try JSONParser.parse(out)["body"]
+        #expect(body?[0]?["text"] == "0. a of 2 for Dana (a)")
+        #expect(body?[1]?["text"] == "1. b of 2 for Dana (b)")
+    }
+
+    @Test func dataOnANonArrayValueRebindsTheScopeOnce() throws {
+        let template = try card(
+            #"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","$data":"${data.person}","text":"${name}"}],"#
+                + #""selectAction":{"$data":"${data.person}","type":"Action.OpenUrl","url":"${url}"}}"#)
+        let out = try render(template, ["person": ["name": "Dana", "url": "https://p/dana"]])
+        #expect(out.contains(#""body":[{"type":"TextBlock","text":"Dana"}]"#))
+        #expect(out.contains(#""selectAction":{"type":"Action.OpenUrl","url":"https://p/dana"}"#))
+    }
 }
