@@ -91,10 +91,11 @@ struct ConfigReader {
 
     /// A string; `default: nil` makes the key required.
     mutating func string(_ path: String, default defaultValue: String?) -> String {
-        let found = scalar(path)
-        if let found, !found.text.isEmpty || defaultValue != nil { return found.text }
-        if defaultValue == nil, found != nil || node(path)?.mapping == nil && node(path)?.sequence == nil {
-            required(path)
+        if let found = scalar(path) {
+            if !found.text.isEmpty || defaultValue != nil { return found.text }
+            required(path)  // present but empty
+        } else if defaultValue == nil, node(path)?.mapping == nil, node(path)?.sequence == nil {
+            required(path)  // absent; a map or list here was already reported as a type error
         }
         return defaultValue ?? ""
     }
