@@ -128,4 +128,25 @@ import Testing
                 .deliveries.first)
         #expect(d.expiresAt == now.addingTimeInterval(6 * 3600))
     }
+
+    @Test func aMessageThatCannotRenderRejectsEveryRecipientOfThatRouteOnly() throws {
+        let router = try Fixtures.routes(
+            """
+            routes:
+              - name: big
+                match: { type: "t" }
+                to: [ { reference: "a" }, { reference: "b" } ]
+                message: { text: "Body: ${data.body}" }
+              - name: small
+                match: { type: "t" }
+                to: [ { reference: "c" } ]
+                message: { text: "short" }
+            """)
+        let event = Fixtures.event(type: "t", data: ["body": .string(String(repeating: "z", count: 100_000))])
+        let result = router.route(event, now: Date())
+        #expect(result.matchedRoutes == ["big", "small"])
+        #expect(result.rejections.map(\.code) == [.valueTooLarge, .valueTooLarge])
+        #expect(result.rejections.map(\.deliveryId) == ["evt-1|big|reference:a", "evt-1|big|reference:b"])
+        #expect(result.deliveries.map(\.recipient) == [.reference(key: "c")])
+    }
 }
