@@ -13,7 +13,7 @@ extension ConfigReader {
             for part in s.split(separator: ",") {
                 let pieces = part.split(separator: "/")
                 guard pieces.count == 2, let count = Int(pieces[0]), let seconds = Double(pieces[1]), count > 0,
-                    seconds > 0
+                    seconds > 0, seconds <= 86_400
                 else {
                     problem(path, at: nil, "expected teams or COUNT/SECONDS pairs like 7/1,60/30")
                     return .teams
@@ -34,9 +34,9 @@ extension ConfigReader {
             var windows: [Window] = []
             for item in sequence {
                 guard let m = item.mapping, let count = m["count"]?.int, let seconds = m["seconds"]?.float,
-                    count > 0, seconds > 0, m.count == 2
+                    count > 0, seconds > 0, seconds <= 86_400, m.count == 2
                 else {
-                    problem(path, at: item, "each window must be {count: N, seconds: S} with positive numbers")
+                    problem(path, at: item, "each window must be {count: N, seconds: S}, N > 0, 0 < S <= 86400")
                     continue
                 }
                 windows.append(Window(count: count, seconds: seconds))

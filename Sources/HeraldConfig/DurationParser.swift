@@ -1,9 +1,15 @@
 /// Durations as operators write them: `500ms`, `30s`, `5m`, `24h`, `1h30m`, `2d`; a bare number is seconds.
 public enum DurationParser {
+    /// Longest duration accepted: 100 years (anything longer is a typo, and would overflow).
+    public static let maxMilliseconds: Double = 100 * 365 * 86_400_000
+
     public static func parse(_ text: String) -> Duration? {
         let s = text.trimmingCharacters(in: " ")
-        guard !s.isEmpty else { return nil }
-        if let seconds = Double(s), seconds >= 0, seconds.isFinite { return .milliseconds(Int64(seconds * 1000)) }
+        guard !s.isEmpty, s.count <= 64 else { return nil }
+        if s.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }) {
+            guard let seconds = Double(s), seconds * 1000 <= maxMilliseconds else { return nil }
+            return .milliseconds(Int64(seconds * 1000))
+        }
         var total: Int64 = 0
         var number = ""
         var unit = ""
@@ -18,6 +24,7 @@ public enum DurationParser {
             case "d": factor = 86_400_000
             default: return false
             }
+            guard n * factor + Double(total) <= maxMilliseconds else { return false }
             total += Int64(n * factor)
             number = ""
             unit = ""

@@ -108,6 +108,10 @@ import Testing
         #expect(DurationParser.parse("5 minutes") == nil)
         #expect(DurationParser.parse("m5") == nil)
         #expect(DurationParser.parse("") == nil)
+        #expect(DurationParser.parse("1e300") == nil, "no overflow trap")
+        #expect(DurationParser.parse("99999999999999999999s") == nil)
+        #expect(DurationParser.parse("-5s") == nil)
+        #expect(DurationParser.parse("nan") == nil)
     }
 
     @Test func everyProblemIsReportedWithItsKeyPathAndLine() {
@@ -206,5 +210,21 @@ import Testing
         #expect(!"\(c.bot)".contains("hunter2"))
         #expect(!"\(c.kafka)".contains("hunter3"))
         #expect("\(c.kafka)".contains("sasl.password"))
+    }
+
+    @Test func conversationWindowsFromTheFile() throws {
+        let yaml =
+            ConfigurationLoadingTests.minimal + """
+
+                delivery:
+                  rateLimits:
+                    perConversation: [{ count: 7, seconds: 1 }, { count: 60, seconds: 30.5 }]
+                """
+        let (config, problems) = HeraldConfiguration.parse(
+            yaml: yaml, file: "h.yaml", baseDirectory: "/", environment: [:])
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(
+            config?.delivery.rateLimits.perConversation
+                == .windows([.init(count: 7, seconds: 1), .init(count: 60, seconds: 30.5)]))
     }
 }
