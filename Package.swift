@@ -19,6 +19,17 @@ let kafkaTargets: [Target] = [
     .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
 ]
 
+// MARK: - Configuration and routing (pure code: events in, delivery plans out)
+
+let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
+
+let routingTargets: [Target] = [
+    .target(name: "HeraldConfig", dependencies: [yams]),
+    .target(name: "Routing", dependencies: ["HeraldConfig", yams]),
+    .testTarget(name: "HeraldConfigTests", dependencies: ["HeraldConfig"]),
+    .testTarget(name: "RoutingTests", dependencies: ["Routing", "HeraldConfig", yams]),
+]
+
 // MARK: - The executable
 
 let executableTargets: [Target] = [
@@ -26,6 +37,8 @@ let executableTargets: [Target] = [
         name: "herald",
         dependencies: [
             "Kafka",
+            "HeraldConfig",
+            "Routing",
             argumentParser,
             logging,
         ]
@@ -46,7 +59,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
-    targets: kafkaTargets + executableTargets,
+    targets: kafkaTargets + routingTargets + executableTargets,
     swiftLanguageModes: [.v6]
 )

@@ -9,6 +9,7 @@ struct Herald: AsyncParsableCommand {
             BenchCommand.self,
             DemoCommand.self,
             KafkaDevCommand.self,
+            ValidateCommand.self,
         ]
     )
 }

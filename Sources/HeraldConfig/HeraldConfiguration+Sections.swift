@@ -1,0 +1,102 @@
+extension HeraldConfiguration {
+    /// `routing.*`
+    public struct Routing: Sendable {
+        /// Routing rules, relative to the configuration file's folder. Required.
+        public var routesFile: String
+        /// Largest event record accepted; larger ones are rejected (`EventTooLarge`). Default: 1048576 (1 MiB).
+        public var maxEventBytes: Int = 1_048_576
+        /// Largest rendered card or text message. Default: 102400 (100 KiB, Teams' activity limit).
+        public var maxMessageBytes: Int = 102_400
+        /// Largest single value substituted into a template. Default: 32768.
+        public var maxValueBytes: Int = 32_768
+        /// How plain JSON events (not CloudEvents) are read.
+        public var events: Events = Events()
+
+        /// `routing.events.*`: plain JSON events.
+        public struct Events: Sendable {
+            /// JSON path of the event type. Default: `type`.
+            public var typeField: String = "type"
+            /// Kafka header holding the event type, consulted first. Default: empty (none).
+            public var typeHeader: String = ""
+            /// JSON path of the event id. Default: empty (`topic/partition/offset`).
+            public var idField: String = ""
+            /// JSON path of the event source. Default: empty (`/kafka/<topic>`).
+            public var sourceField: String = ""
+            /// JSON path of the event time. Default: empty (the record timestamp).
+            public var timeField: String = ""
+        }
+    }
+
+    /// `delivery.*`
+    public struct Delivery: Sendable {
+        /// Deliveries in progress per worker (backpressure bound). Default: 2000.
+        public var maxInFlight: Int = 2000
+        /// Default: 10.
+        public var maxAttempts: Int = 10
+        /// Default: 5 min.
+        public var maxRetryDelay: Duration = .seconds(300)
+        /// A delivery still failing this long after its event is failed. Default: 24 h.
+        public var giveUpAfter: Duration = .seconds(86_400)
+        public var rateLimits: RateLimits = RateLimits()
+        /// Default: 24 h.
+        public var blockedRecheckAfter: Duration = .seconds(86_400)
+        /// Default: 30 s.
+        public var shutdownGracePeriod: Duration = .seconds(30)
+
+        /// `delivery.rateLimits.*`
+        public struct RateLimits: Sendable {
+            /// Default: Teams' published per-thread limits.
+            public var perConversation: ConversationLimits = .teams
+            /// Teams' per-app-per-tenant limit, shared by the group. Default: 50.
+            public var perTenantPerSecond: Int = 50
+        }
+
+        /// Per-conversation windows.
+        public enum ConversationLimits: Sendable, Hashable {
+            /// 7/1 s, 8/2 s, 60/30 s, 1800/3600 s.
+            case teams
+            case windows([Window])
+
+            public var windows: [Window] {
+                switch self {
+                case .teams:
+                    [
+                        Window(count: 7, seconds: 1), Window(count: 8, seconds: 2), Window(count: 60, seconds: 30),
+                        Window(count: 1800, seconds: 3600),
+                    ]
+                case .windows(let w): w
+                }
+            }
+        }
+
+        /// At most `count` messages in any `seconds`.
+        public struct Window: Sendable, Hashable {
+            public var count: Int
+            public var seconds: Double
+            public init(count: Int, seconds: Double) {
+                self.count = count
+                self.seconds = seconds
+            }
+        }
+    }
+
+    /// `http.*`
+    public struct HTTP: Sendable {
+        /// `/metrics`, `/healthz`, `/readyz`. Default: 8080.
+        public var port: Int = 8080
+    }
+
+    /// `log.*`
+    public struct Log: Sendable {
+        /// `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`. Default: `info`.
+        public var level: String = "info"
+        /// Default: `json`.
+        public var format: Format = .json
+
+        public enum Format: String, Sendable, CaseIterable {
+            case json, text
+        }
+
+        public static let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+    }
+}

@@ -1,0 +1,83 @@
+/// Writes compact JSON straight into a byte buffer.
+///
+/// Every string goes through ``appendString(_:to:)``, which escapes quotes, backslashes and control
+/// characters, so text from an event can never close a string early and change a document's structure.
+public enum JSONWriter {
+    /// Appends `value` as compact JSON.
+    public static func append(_ value: JSONValue, to out: inout [UInt8]) {
+        switch value {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .number(let n): appendNumber(n, to: &out)
+        case .string(let s): appendString(s, to: &out)
+        case .array(let elements):
+            out.append(UInt8(ascii: "["))
+            for (i, element) in elements.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                append(element, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            out.append(UInt8(ascii: "{"))
+            for (i, member) in members.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                appendString(member.key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                append(member.value, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// The compact JSON text of `value`.
+    public static func encode(_ value: JSONValue) -> [UInt8] {
+        var out: [UInt8] = []
+        append(value, to: &out)
+        return out
+    }
+
+    /// Appends `string` as a quoted, escaped JSON string.
+    public static func appendString(_ string: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        appendEscaped(string, to: &out)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends the escaped contents of `string` without the surrounding quotes.
+    public static func appendEscaped(_ string: String, to out: inout [UInt8]) {
+        var string = string
+        string.withUTF8 { buffer in
+            var runStart = 0
+            for i in 0..<buffer.count {
+                let b = buffer[i]
+                guard b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") else { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[runStart..<i]))
+                runStart = i + 1
+                switch b {
+                case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+                case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+                case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+                case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+                case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+                default:
+                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+                }
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[runStart..<buffer.count]))
+        }
+    }
+
+    /// Appends a number: integers without a fraction (`3`, not `3.0`).
+    public static func appendNumber(_ n: Double, to out: inout [UInt8]) {
+        out.append(contentsOf: formatNumber(n).utf8)
+    }
+
+    /// A number as text: integral values without a fraction, others in Swift's shortest round-trip form.
+    public static func formatNumber(_ n: Double) -> String {
+        if n.isFinite, n == n.rounded(), abs(n) < 9_007_199_254_740_992 {
+            return String(Int64(n))
+        }
+        return n.isFinite ? "\(n)" : "null"
+    }
+}

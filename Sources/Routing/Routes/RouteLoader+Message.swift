@@ -1,0 +1,137 @@
+import Yams
+
+extension RouteLoader {
+    mutating func loadRecipients(_ node: Node?, parent: Node, label: String) -> [RecipientTemplate] {
+        guard let node else {
+            problem(parent, label, "to is required: a list of recipients")
+            return []
+        }
+        guard let list = node.sequence, !list.isEmpty else {
+            problem(node, label, "expected a non-empty list of recipients")
+            return []
+        }
+        var out: [RecipientTemplate] = []
+        for (i, item) in list.enumerated() {
+            let itemLabel = "\(label)[\(i)]"
+            guard let m = item.mapping, m.count == 1, let (kindNode, value) = m.first.map({ ($0.key, $0.value) }) else {
+                problem(
+                    item, itemLabel,
+                    "each recipient is a one-key map: user, conversation, reference, channel or teamMembers")
+                continue
+            }
+            let kind = kindNode.string ?? ""
+            if kind == "reference" {
+                if let key = text(value, itemLabel + ".reference") { out.append(.reference(key: key)) }
+                continue
+            }
+            guard let spec = RecipientTemplate.fields[kind] else {
+                problem(
+                    kindNode, itemLabel,
+                    "unknown recipient kind '\(kind)' (use user, conversation, reference, channel or teamMembers)")
+                continue
+            }
+            guard let fields = value.mapping else {
+                problem(value, "\(itemLabel).\(kind)", "expected a map of \(spec.all.joined(separator: ", "))")
+                continue
+            }
+            unknownKeys(fields, allowed: spec.all, label: "\(itemLabel).\(kind)")
+            var missing = spec.required.filter { fields[$0] == nil }
+            if kind == "user", fields["userId"] == nil, fields["aadObjectId"] == nil {
+                missing.append("userId or aadObjectId")
+            }
+            if !missing.isEmpty {
+                problem(value, "\(itemLabel).\(kind)", "missing \(missing.joined(separator: ", "))")
+                continue
+            }
+            func f(_ key: String) -> TextTemplate? { fields[key].flatMap { text($0, "\(itemLabel).\(kind).\(key)") } }
+            let before = problems.count
+            let recipient: RecipientTemplate
+            switch kind {
+            case "user": recipient = .user(userId: f("userId"), aadObjectId: f("aadObjectId"), tenantId: f("tenantId"))
+            case "conversation":
+                recipient = .conversation(
+                    id: f("id") ?? TextTemplate(literal: ""), serviceUrl: f("serviceUrl"), tenantId: f("tenantId"))
+            case "channel":
+                recipient = .channel(
+                    teamId: f("teamId"), channelId: f("channelId") ?? TextTemplate(literal: ""),
+                    tenantId: f("tenantId"),
+                    threadId: f("threadId"))
+            default: recipient = .teamMembers(teamId: f("teamId") ?? TextTemplate(literal: ""), tenantId: f("tenantId"))
+            }
+            if problems.count == before { out.append(recipient) }
+        }
+        return out
+    }
+
+    mutating func loadMessage(_ node: Node?, parent: Node, label: String) -> MessageTemplate? {
+        guard let node else {
+            problem(parent, label, "message is required (card: or text:)")
+            return nil
+        }
+        guard let m = node.mapping else {
+            problem(node, label, "expected a map with card or text, summary, alert")
+            return nil
+        }
+        unknownKeys(m, allowed: ["card", "text", "cardsByType", "summary", "alert"], label: label)
+        var body: MessageTemplate.Body?
+        switch (m["card"], m["text"]) {
+        case (let c?, nil):
+            if let card = cardTemplate(c, label: label + ".card") { body = .card(card) }
+        case (nil, let t?):
+            if let text = text(t, label + ".text") { body = .text(text) }
+        case (.some, .some):
+            problem(node, label, "give either card or text, not both")
+        case (nil, nil):
+            if m["cardsByType"] == nil { problem(node, label, "card or text is required") }
+        }
+        var cardsByType: [String: CardTemplate] = [:]
+        if let byType = m["cardsByType"] {
+            if let bm = byType.mapping {
+                for (k, v) in bm {
+                    if let card = cardTemplate(v, label: "\(label).cardsByType.\(k.string ?? "")") {
+                        cardsByType[k.string ?? ""] = card
+                    }
+                }
+                if body == nil, m["card"] == nil, m["text"] == nil {
+                    problem(byType, label, "cardsByType needs a default card or text for other event types")
+                }
+            } else {
+                problem(byType, label + ".cardsByType", "expected a map of event type to card template file")
+            }
+        }
+        let summary = text(m["summary"], label + ".summary")
+        var alert = false
+        if let a = m["alert"] {
+            if let b = a.bool { alert = b } else { problem(a, label + ".alert", "expected true or false") }
+        }
+        guard let body else { return nil }
+        return MessageTemplate(body: body, cardsByType: cardsByType, summary: summary, alert: alert)
+    }
+
+    /// Loads and compiles a card template once, however many routes use it; problems name the template file.
+    mutating func cardTemplate(_ node: Node, label: String) -> CardTemplate? {
+        guard let path = node.string, !path.isEmpty else {
+            problem(node, label, "expected the path of a card template file")
+            return nil
+        }
+        let (name, bytes) = readTemplate(path)
+        if let cached = templateCache[name] { return cached }
+        guard let bytes else {
+            problem(node, label, "cannot read the template file \"\(path)\" (paths are relative to the routes file)")
+            templateCache[name] = .some(nil)
+            return nil
+        }
+        do {
+            let card = try CardTemplate(json: bytes)
+            for (location, expression, inRepetition) in card.expressions where !inRepetition {
+                checkPaths([expression], nil, location, file: name)
+            }
+            templateCache[name] = card
+            return card
+        } catch {
+            problem(nil, error.location, error.message, file: name)
+            templateCache[name] = .some(nil)
+            return nil
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+
+/// Compiled routes: turns a decoded event into delivery plans with no parsing and no I/O.
+public struct Router: Sendable {
+    public let routes: [Route]
+    public let limits: RenderLimits
+    /// Longest recipient field after substitution. Default: 1024 bytes.
+    public static let maxRecipientFieldBytes = 1024
+
+    public init(routes: [Route], limits: RenderLimits = RenderLimits()) {
+        self.routes = routes
+        self.limits = limits
+    }
+
+    /// Every delivery for `event`: each matching route contributes one per recipient. `now` is the base of
+    /// `expiresAfter` when the event has no time.
+    public func route(_ event: NotificationEvent, now: Date) -> RoutingResult {
+        var result = RoutingResult()
+        let scope = EvaluationScope(event: event)
+        for route in routes where !route.isCatchAll && route.matches(scope) {
+            plan(route, scope: scope, now: now, into: &result)
+        }
+        if result.matchedRoutes.isEmpty {
+            for route in routes where route.isCatchAll && route.matches(scope) {
+                plan(route, scope: scope, now: now, into: &result)
+            }
+        }
+        return result
+    }
+
+    func plan(_ route: Route, scope: EvaluationScope, now: Date, into result: inout RoutingResult) {
+        result.matchedRoutes.append(route.name)
+        let event = scope.event
+        var recipients: [(Int, Result<Recipient, DeliveryRejection>)] = []
+        for (index, template) in route.recipients.enumerated() {
+            recipients.append((index, resolve(template, scope: scope, route: route.name, index: index)))
+        }
+        func rejectAll(_ code: DeliveryRejection.Code, _ message: String) {
+            for (index, r) in recipients {
+                switch r {
+                case .success(let recipient):
+                    result.rejections.append(
+                        DeliveryRejection(
+                            eventId: event.id, route: route.name, recipientIndex: index, recipient: recipient,
+                            code: code,
+                            message: message))
+                case .failure(let rejection): result.rejections.append(rejection)
+                }
+            }
+        }
+        let action = event.herald.action ?? route.action ?? .send
+        var notificationKey = event.herald.notificationKey
+        var message = RenderedMessage(body: .none, alert: route.message.alert)
+        var deliverAt = event.herald.deliverAt
+        var quietHours: QuietHours?
+        do throws(TemplateError) {
+            if notificationKey == nil, let template = route.notificationKey {
+                let key = try template.render(in: scope, limits: limits)
+                notificationKey = key.isEmpty ? nil : key
+            }
+            if action != .delete {
+                message.body = try render(route.message, scope: scope)
+                if let summary = route.message.summary {
+                    message.summary = try summary.render(in: scope, limits: limits)
+                }
+            }
+            if deliverAt == nil, let template = route.deliverAt {
+                let text = try template.render(in: scope, limits: limits)
+                if !text.isEmpty {
+                    guard let date = RFC3339.parse(text) else {
+                        rejectAll(.invalidDeliverAt, "deliverAt rendered as a value that is not RFC 3339")
+                        return
+                    }
+                    deliverAt = date
+                }
+            }
+            if let q = route.quietHours {
+                var zone = try q.timeZone.render(in: scope, limits: limits)
+                if zone.isEmpty || TimeZone(identifier: zone) == nil { zone = "UTC" }
+                quietHours = QuietHours(from: q.from, to: q.to, timeZone: zone)
+            }
+        } catch {
+            rejectAll(error.code == .valueTooLarge ? .valueTooLarge : .messageTooLarge, error.description)
+            return
+        }
+        if action != .send, notificationKey == nil {
+            rejectAll(.missingNotificationKey, "\(action.rawValue) needs a notificationKey")
+            return
+        }
+        var expiresAt = event.herald.expiresAt
+        if expiresAt == nil, let after = route.expiresAfter {
+            let base = event.time.flatMap(RFC3339.parse) ?? now
+            let c = after.components
+            expiresAt = base.addingTimeInterval(Double(c.seconds) + Double(c.attoseconds) / 1e18)
+        }
+        for (_, r) in recipients {
+            switch r {
+            case .success(let recipient):
+                result.deliveries.append(
+                    Delivery(
+                        eventId: event.id, route: route.name, recipient: recipient, message: message,
+                        notificationKey: notificationKey, action: action, quietHours: quietHours, expiresAt: expiresAt,
+                        deliverAt: deliverAt))
+            case .failure(let rejection):
+                result.rejections.append(rejection)
+            }
+        }
+    }
+
+    func render(_ message: MessageTemplate, scope: EvaluationScope) throws(TemplateError) -> RenderedMessage.Body {
+        if !message.cardsByType.isEmpty, let card = message.cardsByType[scope.event.type] {
+            return .card(try renderCard(card, scope: scope))
+        }
+        switch message.body {
+        case .text(let t): return .text(try t.render(in: scope, limits: limits))
+        case .card(let c): return .card(try renderCard(c, scope: scope))
+        }
+    }
+
+    func renderCard(_ card: CardTemplate, scope: EvaluationScope) throws(TemplateError) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(2048)
+        try card.render(in: scope, limits: limits, into: &out)
+        return out
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+/// Drives the real `herald validate` binary: exit status, stdout and stderr as an operator sees them.
+@Suite struct ValidateCommandTests {
+    /// The `herald` executable built next to the test bundle (`swift build --build-tests` builds both).
+    static var binary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("herald")
+    }
+
+    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
+            throw Fixtures.FixtureError(message: "\(Self.binary.path) is missing: run swift build --build-tests")
+        }
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (
+            process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self)
+        )
+    }
+
+    @Test func examplesPass() throws {
+        let result = try run(["validate", "--config", Fixtures.examples.appendingPathComponent("herald.yaml").path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("are valid"))
+        #expect(result.stderr.isEmpty)
+    }
+
+    @Test func problemsGoToStderrOneLineEachWithNonZeroExit() throws {
+        let dir = try Fixtures.folder([
+            "herald.yaml":
+                "kafka:\n  brokers: embedded\n  eventsTopics: [n]\nbot: { appId: a }\nstore: { url: \"sqlite:///x\" }\n"
+                + "routing: { routesFile: routes.yaml }\ndelivery: { giveUpAfter: often }\n",
+            "routes.yaml":
+                "routes:\n  - name: r\n    match: { type: \"[\" }\n    to: [ { reference: x } ]\n    message: { text: hi }\n",
+        ])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try run(["validate", "--config", dir.appendingPathComponent("herald.yaml").path])
+        #expect(result.status == 1)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 3, "\(result.stderr)")
+        #expect(
+            lines[0].hasSuffix(
+                "herald.yaml:7:26: delivery.giveUpAfter: \"often\" is not a duration (use e.g. 500ms, 30s, 5m, 24h)"))
+        #expect(lines[1].contains("routes.yaml:3:20: route 'r' match.type: bad glob"))
+        #expect(lines[2] == "herald: 2 problem(s) found")
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func aMissingFileIsOneClearLine() throws {
+        let result = try run(["validate", "--config", "/nonexistent/herald.yaml"])
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("/nonexistent/herald.yaml: cannot read the configuration file\n"))
+    }
+}
