@@ -7,18 +7,25 @@ final class ConsumerState: Sendable {
         var paused: Set<TopicPartition> = []
         /// Offsets this member committed successfully (the next offset to read).
         var committed: [TopicPartition: Int64] = [:]
+        /// `close()` began: no more polls, but the revoke handler it triggers may still commit.
+        var closing = false
         var closed = false
     }
     private let inner = Mutex(Inner())
 
+    var isClosing: Bool { inner.withLock { $0.closing || $0.closed } }
     var isClosed: Bool { inner.withLock { $0.closed } }
 
     /// Returns true the first time only.
-    func markClosed() -> Bool {
+    func beginClosing() -> Bool {
         inner.withLock { inner in
-            defer { inner.closed = true }
-            return !inner.closed
+            defer { inner.closing = true }
+            return !inner.closing
         }
+    }
+
+    func finishClosing() {
+        inner.withLock { $0.closed = true }
     }
 
     var assignment: Set<TopicPartition> { inner.withLock { $0.assignment } }

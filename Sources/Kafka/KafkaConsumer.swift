@@ -58,7 +58,7 @@ public final class KafkaConsumer: Sendable {
     }
 
     deinit {
-        if !state.isClosed {
+        if !state.isClosing {
             logger.warning("Kafka consumer dropped without close(); the group sees it leave only at session timeout")
             client.skipConsumerCloseOnDestroy.store(true, ordering: .releasing)
         }
@@ -80,7 +80,7 @@ public final class KafkaConsumer: Sendable {
     /// Waits up to the poll timeout for records and returns a batch (possibly empty) of at most
     /// `maxBatchSize`. Runs on a dedicated queue; rebalance handlers run inside it.
     public func poll() async throws(KafkaError) -> [KafkaMessage] {
-        if state.isClosed { throw .closed("Kafka consumer") }
+        if state.isClosing { throw .closed("Kafka consumer") }
         if let fatal = client.fatalError { throw fatal }
         let reader = self.reader
         let timeout = configuration.pollTimeout.milliseconds
@@ -90,11 +90,12 @@ public final class KafkaConsumer: Sendable {
     /// Leaves the group: the rebalance handler sees the remaining partitions revoked (and may commit), then
     /// the member leaves so the others take over at once. Later calls do nothing.
     public func close() async {
-        guard state.markClosed() else { return }
+        guard state.beginClosing() else { return }
         let client = self.client
         await runBlocking(on: pollQueue) {
             client.withHandle { _ = rd_kafka_consumer_close($0) }
         }
+        state.finishClosing()
         client.skipConsumerCloseOnDestroy.store(true, ordering: .releasing)
     }
 
