@@ -82,8 +82,12 @@ private func context(of opaque: UnsafeMutableRawPointer?) -> RDKafkaClient.Conte
 private let rdKafkaLogCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) ->
     Void = { rk, level, facility, message in
         guard let rk, let context = context(of: rd_kafka_opaque(rk)) else { return }
+        let text = message.map { String(cString: $0) } ?? ""
+        // kafka.properties is shared by consumer and producer: each ignores the other's properties, as it should.
+        let ignoredForOtherClient = text.contains("property and will be ignored by this")
         let swiftLevel: Logger.Level =
             switch level {
+            case _ where ignoredForOtherClient: .debug
             case ...2: .critical
             case 3: .error
             case 4: .warning
@@ -92,7 +96,7 @@ private let rdKafkaLogCallback: @convention(c) (OpaquePointer?, Int32, UnsafePoi
             }
         context.logger.log(
             level: swiftLevel,
-            "\(message.map { String(cString: $0) } ?? "")",
+            "\(text)",
             metadata: ["librdkafka.facility": "\(facility.map { String(cString: $0) } ?? "")"]
         )
     }

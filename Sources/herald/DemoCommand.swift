@@ -34,7 +34,7 @@ struct DemoCommand: AsyncParsableCommand {
         try kafka.createTopic("notifications-relayed", partitions: partitions)
         print("embedded Kafka at \(kafka.bootstrapServers) (topics notifications, notifications-relayed: \(partitions) partitions)")
 
-        let relay = KafkaRelay(bootstrapServers: kafka.bootstrapServers, groupId: "herald-demo", logger: logger)
+        let relay = KafkaRelay(cluster: .init(bootstrapServers: kafka.bootstrapServers), groupId: "herald-demo", logger: logger)
         let published = try await relay.publishSampleEvents(topic: "notifications", count: events, recipients: recipients)
         print("published  \(events) CloudEvents for \(recipients) recipients at \(Int(published.perSecond))/s")
 

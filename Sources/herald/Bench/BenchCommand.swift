@@ -27,6 +27,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Record size in bytes (kafka-relay).")
     var size = 500
 
+    @Option(name: .customLong("property"), help: "A librdkafka property NAME=VALUE for Herald's clients (repeatable).")
+    var properties: [String] = []
+
     @Flag(help: "Do not run kcat for comparison.")
     var skipKcat = false
 
@@ -36,6 +39,7 @@ struct BenchCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
+        guard properties.allSatisfy({ $0.contains("=") }) else { throw ValidationError("--property takes NAME=VALUE") }
         guard messages > 0 else { throw ValidationError("--messages must be positive") }
         guard (1...1_000_000).contains(size) else { throw ValidationError("--size must be between 1 and 1000000") }
     }
@@ -43,7 +47,16 @@ struct BenchCommand: AsyncParsableCommand {
     func run() async throws {
         switch scenario {
         case .kafkaRelay:
-            let result = try await KafkaRelayScenario(messages: messages, size: size, runKcat: !skipKcat, logger: logging.makeLogger("herald.bench")).run()
+            var librdkafka: [String: String] = [:]
+            for property in properties {
+                let parts = property.split(separator: "=", maxSplits: 1)
+                librdkafka[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+            }
+            let scenario = KafkaRelayScenario(
+                messages: messages, size: size, runKcat: !skipKcat, properties: librdkafka,
+                logger: logging.makeLogger("herald.bench")
+            )
+            let result = try await scenario.run()
             print(json ? result.json : result.table)
         }
     }

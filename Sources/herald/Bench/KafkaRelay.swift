@@ -11,17 +11,29 @@ struct KafkaRelay {
         var perSecond: Double { Double(records) / seconds }
     }
 
-    var bootstrapServers: String
+    var cluster: KafkaClusterConfiguration
     var groupId: String
     var logger: Logger
+    /// How often processed offsets are committed. Default: 100 ms.
+    var commitInterval: Duration = .milliseconds(100)
+
+    private func makeProducer() throws -> KafkaProducer {
+        try KafkaProducer(configuration: .init(cluster: cluster), logger: logger)
+    }
+
+    private func makeConsumer(group: String, topic: String) throws -> KafkaConsumer {
+        let consumer = try KafkaConsumer(
+            configuration: .init(cluster: cluster, groupId: group, topics: [topic]), logger: logger
+        )
+        try consumer.subscribe()
+        return consumer
+    }
 
     /// Produces `count` records of `size` bytes with a key and a header to `topic`, waiting for every delivery.
     func seed(topic: String, count: Int, size: Int) async throws -> Result {
         let clock = ContinuousClock()
         let started = clock.now
-        let producer = try KafkaProducer(
-            configuration: .init(cluster: .init(bootstrapServers: bootstrapServers)), logger: logger
-        )
+        let producer = try makeProducer()
         let body = [UInt8](repeating: UInt8(ascii: "x"), count: size)
         var pending: [PendingDeliveries] = []
         for start in stride(from: 0, to: count, by: 1000) {
@@ -43,25 +55,27 @@ struct KafkaRelay {
 
     /// Relays `count` records from `source` to `destination`; the clock starts at the first record read.
     func relay(from source: String, to destination: String, count: Int) async throws -> Result {
-        let consumer = try KafkaConsumer(
-            configuration: .init(cluster: .init(bootstrapServers: bootstrapServers), groupId: groupId, topics: [source]),
-            logger: logger
-        )
-        let producer = try KafkaProducer(
-            configuration: .init(cluster: .init(bootstrapServers: bootstrapServers)), logger: logger
-        )
-        try consumer.subscribe()
+        let consumer = try makeConsumer(group: groupId, topic: source)
+        let producer = try makeProducer()
         let (batches, inFlight) = AsyncStream.makeStream(of: ([TopicPartitionOffset], PendingDeliveries, Int).self)
         let clock = ContinuousClock()
         var started: ContinuousClock.Instant?
         let finished = try await withThrowingTaskGroup(of: ContinuousClock.Instant.self) { group in
-            // Commits run behind the reads, in order, each once its batch is fully delivered.
+            // Commits run behind the reads, in order, covering only fully delivered batches; like the
+            // delivery engine, they are coalesced to one commit per interval rather than one per batch.
             group.addTask {
                 var committed = 0
+                var uncommitted: [TopicPartition: Int64] = [:]
+                var lastCommit = clock.now
                 for await (offsets, pending, size) in batches {
                     for report in await pending.reports() { _ = try report.get() }
-                    try await consumer.commit(offsets)
+                    for entry in offsets { uncommitted[entry.topicPartition] = max(uncommitted[entry.topicPartition] ?? 0, entry.offset) }
                     committed += size
+                    if committed >= count || clock.now - lastCommit >= commitInterval {
+                        try await consumer.commit(uncommitted.map { TopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) })
+                        uncommitted = [:]
+                        lastCommit = clock.now
+                    }
                     if committed >= count { break }
                 }
                 return clock.now
@@ -87,9 +101,7 @@ struct KafkaRelay {
 
     /// Publishes `count` CloudEvents (structured JSON) keyed by recipient, with a `ce_id` header.
     func publishSampleEvents(topic: String, count: Int, recipients: Int) async throws -> Result {
-        let producer = try KafkaProducer(
-            configuration: .init(cluster: .init(bootstrapServers: bootstrapServers)), logger: logger
-        )
+        let producer = try makeProducer()
         let clock = ContinuousClock()
         let started = clock.now
         let messages = (0..<count).map { i in
@@ -111,13 +123,7 @@ struct KafkaRelay {
 
     /// Reads `topic` to its end through a fresh group and counts distinct `ce_id` headers.
     func verify(topic: String, expected: Int) async throws -> (records: Int, duplicates: Int, missing: Int) {
-        var reader = self
-        reader.groupId = "\(groupId)-verify"
-        let consumer = try KafkaConsumer(
-            configuration: .init(cluster: .init(bootstrapServers: bootstrapServers), groupId: reader.groupId, topics: [topic]),
-            logger: logger
-        )
-        try consumer.subscribe()
+        let consumer = try makeConsumer(group: "\(groupId)-verify", topic: topic)
         var ids = Set<[UInt8]>()
         var records = 0
         var idlePolls = 0
@@ -136,11 +142,7 @@ struct KafkaRelay {
 
     /// Reads `count` records from `topic` and drops them; the clock starts at the first record read.
     func consume(topic: String, count: Int) async throws -> Result {
-        let consumer = try KafkaConsumer(
-            configuration: .init(cluster: .init(bootstrapServers: bootstrapServers), groupId: groupId, topics: [topic]),
-            logger: logger
-        )
-        try consumer.subscribe()
+        let consumer = try makeConsumer(group: groupId, topic: topic)
         let clock = ContinuousClock()
         var started: ContinuousClock.Instant?
         var read = 0

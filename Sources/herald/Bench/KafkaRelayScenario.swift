@@ -44,6 +44,8 @@ struct KafkaRelayScenario {
     var messages: Int
     var size: Int
     var runKcat: Bool
+    /// librdkafka properties for the binding's clients (not kcat's).
+    var properties: [String: String]
     var logger: Logger
 
     func run() async throws -> Result {
@@ -54,7 +56,9 @@ struct KafkaRelayScenario {
         try kafka.createTopic("relay-in", partitions: partitions)
         try kafka.createTopic("relay-out", partitions: partitions)
         try kafka.createTopic("empty", partitions: partitions)
-        let relay = KafkaRelay(bootstrapServers: kafka.bootstrapServers, groupId: "bench-relay", logger: logger)
+        let relay = KafkaRelay(
+            cluster: .init(bootstrapServers: kafka.bootstrapServers, properties: properties), groupId: "bench-relay", logger: logger
+        )
         let produced = try await relay.seed(topic: "relay-in", count: messages, size: size)
 
         var kcatRate: Double?
