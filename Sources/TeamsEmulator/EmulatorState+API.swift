@@ -1,0 +1,172 @@
+import NIOHTTP1
+
+extension EmulatorState {
+    /// Serves one API call: authentication, injected faults, body checks, recipient state, rate limits,
+    /// then the operation itself.
+    mutating func serve(_ call: APICall, now: ContinuousClock.Instant) -> Reply {
+        self.stats.apiRequests += 1
+        let reply = self.reply(to: call, now: now)
+        self.count(reply)
+        return reply
+    }
+
+    private mutating func reply(to call: APICall, now: ContinuousClock.Instant) -> Reply {
+        guard self.isAuthorized(call.authorization, now: now) else {
+            return Reply(status: .unauthorized, body: #"{"message":"Authorization has been denied for this request."}"#)
+        }
+        if let fault = self.injectedFault() { return fault }
+        switch call.body {
+        case .tooLarge:
+            return Self.error(.payloadTooLarge, "MessageSizeTooBig", "Message size too big.")
+        case .invalid(let message):
+            return Self.error(.badRequest, "BadArgument", message)
+        case .none, .activity, .create:
+            break
+        }
+        switch call.route {
+        case .create:
+            guard case .create(let info) = call.body else { return Self.badArgument }
+            return self.create(info, now: now)
+        case .send(let conversationId):
+            guard case .activity(let info, let body) = call.body else { return Self.badArgument }
+            return self.send(conversationId, info: info, body: body, now: now)
+        case .update(let conversationId, let activityId):
+            guard case .activity(_, let body) = call.body else { return Self.badArgument }
+            return self.change(conversationId, activityId, operation: .update, body: body, now: now)
+        case .delete(let conversationId, let activityId):
+            return self.change(conversationId, activityId, operation: .delete, body: nil, now: now)
+        case .members(let id, let pageSize, let token):
+            return self.members(id, pageSize: pageSize, continuationToken: token, now: now)
+        }
+    }
+
+    private mutating func send(
+        _ conversationId: String,
+        info: Validation.ActivityInfo,
+        body: [UInt8],
+        now: ContinuousClock.Instant
+    ) -> Reply {
+        guard let record = self.conversations[conversationId] else { return Self.conversationNotFound }
+        if let refusal = self.refusal(for: record) { return refusal }
+        if let throttled = self.throttle(conversationId, tenantId: record.conversation.tenantId, now: now) {
+            return throttled
+        }
+        let kept = self.keep(body)
+        let id = self.makeActivityId()
+        self.conversations[conversationId]!.conversation.activities.append(
+            RecordedActivity(id: id, operation: .send, body: kept)
+        )
+        self.conversations[conversationId]!.live.insert(id)
+        self.stats.activitiesSent += 1
+        if info.splitsInTwo {
+            // Teams posts the text and the attachments as two messages and returns no id.
+            let second = self.makeActivityId()
+            self.conversations[conversationId]!.conversation.activities.append(
+                RecordedActivity(id: second, operation: .send, body: kept)
+            )
+            self.conversations[conversationId]!.live.insert(second)
+            return Reply(status: .created, body: "{}")
+        }
+        return Reply(status: .created, body: #"{"id":"\#(id)"}"#)
+    }
+
+    private mutating func change(
+        _ conversationId: String,
+        _ activityId: String,
+        operation: RecordedActivity.Operation,
+        body: [UInt8]?,
+        now: ContinuousClock.Instant
+    ) -> Reply {
+        guard let record = self.conversations[conversationId] else { return Self.conversationNotFound }
+        guard record.live.contains(activityId) else {
+            return Self.error(.notFound, "ActivityNotFoundInConversation", "The activity was not found in the conversation.")
+        }
+        if let refusal = self.refusal(for: record) { return refusal }
+        if let throttled = self.throttle(conversationId, tenantId: record.conversation.tenantId, now: now) {
+            return throttled
+        }
+        let kept = body.flatMap { self.keep($0) }
+        self.conversations[conversationId]!.conversation.activities.append(
+            RecordedActivity(id: activityId, operation: operation, body: kept)
+        )
+        if operation == .delete {
+            self.conversations[conversationId]!.live.remove(activityId)
+            self.stats.activitiesDeleted += 1
+            return Reply(status: .ok, body: "")
+        }
+        self.stats.activitiesUpdated += 1
+        return Reply(status: .ok, body: #"{"id":"\#(activityId)"}"#)
+    }
+
+    /// A 403 when the recipient cannot be written to, else nil.
+    func refusal(for record: ConversationRecord) -> Reply? {
+        let conversation = record.conversation
+        if self.configuration.disabledTenants.contains(conversation.tenantId) {
+            return Self.error(.forbidden, "BotDisabledByAdmin", "The bot is disabled by the tenant admin.")
+        }
+        if self.configuration.removedFromConversations.contains(conversation.id)
+            || conversation.channelId.map(self.configuration.removedFromConversations.contains) == true
+        {
+            return Self.error(.forbidden, "BotNotInConversationRoster", "The bot is not part of the conversation roster.")
+        }
+        for key in [conversation.userId, record.aadObjectId].compactMap({ $0 }) {
+            if let shape = self.configuration.blocked[key] { return Self.blocked(shape) }
+            if self.configuration.notInstalled.contains(key) { return Self.notInstalled }
+        }
+        return nil
+    }
+
+    /// Checks the tenant's and the conversation's windows; records the call in both when it is admitted.
+    mutating func throttle(_ conversationId: String, tenantId: String, now: ContinuousClock.Instant) -> Reply? {
+        guard let conversationWindows = self.configuration.limits.conversationWindows,
+            let tenantWindows = self.configuration.limits.tenantWindows
+        else { return nil }
+        var tenant = self.tenantLimiters[tenantId] ?? SlidingWindowLimiter(windows: tenantWindows)
+        var conversation =
+            self.conversations[conversationId]?.limiter ?? SlidingWindowLimiter(windows: conversationWindows)
+        let wait = max(tenant.wait(now: now) ?? .zero, conversation.wait(now: now) ?? .zero)
+        if wait == .zero {
+            tenant.record(now: now)
+            conversation.record(now: now)
+        }
+        self.tenantLimiters[tenantId] = tenant
+        self.conversations[conversationId]?.limiter = conversation
+        return wait == .zero ? nil : self.throttled(wait)
+    }
+
+    /// A 429, with `Retry-After` as the configuration says.
+    mutating func throttled(_ wait: Duration) -> Reply {
+        var reply = Self.error(.tooManyRequests, "Throttled", "Too many requests. Please slow down.")
+        let withHeader: Bool
+        switch self.configuration.retryAfter {
+        case .always: withHeader = true
+        case .never: withHeader = false
+        case .alternate: withHeader = self.stats.throttled % 2 == 0
+        }
+        if withHeader {
+            let (seconds, attoseconds) = wait.components
+            reply.retryAfterSeconds = max(1, Int(seconds) + (attoseconds > 0 ? 1 : 0))
+        }
+        return reply
+    }
+
+    private mutating func injectedFault() -> Reply? {
+        let faults = self.configuration.faults
+        guard faults.total > 0 else { return nil }
+        var draw = self.random.unit()
+        let table: [(Double, HTTPResponseStatus, String)] = [
+            (faults.preconditionFailed, .preconditionFailed, "PreconditionFailed"),
+            (faults.badGateway, .badGateway, "BadGateway"),
+            (faults.serviceUnavailable, .serviceUnavailable, "ServiceUnavailable"),
+            (faults.gatewayTimeout, .gatewayTimeout, "GatewayTimeout"),
+        ]
+        for (rate, status, code) in table {
+            if draw < rate { return Self.error(status, code, "Injected fault.") }
+            draw -= rate
+        }
+        if draw < faults.dropConnection {
+            return Reply(status: .internalServerError, body: "", dropConnection: true)
+        }
+        return nil
+    }
+}
