@@ -43,7 +43,7 @@ let teamsTargets: [Target] = [
     ),
     .testTarget(
         name: "TeamsEmulatorTests",
-        dependencies: ["TeamsEmulator", "HeraldHTTP", asyncHTTPClient, nioCore, nioFoundation, logging]
+        dependencies: ["TeamsEmulator", "HeraldHTTP", asyncHTTPClient, nioCore, nioHTTP1, nioFoundation, logging]
     ),
 ]
 
