@@ -6,6 +6,7 @@ struct Herald: AsyncParsableCommand {
         commandName: "herald",
         abstract: "Turns events on Kafka into Microsoft Teams proactive messages.",
         subcommands: [
+            EmulatorCommand.self,
         ]
     )
 }
