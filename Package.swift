@@ -37,6 +37,11 @@ let teamsTargets: [Target] = [
         name: "TeamsEmulator",
         dependencies: ["HeraldHTTP", nioCore, nioHTTP1, nioFoundation, dequeModule, serviceLifecycle, logging]
     ),
+    .executableTarget(
+        name: "emulator-load",
+        dependencies: ["BotConnector", "TeamsEmulator", argumentParser, logging],
+        path: "Sources/emulator-load"
+    ),
     .testTarget(
         name: "BotConnectorTests",
         dependencies: ["BotConnector", "TeamsEmulator", "HeraldHTTP", nioCore, nioPosix, logging]

@@ -40,31 +40,26 @@ extension EmulatorState {
         }
     }
 
+    // Records are mutated in place through `conversations.values[index]`: holding a copy of a record
+    // while appending would copy its whole activity list on every send.
+
     private mutating func send(
         _ conversationId: String,
         info: Validation.ActivityInfo,
         body: [UInt8],
         now: ContinuousClock.Instant
     ) -> Reply {
-        guard let record = self.conversations[conversationId] else { return Self.conversationNotFound }
-        if let refusal = self.refusal(for: record) { return refusal }
-        if let throttled = self.throttle(conversationId, tenantId: record.conversation.tenantId, now: now) {
-            return throttled
-        }
+        guard let index = self.conversations.index(forKey: conversationId) else { return Self.conversationNotFound }
+        if let refusal = self.refusal(for: self.conversations.values[index]) { return refusal }
+        if let throttled = self.throttle(at: index, now: now) { return throttled }
         let kept = self.keep(body)
         let id = self.makeActivityId()
-        self.conversations[conversationId]!.conversation.activities.append(
-            RecordedActivity(id: id, operation: .send, body: kept)
-        )
-        self.conversations[conversationId]!.live.insert(id)
+        self.conversations.values[index].append(RecordedActivity(id: id, operation: .send, body: kept))
         self.stats.activitiesSent += 1
         if info.splitsInTwo {
             // Teams posts the text and the attachments as two messages and returns no id.
             let second = self.makeActivityId()
-            self.conversations[conversationId]!.conversation.activities.append(
-                RecordedActivity(id: second, operation: .send, body: kept)
-            )
-            self.conversations[conversationId]!.live.insert(second)
+            self.conversations.values[index].append(RecordedActivity(id: second, operation: .send, body: kept))
             return Reply(status: .created, body: "{}")
         }
         return Reply(status: .created, body: #"{"id":"\#(id)"}"#)
@@ -77,20 +72,15 @@ extension EmulatorState {
         body: [UInt8]?,
         now: ContinuousClock.Instant
     ) -> Reply {
-        guard let record = self.conversations[conversationId] else { return Self.conversationNotFound }
-        guard record.live.contains(activityId) else {
+        guard let index = self.conversations.index(forKey: conversationId) else { return Self.conversationNotFound }
+        guard self.conversations.values[index].live.contains(activityId) else {
             return Self.error(.notFound, "ActivityNotFoundInConversation", "The activity was not found in the conversation.")
         }
-        if let refusal = self.refusal(for: record) { return refusal }
-        if let throttled = self.throttle(conversationId, tenantId: record.conversation.tenantId, now: now) {
-            return throttled
-        }
+        if let refusal = self.refusal(for: self.conversations.values[index]) { return refusal }
+        if let throttled = self.throttle(at: index, now: now) { return throttled }
         let kept = body.flatMap { self.keep($0) }
-        self.conversations[conversationId]!.conversation.activities.append(
-            RecordedActivity(id: activityId, operation: operation, body: kept)
-        )
+        self.conversations.values[index].append(RecordedActivity(id: activityId, operation: operation, body: kept))
         if operation == .delete {
-            self.conversations[conversationId]!.live.remove(activityId)
             self.stats.activitiesDeleted += 1
             return Reply(status: .ok, body: "")
         }
@@ -117,21 +107,40 @@ extension EmulatorState {
     }
 
     /// Checks the tenant's and the conversation's windows; records the call in both when it is admitted.
-    mutating func throttle(_ conversationId: String, tenantId: String, now: ContinuousClock.Instant) -> Reply? {
-        guard let conversationWindows = self.configuration.limits.conversationWindows,
+    mutating func throttle(at index: Dictionary<String, ConversationRecord>.Index, now: ContinuousClock.Instant) -> Reply? {
+        guard let windows = self.configuration.limits.conversationWindows,
             let tenantWindows = self.configuration.limits.tenantWindows
         else { return nil }
-        var tenant = self.tenantLimiters[tenantId] ?? SlidingWindowLimiter(windows: tenantWindows)
-        var conversation =
-            self.conversations[conversationId]?.limiter ?? SlidingWindowLimiter(windows: conversationWindows)
-        let wait = max(tenant.wait(now: now) ?? .zero, conversation.wait(now: now) ?? .zero)
-        if wait == .zero {
-            tenant.record(now: now)
-            conversation.record(now: now)
+        let tenantId = self.conversations.values[index].conversation.tenantId
+        if self.conversations.values[index].limiter == nil {
+            self.conversations.values[index].limiter = SlidingWindowLimiter(windows: windows)
         }
-        self.tenantLimiters[tenantId] = tenant
-        self.conversations[conversationId]?.limiter = conversation
-        return wait == .zero ? nil : self.throttled(wait)
+        let tenantWait = self.tenantLimiters[tenantId, default: SlidingWindowLimiter(windows: tenantWindows)].wait(now: now)
+        let wait = max(tenantWait ?? .zero, self.conversations.values[index].limiter!.wait(now: now) ?? .zero)
+        guard wait == .zero else { return self.throttled(wait) }
+        self.tenantLimiters[tenantId]!.record(now: now)
+        self.conversations.values[index].limiter!.record(now: now)
+        return nil
+    }
+
+    /// Checks the tenant's window and one keyed window (creates, member reads); records when admitted.
+    mutating func throttle(
+        _ limiters: WritableKeyPath<EmulatorState, [String: SlidingWindowLimiter]>,
+        key: String,
+        windows: [SlidingWindowLimiter.Window],
+        tenantId: String?,
+        now: ContinuousClock.Instant
+    ) -> Reply? {
+        var wait = self[keyPath: limiters][key, default: SlidingWindowLimiter(windows: windows)].wait(now: now) ?? .zero
+        if let tenantId, let tenantWindows = self.configuration.limits.tenantWindows {
+            let tenantWait = self.tenantLimiters[tenantId, default: SlidingWindowLimiter(windows: tenantWindows)]
+                .wait(now: now)
+            wait = max(wait, tenantWait ?? .zero)
+        }
+        guard wait == .zero else { return self.throttled(wait) }
+        self[keyPath: limiters][key]!.record(now: now)
+        if let tenantId { self.tenantLimiters[tenantId]?.record(now: now) }
+        return nil
     }
 
     /// A 429, with `Retry-After` as the configuration says.

@@ -89,28 +89,14 @@ extension EmulatorState {
     private mutating func record(_ body: [UInt8], in conversationId: String, id: String? = nil) -> String {
         let activityId = id ?? self.makeActivityId()
         let kept = self.keep(body)
-        self.conversations[conversationId]!.conversation.activities.append(
-            RecordedActivity(id: activityId, operation: .send, body: kept)
-        )
-        self.conversations[conversationId]!.live.insert(activityId)
+        self.conversations[conversationId]?.append(RecordedActivity(id: activityId, operation: .send, body: kept))
         self.stats.activitiesSent += 1
         return activityId
     }
 
     private mutating func throttleCreate(_ key: String, tenantId: String, now: ContinuousClock.Instant) -> Reply? {
-        guard let windows = self.configuration.limits.conversationWindows,
-            let tenantWindows = self.configuration.limits.tenantWindows
-        else { return nil }
-        var tenant = self.tenantLimiters[tenantId] ?? SlidingWindowLimiter(windows: tenantWindows)
-        var limiter = self.createLimiters[key] ?? SlidingWindowLimiter(windows: windows)
-        let wait = max(tenant.wait(now: now) ?? .zero, limiter.wait(now: now) ?? .zero)
-        if wait == .zero {
-            tenant.record(now: now)
-            limiter.record(now: now)
-        }
-        self.tenantLimiters[tenantId] = tenant
-        self.createLimiters[key] = limiter
-        return wait == .zero ? nil : self.throttled(wait)
+        guard let windows = self.configuration.limits.conversationWindows else { return nil }
+        return self.throttle(\.createLimiters, key: key, windows: windows, tenantId: tenantId, now: now)
     }
 
     func member(id: String) -> EmulatorConfiguration.Member? {

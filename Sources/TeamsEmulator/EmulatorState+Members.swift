@@ -52,18 +52,7 @@ extension EmulatorState {
     }
 
     private mutating func throttleMembers(_ id: String, tenantId: String?, now: ContinuousClock.Instant) -> Reply? {
-        guard let windows = self.configuration.limits.membersWindows,
-            let tenantWindows = self.configuration.limits.tenantWindows
-        else { return nil }
-        var limiter = self.membersLimiters[id] ?? SlidingWindowLimiter(windows: windows)
-        var tenant = tenantId.map { self.tenantLimiters[$0] ?? SlidingWindowLimiter(windows: tenantWindows) }
-        let wait = max(limiter.wait(now: now) ?? .zero, tenant?.wait(now: now) ?? .zero)
-        if wait == .zero {
-            limiter.record(now: now)
-            tenant?.record(now: now)
-        }
-        self.membersLimiters[id] = limiter
-        if let tenantId, let tenant { self.tenantLimiters[tenantId] = tenant }
-        return wait == .zero ? nil : self.throttled(wait)
+        guard let windows = self.configuration.limits.membersWindows else { return nil }
+        return self.throttle(\.membersLimiters, key: id, windows: windows, tenantId: tenantId, now: now)
     }
 }

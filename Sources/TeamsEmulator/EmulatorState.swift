@@ -16,6 +16,15 @@ struct EmulatorState {
         var aadObjectId: String?
         var live: Set<String> = []
         var limiter: SlidingWindowLimiter?
+
+        mutating func append(_ activity: RecordedActivity) {
+            self.conversation.activities.append(activity)
+            switch activity.operation {
+            case .send: self.live.insert(activity.id)
+            case .delete: self.live.remove(activity.id)
+            case .update: break
+            }
+        }
     }
 
     var configuration: EmulatorConfiguration
