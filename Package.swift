@@ -42,6 +42,7 @@ let teamsTargets: [Target] = [
         dependencies: ["BotConnector", "TeamsEmulator", argumentParser, logging],
         path: "Sources/emulator-load"
     ),
+    .testTarget(name: "HeraldHTTPTests", dependencies: ["HeraldHTTP", nioCore, nioPosix, nioHTTP1, logging]),
     .testTarget(
         name: "BotConnectorTests",
         dependencies: ["BotConnector", "TeamsEmulator", "HeraldHTTP", nioCore, nioPosix, logging]

@@ -1,6 +1,6 @@
 import Foundation
-import NIOFoundationCompat
 import NIOCore
+import NIOFoundationCompat
 import NIOHTTP1
 
 extension BotConnectorClient {
@@ -32,7 +32,8 @@ extension BotConnectorClient {
         let path = "v3/conversations/\(Self.segment(conversationId))/activities"
         let response = try await self.perform(.POST, service, path: path, body: body)
         guard let id = try Self.decode(ResourceResponse.self, response).id, !id.isEmpty else {
-            throw BotConnectorError(code: .invalidResponse, httpStatus: response.status, message: "no activity id returned")
+            throw BotConnectorError(
+                code: .invalidResponse, httpStatus: response.status, message: "no activity id returned")
         }
         return id
     }

@@ -62,7 +62,8 @@ extension BotConnectorClient {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         do {
-            let response = try await self.httpClient.execute(request, timeout: TimeAmount(self.configuration.requestTimeout))
+            let response = try await self.httpClient.execute(
+                request, timeout: TimeAmount(self.configuration.requestTimeout))
             let body = try await response.body.collect(upTo: 4 << 20)
             return Response(status: Int(response.status.code), headers: response.headers, body: body)
         } catch {

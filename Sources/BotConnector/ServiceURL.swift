@@ -27,7 +27,9 @@ public struct ServiceURL: Sendable, Hashable, CustomStringConvertible {
         } else {
             throw invalid("must start with https:// or http://")
         }
-        if rest.contains(where: { $0 == "?" || $0 == "#" || $0 == "\\" || $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 } ?? false }) {
+        if rest.contains(where: {
+            $0 == "?" || $0 == "#" || $0 == "\\" || $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 } ?? false
+        }) {
             throw invalid("must not contain a query, fragment, backslash or whitespace")
         }
         let slash = rest.firstIndex(of: "/") ?? rest.endIndex

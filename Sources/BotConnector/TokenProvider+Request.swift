@@ -1,18 +1,29 @@
 import AsyncHTTPClient
 import Foundation
-import NIOFoundationCompat
 import NIOCore
+import NIOFoundationCompat
 
 extension TokenProvider {
     private struct TokenResponse: Decodable {
-        var access_token: String
-        var expires_in: Int?
-        var token_type: String?
+        var accessToken: String
+        var expiresIn: Int?
+        var tokenType: String?
+
+        enum CodingKeys: String, CodingKey {
+            case accessToken = "access_token"
+            case expiresIn = "expires_in"
+            case tokenType = "token_type"
+        }
     }
 
     private struct TokenError: Decodable {
         var error: String?
-        var error_description: String?
+        var errorDescription: String?
+
+        enum CodingKeys: String, CodingKey {
+            case error
+            case errorDescription = "error_description"
+        }
     }
 
     /// Performs the client-credentials request; returns the token and its lifetime.
@@ -42,7 +53,7 @@ extension TokenProvider {
 
         guard (200..<300).contains(status) else {
             let detail = try? JSONDecoder().decode(TokenError.self, from: Data(buffer: body))
-            let reason = [detail?.error, detail?.error_description?.split(separator: "\r\n").first.map(String.init)]
+            let reason = [detail?.error, detail?.errorDescription?.split(separator: "\r\n").first.map(String.init)]
                 .compactMap { $0 }.joined(separator: ": ")
             let message = "token endpoint answered HTTP \(status)" + (reason.isEmpty ? "" : " (\(reason))")
             // 400/401 mean the credentials or scope were refused: retrying will not help.
@@ -50,12 +61,13 @@ extension TokenProvider {
             throw BotConnectorError(code: code, httpStatus: status, message: message)
         }
         guard let token = try? JSONDecoder().decode(TokenResponse.self, from: Data(buffer: body)),
-            !token.access_token.isEmpty
+            !token.accessToken.isEmpty
         else {
-            throw BotConnectorError(code: .tokenRequestFailed, httpStatus: status, message: "token endpoint sent no token")
+            throw BotConnectorError(
+                code: .tokenRequestFailed, httpStatus: status, message: "token endpoint sent no token")
         }
-        self.logger.debug("obtained a Bot Connector token", metadata: ["expires_in": "\(token.expires_in ?? 3600)"])
-        return (token.access_token, .seconds(max(1, token.expires_in ?? 3600)))
+        self.logger.debug("obtained a Bot Connector token", metadata: ["expires_in": "\(token.expiresIn ?? 3600)"])
+        return (token.accessToken, .seconds(max(1, token.expiresIn ?? 3600)))
     }
 }
 

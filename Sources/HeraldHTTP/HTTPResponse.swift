@@ -33,7 +33,8 @@ public struct HTTPResponse: Sendable {
 
     /// A plain-text response.
     public static func text(_ status: HTTPResponseStatus, _ body: String) -> Self {
-        HTTPResponse(status: status, headers: ["content-type": "text/plain; charset=utf-8"], body: ByteBuffer(string: body))
+        HTTPResponse(
+            status: status, headers: ["content-type": "text/plain; charset=utf-8"], body: ByteBuffer(string: body))
     }
 
     /// No response at all: the connection is closed.

@@ -79,8 +79,10 @@ struct ConfigUpdate: Decodable {
             merged.serviceUnavailable = faults.serviceUnavailable ?? merged.serviceUnavailable
             merged.gatewayTimeout = faults.gatewayTimeout ?? merged.gatewayTimeout
             merged.dropConnection = faults.drop ?? merged.dropConnection
-            let rates = [merged.preconditionFailed, merged.badGateway, merged.serviceUnavailable, merged.gatewayTimeout,
-                         merged.dropConnection]
+            let rates = [
+                merged.preconditionFailed, merged.badGateway, merged.serviceUnavailable, merged.gatewayTimeout,
+                merged.dropConnection,
+            ]
             guard rates.allSatisfy({ (0...1).contains($0) }), merged.total <= 1 else {
                 throw Invalid(message: "fault rates must be within 0...1 and add up to at most 1")
             }
@@ -91,7 +93,8 @@ struct ConfigUpdate: Decodable {
             for entry in blocked {
                 let shape = EmulatorConfiguration.BlockShape(rawValue: entry.shape ?? "messageWritesBlocked")
                 guard let shape else {
-                    throw Invalid(message: "blocked shape must be messageWritesBlocked, conversationBlockedByUser or noSubCode")
+                    throw Invalid(
+                        message: "blocked shape must be messageWritesBlocked, conversationBlockedByUser or noSubCode")
                 }
                 map[entry.id] = shape
             }

@@ -1,8 +1,7 @@
 import Foundation
-import NIOFoundationCompat
-import NIOFoundationCompat
 import HeraldHTTP
 import NIOCore
+import NIOFoundationCompat
 import NIOHTTP1
 
 extension EmulatorCore {
@@ -41,7 +40,8 @@ extension EmulatorCore {
                 return .success(())
             }
             if case .failure(let invalid) = result {
-                return .json(.badRequest, #"{"error":{"code":"BadArgument","message":\#(JSONText.quote(invalid.message))}}"#)
+                return .json(
+                    .badRequest, #"{"error":{"code":"BadArgument","message":\#(JSONText.quote(invalid.message))}}"#)
             }
             return .json(.ok, #"{"ok":true}"#)
         case (.POST, "reset"):
@@ -69,7 +69,8 @@ extension EmulatorCore {
         out.writeString(#"{"conversations":["#)
         for (index, conversation) in conversations.enumerated() {
             if index > 0 { out.writeString(",") }
-            out.writeString(#"{"id":\#(JSONText.quote(conversation.id)),"tenantId":\#(JSONText.quote(conversation.tenantId)),"#)
+            out.writeString(
+                #"{"id":\#(JSONText.quote(conversation.id)),"tenantId":\#(JSONText.quote(conversation.tenantId)),"#)
             out.writeString(#""isGroup":\#(conversation.isGroup)"#)
             if let userId = conversation.userId { out.writeString(#","userId":\#(JSONText.quote(userId))"#) }
             if let channelId = conversation.channelId {

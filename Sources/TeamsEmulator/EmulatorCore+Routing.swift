@@ -24,15 +24,18 @@ extension EmulatorCore {
         let maxBytes = self.state.withLock { $0.configuration.maxMessageBytes }
         switch (request.method, decoded.count) {
         case (.POST, 0):
-            return .call(APICall(route: .create, authorization: authorization, body: self.createBody(request, maxBytes)))
+            return .call(
+                APICall(route: .create, authorization: authorization, body: self.createBody(request, maxBytes)))
         case (_, 0):
             return .reply(notAllowed)
         case (.POST, 2) where decoded[1] == "activities", (.POST, 3) where decoded[1] == "activities":
             let route = APICall.Route.send(conversationId: decoded[0])
-            return .call(APICall(route: route, authorization: authorization, body: self.activityBody(request, maxBytes)))
+            return .call(
+                APICall(route: route, authorization: authorization, body: self.activityBody(request, maxBytes)))
         case (.PUT, 3) where decoded[1] == "activities":
             let route = APICall.Route.update(conversationId: decoded[0], activityId: decoded[2])
-            return .call(APICall(route: route, authorization: authorization, body: self.activityBody(request, maxBytes)))
+            return .call(
+                APICall(route: route, authorization: authorization, body: self.activityBody(request, maxBytes)))
         case (.DELETE, 3) where decoded[1] == "activities":
             let route = APICall.Route.delete(conversationId: decoded[0], activityId: decoded[2])
             return .call(APICall(route: route, authorization: authorization, body: .none))

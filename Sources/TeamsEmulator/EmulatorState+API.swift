@@ -74,7 +74,8 @@ extension EmulatorState {
     ) -> Reply {
         guard let index = self.conversations.index(forKey: conversationId) else { return Self.conversationNotFound }
         guard self.conversations.values[index].live.contains(activityId) else {
-            return Self.error(.notFound, "ActivityNotFoundInConversation", "The activity was not found in the conversation.")
+            return Self.error(
+                .notFound, "ActivityNotFoundInConversation", "The activity was not found in the conversation.")
         }
         if let refusal = self.refusal(for: self.conversations.values[index]) { return refusal }
         if let throttled = self.throttle(at: index, now: now) { return throttled }
@@ -97,7 +98,8 @@ extension EmulatorState {
         if self.configuration.removedFromConversations.contains(conversation.id)
             || conversation.channelId.map(self.configuration.removedFromConversations.contains) == true
         {
-            return Self.error(.forbidden, "BotNotInConversationRoster", "The bot is not part of the conversation roster.")
+            return Self.error(
+                .forbidden, "BotNotInConversationRoster", "The bot is not part of the conversation roster.")
         }
         for key in [conversation.userId, record.aadObjectId].compactMap({ $0 }) {
             if let shape = self.configuration.blocked[key] { return Self.blocked(shape) }
@@ -107,7 +109,9 @@ extension EmulatorState {
     }
 
     /// Checks the tenant's and the conversation's windows; records the call in both when it is admitted.
-    mutating func throttle(at index: Dictionary<String, ConversationRecord>.Index, now: ContinuousClock.Instant) -> Reply? {
+    mutating func throttle(
+        at index: Dictionary<String, ConversationRecord>.Index, now: ContinuousClock.Instant
+    ) -> Reply? {
         guard let windows = self.configuration.limits.conversationWindows,
             let tenantWindows = self.configuration.limits.tenantWindows
         else { return nil }
@@ -115,7 +119,8 @@ extension EmulatorState {
         if self.conversations.values[index].limiter == nil {
             self.conversations.values[index].limiter = SlidingWindowLimiter(windows: windows)
         }
-        let tenantWait = self.tenantLimiters[tenantId, default: SlidingWindowLimiter(windows: tenantWindows)].wait(now: now)
+        let tenantWait = self.tenantLimiters[tenantId, default: SlidingWindowLimiter(windows: tenantWindows)].wait(
+            now: now)
         let wait = max(tenantWait ?? .zero, self.conversations.values[index].limiter!.wait(now: now) ?? .zero)
         guard wait == .zero else { return self.throttled(wait) }
         self.tenantLimiters[tenantId]!.record(now: now)

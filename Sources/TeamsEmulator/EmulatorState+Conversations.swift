@@ -59,7 +59,8 @@ extension EmulatorState {
         now: ContinuousClock.Instant
     ) -> Reply {
         if self.configuration.removedFromConversations.contains(channelId) {
-            return Self.error(.forbidden, "BotNotInConversationRoster", "The bot is not part of the conversation roster.")
+            return Self.error(
+                .forbidden, "BotNotInConversationRoster", "The bot is not part of the conversation roster.")
         }
         if let throttled = self.throttleCreate(channelId, tenantId: info.tenantId, now: now) { return throttled }
         let activityId = self.makeActivityId()

@@ -3,7 +3,8 @@ import NIOHTTP1
 extension EmulatorState {
     /// An `ErrorResponse`: `{"error":{"code":...,"message":...}}`.
     static func error(_ status: HTTPResponseStatus, _ code: String, _ message: String) -> Reply {
-        Reply(status: status, body: #"{"error":{"code":\#(JSONText.quote(code)),"message":\#(JSONText.quote(message))}}"#)
+        Reply(
+            status: status, body: #"{"error":{"code":\#(JSONText.quote(code)),"message":\#(JSONText.quote(message))}}"#)
     }
 
     static let badArgument = error(.badRequest, "BadArgument", "The request body is missing or not valid.")
@@ -20,14 +21,16 @@ extension EmulatorState {
         case .messageWritesBlocked:
             return Reply(
                 status: .forbidden,
-                body: #"{"errorCode":209,"message":"{\"subCode\":\"MessageWritesBlocked\",\"details\":\"Thread is blocked from message writes.\",\"errorCode\":null,\"errorSubCode\":null}"}"#
+                body:
+                    #"{"errorCode":209,"message":"{\"subCode\":\"MessageWritesBlocked\",\"details\":\"Thread is blocked from message writes.\",\"errorCode\":null,\"errorSubCode\":null}"}"#
             )
         case .conversationBlockedByUser:
             return error(.forbidden, "ConversationBlockedByUser", "User blocked the conversation with the bot.")
         case .noSubCode:
             return Reply(
                 status: .forbidden,
-                body: #"{"errorCode":209,"message":"{\"subCode\":null,\"details\":\"Forbidden.\",\"errorCode\":null,\"errorSubCode\":null}"}"#
+                body:
+                    #"{"errorCode":209,"message":"{\"subCode\":null,\"details\":\"Forbidden.\",\"errorCode\":null,\"errorSubCode\":null}"}"#
             )
         }
     }

@@ -24,7 +24,8 @@ extension EmulatorState {
             return Self.conversationNotFound
         }
         if self.configuration.removedFromConversations.contains(id) {
-            return Self.error(.forbidden, "BotNotInConversationRoster", "The bot is not part of the conversation roster.")
+            return Self.error(
+                .forbidden, "BotNotInConversationRoster", "The bot is not part of the conversation roster.")
         }
         if let throttled = self.throttleMembers(id, tenantId: tenantId, now: now) { return throttled }
 

@@ -34,7 +34,8 @@ extension EmulatorState {
         let seconds = lifetime.components.seconds
         return Reply(
             status: .ok,
-            body: #"{"token_type":"Bearer","expires_in":\#(seconds),"ext_expires_in":\#(seconds),"access_token":"\#(newToken)"}"#
+            body:
+                #"{"token_type":"Bearer","expires_in":\#(seconds),"ext_expires_in":\#(seconds),"access_token":"\#(newToken)"}"#
         )
     }
 

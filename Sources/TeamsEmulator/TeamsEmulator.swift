@@ -67,7 +67,8 @@ public final class TeamsEmulator: Service, Sendable {
 
     /// Every conversation, in creation order, with what it received.
     public func conversations() -> [EmulatedConversation] {
-        self.core.state.withLock { state in state.conversationOrder.compactMap { state.conversations[$0]?.conversation } }
+        self.core.state.withLock { state in state.conversationOrder.compactMap { state.conversations[$0]?.conversation }
+        }
     }
 
     /// One conversation by id.

@@ -44,7 +44,9 @@ enum Validation {
     }
 
     private static func check(_ shape: ActivityShape) -> Result<ActivityInfo, Failure> {
-        guard let type = shape.type, !type.isEmpty else { return .failure(Failure(message: "Activity type is required")) }
+        guard let type = shape.type, !type.isEmpty else {
+            return .failure(Failure(message: "Activity type is required"))
+        }
         guard self.activityTypes.contains(type) else {
             return .failure(Failure(message: "Unknown activity type"))
         }
@@ -92,7 +94,8 @@ enum Validation {
             return .success(CreateInfo(target: .channel(id: channelId), tenantId: tenantId, activity: activityBytes))
         }
         guard let members = shape.members, members.count == 1 else {
-            return .failure(Failure(message: "A 1:1 conversation needs exactly one member (group chats cannot be created)"))
+            return .failure(
+                Failure(message: "A 1:1 conversation needs exactly one member (group chats cannot be created)"))
         }
         let member = members[0]
         if let id = member.id, !id.isEmpty {

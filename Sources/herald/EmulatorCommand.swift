@@ -8,7 +8,8 @@ import TeamsEmulator
 struct EmulatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emulator",
-        abstract: "Run the Teams emulator (Bot Connector API, token endpoint, Teams' rate limits) until SIGINT/SIGTERM.",
+        abstract:
+            "Run the Teams emulator (Bot Connector API, token endpoint, Teams' rate limits) until SIGINT/SIGTERM.",
         discussion: """
             The token endpoint is POST /{tenant}/oauth2/v2.0/token; the Bot Connector API is served under any \
             path prefix, so a serviceUrl can be http://HOST:PORT/teams/. Inspection: GET /emulator/conversations, \
@@ -95,7 +96,8 @@ struct EmulatorCommand: AsyncParsableCommand {
             throw EmulatorCommandError("cannot listen on \(self.host):\(self.port): \(error)")
         }
         // Written unbuffered, so scripts reading stdout see the line at once.
-        let line = "Teams emulator listening on \(emulator.origin) serviceUrl \(emulator.serviceURL) "
+        let line =
+            "Teams emulator listening on \(emulator.origin) serviceUrl \(emulator.serviceURL) "
             + "tokenUrl \(emulator.tokenURL) limits \(configuration.limits)\n"
         FileHandle.standardOutput.write(Data(line.utf8))
         let group = ServiceGroup(

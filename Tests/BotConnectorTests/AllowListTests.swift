@@ -56,7 +56,8 @@ struct AllowListTests {
                 ]
                 for serviceURL in refusedURLs {
                     let error = await botConnectorError {
-                        _ = try await client.sendActivity(serviceURL: serviceURL, conversationId: conversationId, .text("x"))
+                        _ = try await client.sendActivity(
+                            serviceURL: serviceURL, conversationId: conversationId, .text("x"))
                     }
                     #expect(
                         error?.code == .serviceUrlNotAllowed || error?.code == .invalidServiceUrl,

@@ -7,12 +7,14 @@ import Testing
 @Suite("Error bodies, Retry-After, URLs and activity JSON")
 struct ClassificationTests {
     private func classify(_ status: Int, _ body: String, headers: HTTPHeaders = [:]) -> BotConnectorError {
-        BotConnectorError.fromResponse(status: status, headers: headers, body: Array(body.utf8), nowEpochSeconds: 1_700_000_000)
+        BotConnectorError.fromResponse(
+            status: status, headers: headers, body: Array(body.utf8), nowEpochSeconds: 1_700_000_000)
     }
 
     @Test("the errorCode 209 body with a JSON-in-a-string subCode is read")
     func subCodeShape() {
-        let body = #"{"errorCode":209,"message":"{\"subCode\":\"MessageWritesBlocked\",\"details\":\"Thread is blocked from message writes.\",\"errorCode\":null,\"errorSubCode\":null}"}"#
+        let body =
+            #"{"errorCode":209,"message":"{\"subCode\":\"MessageWritesBlocked\",\"details\":\"Thread is blocked from message writes.\",\"errorCode\":null,\"errorSubCode\":null}"}"#
         let error = self.classify(403, body, headers: ["X-Correlating-OperationId": "abc123"])
         #expect(error.code == .messageWritesBlocked)
         #expect(error.teamsCode == "MessageWritesBlocked")
@@ -50,7 +52,9 @@ struct ClassificationTests {
         }
         #expect(self.classify(413, "{}").code == .messageTooLarge)
         #expect(self.classify(500, "{}").code == .serviceError)
-        #expect(self.classify(404, #"{"error":{"code":"ConversationNotFound","message":"x"}}"#).code == .conversationNotFound)
+        #expect(
+            self.classify(404, #"{"error":{"code":"ConversationNotFound","message":"x"}}"#).code
+                == .conversationNotFound)
     }
 
     @Test("Retry-After is read as seconds and as an HTTP date")
@@ -66,14 +70,19 @@ struct ClassificationTests {
 
     @Test("API URLs join onto any serviceUrl prefix with exactly one slash, ids escaped")
     func urlJoining() throws {
-        #expect(try ServiceURL("https://smba.trafficmanager.net/teams").url("v3/conversations") ==
-            "https://smba.trafficmanager.net/teams/v3/conversations")
-        #expect(try ServiceURL("https://smba.trafficmanager.net/amer/").url("v3/conversations") ==
-            "https://smba.trafficmanager.net/amer/v3/conversations")
-        #expect(try ServiceURL("https://smba.trafficmanager.net").url("v3/conversations") ==
-            "https://smba.trafficmanager.net/v3/conversations")
+        #expect(
+            try ServiceURL("https://smba.trafficmanager.net/teams").url("v3/conversations")
+                == "https://smba.trafficmanager.net/teams/v3/conversations")
+        #expect(
+            try ServiceURL("https://smba.trafficmanager.net/amer/").url("v3/conversations")
+                == "https://smba.trafficmanager.net/amer/v3/conversations")
+        #expect(
+            try ServiceURL("https://smba.trafficmanager.net").url("v3/conversations")
+                == "https://smba.trafficmanager.net/v3/conversations")
         #expect(try ServiceURL("http://127.0.0.1:8080/emea/").url("v3") == "http://127.0.0.1:8080/emea/v3")
-        #expect(BotConnectorClient.segment("19:abc@thread.tacv2;messageid=17") == "19%3Aabc%40thread.tacv2%3Bmessageid%3D17")
+        #expect(
+            BotConnectorClient.segment("19:abc@thread.tacv2;messageid=17") == "19%3Aabc%40thread.tacv2%3Bmessageid%3D17"
+        )
         #expect(throws: BotConnectorError.self) { try ServiceURL("ftp://smba.trafficmanager.net/") }
         #expect(throws: BotConnectorError.self) { try ServiceURL("https://user@smba.trafficmanager.net/") }
         #expect(throws: BotConnectorError.self) { try ServiceURL("https://smba.trafficmanager.net/teams/?x=1") }
@@ -89,7 +98,8 @@ struct ClassificationTests {
         #expect(decoded["channelData"] == nil)
         #expect(decoded["attachments"] == nil)
 
-        let card = MessageActivity.adaptiveCard(json: Array(#"{"type":"AdaptiveCard","version":"1.5"}"#.utf8)).encodedJSON()
+        let card = MessageActivity.adaptiveCard(json: Array(#"{"type":"AdaptiveCard","version":"1.5"}"#.utf8))
+            .encodedJSON()
         let cardDecoded = try #require(try JSONSerialization.jsonObject(with: Data(card)) as? [String: Any])
         #expect(cardDecoded["text"] == nil)
         #expect((cardDecoded["attachments"] as? [Any])?.count == 1)
@@ -98,7 +108,9 @@ struct ClassificationTests {
     @Test("cloud defaults follow the cloud")
     func cloudDefaults() {
         let gcch = BotConnectorClient.Configuration(appId: "a", appPassword: "p", cloud: .gcch)
-        #expect(gcch.effectiveTokenURL == "https://login.microsoftonline.us/MicrosoftServices.onmicrosoft.us/oauth2/v2.0/token")
+        #expect(
+            gcch.effectiveTokenURL
+                == "https://login.microsoftonline.us/MicrosoftServices.onmicrosoft.us/oauth2/v2.0/token")
         #expect(gcch.effectiveScope == "https://api.botframework.us/.default")
         #expect(gcch.effectiveDefaultServiceURL == "https://smba.infra.gov.teams.microsoft.us/teams")
         let single = BotConnectorClient.Configuration(appId: "a", appPassword: "p", tenantId: "contoso-tenant")

@@ -1,7 +1,7 @@
 import BotConnector
 import Foundation
-import Testing
 import TeamsEmulator
+import Testing
 
 @Suite("Conversations and activities against the emulator")
 struct ConversationTests {
@@ -11,7 +11,8 @@ struct ConversationTests {
             try await withClient(for: emulator) { client in
                 let conversationId = try await chat(client)
                 #expect(conversationId.hasPrefix("a:"))
-                let card = #"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","text":"Ticket \"42\""}]}"#
+                let card =
+                    #"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","text":"Ticket \"42\""}]}"#
                 let first = try await client.sendActivity(
                     serviceURL: nil,
                     conversationId: conversationId,
@@ -58,7 +59,8 @@ struct ConversationTests {
                 #expect(first != other)
                 let byObjectId = try await client.createConversation(
                     serviceURL: nil,
-                    ConversationParameters(target: .userAADObjectId("6a1c0b2e-0000-4000-8000-000000000001"), tenantId: testTenant)
+                    ConversationParameters(
+                        target: .userAADObjectId("6a1c0b2e-0000-4000-8000-000000000001"), tenantId: testTenant)
                 )
                 #expect(byObjectId.id.hasPrefix("a:"))
                 #expect(emulator.stats().conversationsCreated == 3)
@@ -74,11 +76,13 @@ struct ConversationTests {
                 let channel = "19:general0123@thread.tacv2"
                 let created = try await client.createConversation(
                     serviceURL: nil,
-                    ConversationParameters(target: .channel(id: channel), tenantId: testTenant, activity: .text("Deploy started"))
+                    ConversationParameters(
+                        target: .channel(id: channel), tenantId: testTenant, activity: .text("Deploy started"))
                 )
                 let activityId = try #require(created.activityId)
                 #expect(created.id == "\(channel);messageid=\(activityId)")
-                let reply = try await client.sendActivity(serviceURL: nil, conversationId: created.id, .text("Deploy done"))
+                let reply = try await client.sendActivity(
+                    serviceURL: nil, conversationId: created.id, .text("Deploy done"))
                 let thread = try #require(emulator.conversation(created.id))
                 #expect(thread.isGroup)
                 #expect(thread.activities.map(\.id) == [activityId, reply])
@@ -159,7 +163,8 @@ struct ConversationTests {
                         serviceURL: serviceURL,
                         ConversationParameters(target: .user(id: "29:1prefix"), tenantId: testTenant)
                     )
-                    _ = try await client.sendActivity(serviceURL: serviceURL, conversationId: created.id, .text(serviceURL))
+                    _ = try await client.sendActivity(
+                        serviceURL: serviceURL, conversationId: created.id, .text(serviceURL))
                 }
                 let texts = try emulator.conversations()[0].activities.map { try json($0.body)["text"] as? String }
                 #expect(texts.count == 5)

@@ -1,6 +1,6 @@
 import BotConnector
-import Testing
 import TeamsEmulator
+import Testing
 
 @Suite("Teams errors, classified as Teams documents them")
 struct ErrorHandlingTests {
@@ -11,7 +11,8 @@ struct ErrorHandlingTests {
             try await withClient(for: emulator) { client in
                 let conversationId = try await chat(client)
                 for index in 1...7 {
-                    _ = try await client.sendActivity(serviceURL: nil, conversationId: conversationId, .text("\(index)"))
+                    _ = try await client.sendActivity(
+                        serviceURL: nil, conversationId: conversationId, .text("\(index)"))
                 }
                 let eighth = await botConnectorError {
                     _ = try await client.sendActivity(serviceURL: nil, conversationId: conversationId, .text("8"))
@@ -40,7 +41,9 @@ struct ErrorHandlingTests {
         try await withEmulator(configuration, now: clock.now) { emulator in
             try await withClient(for: emulator) { client in
                 let conversationId = try await chat(client)
-                for _ in 1...7 { _ = try await client.sendActivity(serviceURL: nil, conversationId: conversationId, .text("x")) }
+                for _ in 1...7 {
+                    _ = try await client.sendActivity(serviceURL: nil, conversationId: conversationId, .text("x"))
+                }
                 let withHeader = await botConnectorError {
                     _ = try await client.sendActivity(serviceURL: nil, conversationId: conversationId, .text("x"))
                 }

@@ -1,6 +1,6 @@
 import BotConnector
-import Testing
 import TeamsEmulator
+import Testing
 
 @Suite("OAuth2 client-credentials tokens")
 struct TokenTests {
@@ -18,7 +18,8 @@ struct TokenTests {
                 try await withThrowingTaskGroup(of: String.self) { group in
                     for conversationId in conversations {
                         group.addTask {
-                            try await client.sendActivity(serviceURL: nil, conversationId: conversationId, .text("after expiry"))
+                            try await client.sendActivity(
+                                serviceURL: nil, conversationId: conversationId, .text("after expiry"))
                         }
                     }
                     var sent = 0
@@ -42,7 +43,8 @@ struct TokenTests {
                 try await withThrowingTaskGroup(of: String.self) { group in
                     for conversationId in conversations {
                         group.addTask {
-                            try await client.sendActivity(serviceURL: nil, conversationId: conversationId, .text("after 401"))
+                            try await client.sendActivity(
+                                serviceURL: nil, conversationId: conversationId, .text("after 401"))
                         }
                     }
                     var sent = 0
@@ -92,7 +94,8 @@ struct TokenTests {
     @Test("a wrong scope is refused by the token endpoint")
     func wrongScope() async throws {
         try await withEmulator { emulator in
-            try await withClient(for: emulator, configure: { $0.scope = "https://graph.microsoft.com/.default" }) { client in
+            try await withClient(for: emulator, configure: { $0.scope = "https://graph.microsoft.com/.default" }) {
+                client in
                 let error = await botConnectorError { _ = try await chat(client) }
                 #expect(error?.code == .unauthorized)
                 #expect(error?.message.contains("invalid_scope") == true)

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TeamsEmulator
+import Testing
 
 @Suite("The emulator's HTTP surface")
 struct EmulatorHTTPTests {
@@ -31,13 +31,16 @@ struct EmulatorHTTPTests {
         try await withEmulator(configuration, now: clock.now) { raw in
             let missing = try await raw.request(.POST, "/teams/v3/conversations", body: createChatBody("29:1a"))
             #expect(missing.status == 401)
-            let forged = try await raw.request(.POST, "/teams/v3/conversations", body: createChatBody("29:1a"), token: "emu.forged")
+            let forged = try await raw.request(
+                .POST, "/teams/v3/conversations", body: createChatBody("29:1a"), token: "emu.forged")
             #expect(forged.status == 401)
             let token = try await raw.validToken()
-            let ok = try await raw.request(.POST, "/teams/v3/conversations", body: createChatBody("29:1a"), token: token)
+            let ok = try await raw.request(
+                .POST, "/teams/v3/conversations", body: createChatBody("29:1a"), token: token)
             #expect(ok.status == 201)
             clock.advance(by: .seconds(5))
-            let expired = try await raw.request(.POST, "/teams/v3/conversations", body: createChatBody("29:1a"), token: token)
+            let expired = try await raw.request(
+                .POST, "/teams/v3/conversations", body: createChatBody("29:1a"), token: token)
             #expect(expired.status == 401)
             #expect(raw.emulator.conversations().count == 1)
         }
@@ -47,9 +50,11 @@ struct EmulatorHTTPTests {
     func schemaValidation() async throws {
         try await withEmulator { raw in
             let token = try await raw.validToken()
-            let created = try await raw.request(.POST, "/amer/v3/conversations", body: createChatBody("29:1a"), token: token)
+            let created = try await raw.request(
+                .POST, "/amer/v3/conversations", body: createChatBody("29:1a"), token: token)
             let id = try #require(created.json["id"] as? String)
-            let path = "/amer/v3/conversations/\(id.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)/activities"
+            let path =
+                "/amer/v3/conversations/\(id.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)/activities"
             let invalidActivities = [
                 "not json",
                 #"["message"]"#,
@@ -89,7 +94,8 @@ struct EmulatorHTTPTests {
             let token = try await raw.validToken()
             let created = try await raw.request(.POST, "/v3/conversations", body: createChatBody("29:1a"), token: token)
             let id = try #require(created.json["id"] as? String)
-            let both = #"{"type":"message","text":"hi","attachments":[{"contentType":"application/vnd.microsoft.card.adaptive","content":{"type":"AdaptiveCard","version":"1.5"}}]}"#
+            let both =
+                #"{"type":"message","text":"hi","attachments":[{"contentType":"application/vnd.microsoft.card.adaptive","content":{"type":"AdaptiveCard","version":"1.5"}}]}"#
             let reply = try await raw.request(.POST, "/v3/conversations/\(id)/activities", body: both, token: token)
             #expect(reply.status == 201)
             #expect(reply.json["id"] == nil)
@@ -104,8 +110,9 @@ struct EmulatorHTTPTests {
             let created = try await raw.request(.POST, "/v3/conversations", body: createChatBody("29:1a"), token: token)
             let id = try #require(created.json["id"] as? String)
             let text = String(repeating: "y", count: 100 * 1024)
-            let reply = try await raw.request(.POST, "/v3/conversations/\(id)/activities",
-                                              body: #"{"type":"message","text":"\#(text)"}"#, token: token)
+            let reply = try await raw.request(
+                .POST, "/v3/conversations/\(id)/activities",
+                body: #"{"type":"message","text":"\#(text)"}"#, token: token)
             #expect(reply.status == 413)
             #expect(reply.errorCode == "MessageSizeTooBig")
         }
@@ -115,11 +122,13 @@ struct EmulatorHTTPTests {
     func inspectionAPI() async throws {
         try await withEmulator { raw in
             let token = try await raw.validToken()
-            let created = try await raw.request(.POST, "/teams/v3/conversations", body: createChatBody("29:1a"), token: token)
+            let created = try await raw.request(
+                .POST, "/teams/v3/conversations", body: createChatBody("29:1a"), token: token)
             let id = try #require(created.json["id"] as? String)
             for text in ["one", "two"] {
-                _ = try await raw.request(.POST, "/teams/v3/conversations/\(id)/activities",
-                                          body: #"{"type":"message","text":"\#(text)"}"#, token: token)
+                _ = try await raw.request(
+                    .POST, "/teams/v3/conversations/\(id)/activities",
+                    body: #"{"type":"message","text":"\#(text)"}"#, token: token)
             }
             let listing = try await raw.request(.GET, "/emulator/conversations")
             let conversations = try #require(listing.json["conversations"] as? [[String: Any]])
@@ -137,8 +146,9 @@ struct EmulatorHTTPTests {
             )
             #expect(config.status == 200)
             #expect(raw.emulator.configuration.limits == .scaled(2))
-            let blocked = try await raw.request(.POST, "/teams/v3/conversations/\(id)/activities",
-                                                body: #"{"type":"message","text":"three"}"#, token: token)
+            let blocked = try await raw.request(
+                .POST, "/teams/v3/conversations/\(id)/activities",
+                body: #"{"type":"message","text":"three"}"#, token: token)
             #expect(blocked.status == 403)
             #expect(blocked.errorCode == "ConversationBlockedByUser")
             let badConfig = try await raw.request(.POST, "/emulator/config", body: #"{"limits":"fast"}"#)
@@ -159,7 +169,8 @@ struct EmulatorHTTPTests {
         try await withEmulator(configuration, now: clock.now) { raw in
             let token = try await raw.validToken()
             for user in 1...50 {
-                let reply = try await raw.request(.POST, "/v3/conversations", body: createChatBody("29:1u\(user)"), token: token)
+                let reply = try await raw.request(
+                    .POST, "/v3/conversations", body: createChatBody("29:1u\(user)"), token: token)
                 #expect(reply.status == 201)
             }
             let over = try await raw.request(.POST, "/v3/conversations", body: createChatBody("29:1u51"), token: token)

@@ -2,8 +2,8 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
-import NIOHTTP1
 import NIOFoundationCompat
+import NIOHTTP1
 import Synchronization
 import TeamsEmulator
 
@@ -35,8 +35,10 @@ struct RawClient: Sendable {
         var errorCode: String? { (self.json["error"] as? [String: Any])?["code"] as? String }
     }
 
-    func request(_ method: HTTPMethod, _ path: String, body: String? = nil, token: String? = nil,
-                 contentType: String = "application/json") async throws -> Reply {
+    func request(
+        _ method: HTTPMethod, _ path: String, body: String? = nil, token: String? = nil,
+        contentType: String = "application/json"
+    ) async throws -> Reply {
         var request = HTTPClientRequest(url: self.emulator.origin + path)
         request.method = method
         if let token { request.headers.add(name: "authorization", value: "Bearer \(token)") }
@@ -51,11 +53,14 @@ struct RawClient: Sendable {
         return Reply(status: Int(response.status.code), headers: headers, body: Array(buffer: bytes))
     }
 
-    func token(secret: String = "secret", scope: String = "https://api.botframework.com/.default") async throws -> Reply {
-        let form = "grant_type=client_credentials&client_id=app-id&client_secret=\(secret)&scope="
+    func token(secret: String = "secret", scope: String = "https://api.botframework.com/.default") async throws -> Reply
+    {
+        let form =
+            "grant_type=client_credentials&client_id=app-id&client_secret=\(secret)&scope="
             + (scope.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
-        return try await self.request(.POST, "/contoso.onmicrosoft.com/oauth2/v2.0/token", body: form,
-                                      contentType: "application/x-www-form-urlencoded")
+        return try await self.request(
+            .POST, "/contoso.onmicrosoft.com/oauth2/v2.0/token", body: form,
+            contentType: "application/x-www-form-urlencoded")
     }
 
     func validToken() async throws -> String {
@@ -65,7 +70,8 @@ struct RawClient: Sendable {
 
 /// Runs `body` with an emulator on a random loopback port and a raw HTTP client.
 func withEmulator<T: Sendable>(
-    _ configuration: EmulatorConfiguration = EmulatorConfiguration(appId: "app-id", appPassword: "secret", limits: .off),
+    _ configuration: EmulatorConfiguration = EmulatorConfiguration(
+        appId: "app-id", appPassword: "secret", limits: .off),
     now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
     _ body: (RawClient) async throws -> T
 ) async throws -> T {
