@@ -29,24 +29,12 @@ func withEmulator<T: Sendable>(
     now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
     _ body: (TeamsEmulator) async throws -> T
 ) async throws -> T {
-    let emulator = try await TeamsEmulator.bind(
+    try await TeamsEmulator.withRunning(
         configuration: configuration,
         logger: Logger(label: "test.emulator"),
-        now: now
+        now: now,
+        body
     )
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await emulator.run() }
-        do {
-            let result = try await body(emulator)
-            emulator.shutdown()
-            try await group.waitForAll()
-            return result
-        } catch {
-            emulator.shutdown()
-            group.cancelAll()
-            throw error
-        }
-    }
 }
 
 /// Runs `body` with a client configured for `emulator`, then shuts the client down.

@@ -128,4 +128,20 @@ struct HTTPServerTests {
             _ = try await exchange(port: server.port, "GET / HTTP/1.1\r\nHost: t\r\n\r\n")
         }
     }
+
+    @Test("cancelling run() stops the server and closes its connections")
+    func cancellation() async throws {
+        let server = try await HTTPServer.bind(logger: Logger(label: "test.http"), handler: echo)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            let first = try await exchange(
+                port: server.port, "GET /one HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            #expect(first.hasSuffix("GET /one q=- h=- body="))
+            group.cancelAll()
+            while (try? await group.next()) != nil {}
+        }
+        await #expect(throws: (any Error).self) {
+            _ = try await exchange(port: server.port, "GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        }
+    }
 }

@@ -75,20 +75,15 @@ func withEmulator<T: Sendable>(
     now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
     _ body: (RawClient) async throws -> T
 ) async throws -> T {
-    let emulator = try await TeamsEmulator.bind(configuration: configuration, logger: Logger(label: "test"), now: now)
-    let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await emulator.run() }
+    try await TeamsEmulator.withRunning(configuration: configuration, logger: Logger(label: "test"), now: now) {
+        emulator in
+        let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
         do {
             let result = try await body(RawClient(emulator: emulator, http: http))
             try await http.shutdown()
-            emulator.shutdown()
-            try await group.waitForAll()
             return result
         } catch {
             try? await http.shutdown()
-            emulator.shutdown()
-            group.cancelAll()
             throw error
         }
     }
