@@ -11,7 +11,7 @@ threads=${THREADS:-1}
 command -v wrk >/dev/null || { echo "bench-emulator: needs wrk (apt-get install wrk)" >&2; exit 1; }
 
 bin=$(swift build --show-bin-path)
-swift build --product herald >/dev/null
+[[ -x "$bin/herald" ]] || swift build --product herald >/dev/null 2>&1
 work=$(mktemp -d)
 "$bin/herald" emulator --port 0 --app-id bench --app-password bench-secret --limits off --log-level warning \
     >"$work/out" 2>&1 &

@@ -29,7 +29,7 @@ extension BotConnectorClient {
     ) async throws(BotConnectorError) -> String {
         let service = try self.resolveServiceURL(serviceURL)
         let body = try self.encode(activity)
-        let path = "v3/conversations/\(Self.segment(conversationId))/activities"
+        let path = "v3/conversations/\(try Self.segment(conversationId))/activities"
         let response = try await self.perform(.POST, service, path: path, body: body)
         guard let id = try Self.decode(ResourceResponse.self, response).id, !id.isEmpty else {
             throw BotConnectorError(
@@ -47,7 +47,7 @@ extension BotConnectorClient {
     ) async throws(BotConnectorError) -> String {
         let service = try self.resolveServiceURL(serviceURL)
         let body = try self.encode(activity)
-        let path = "v3/conversations/\(Self.segment(conversationId))/activities/\(Self.segment(activityId))"
+        let path = "v3/conversations/\(try Self.segment(conversationId))/activities/\(try Self.segment(activityId))"
         let response = try await self.perform(.PUT, service, path: path, body: body)
         let id = try? Self.decode(ResourceResponse.self, response).id
         return id.flatMap { $0.isEmpty ? nil : $0 } ?? activityId
@@ -60,7 +60,7 @@ extension BotConnectorClient {
         activityId: String
     ) async throws(BotConnectorError) {
         let service = try self.resolveServiceURL(serviceURL)
-        let path = "v3/conversations/\(Self.segment(conversationId))/activities/\(Self.segment(activityId))"
+        let path = "v3/conversations/\(try Self.segment(conversationId))/activities/\(try Self.segment(activityId))"
         _ = try await self.perform(.DELETE, service, path: path, body: nil)
     }
 
@@ -76,7 +76,7 @@ extension BotConnectorClient {
         var query: [String] = []
         if let pageSize { query.append("pageSize=\(pageSize)") }
         if let continuationToken { query.append("continuationToken=\(FormEncoding.encode(continuationToken))") }
-        var path = "v3/conversations/\(Self.segment(conversationId))/pagedmembers"
+        var path = "v3/conversations/\(try Self.segment(conversationId))/pagedmembers"
         if !query.isEmpty { path += "?" + query.joined(separator: "&") }
         let response = try await self.perform(.GET, service, path: path, body: nil)
         return try Self.decode(MembersPage.self, response)
@@ -120,8 +120,13 @@ extension BotConnectorClient {
     }
 
     /// A path segment with everything but unreserved characters escaped (`a:1` becomes `a%3A1`).
-    static func segment(_ value: String) -> String {
-        FormEncoding.encode(value)
+    /// Ids come from events and stored references: an empty id, `.` or `..` would change which endpoint
+    /// the URL names, so they are refused.
+    static func segment(_ value: String) throws(BotConnectorError) -> String {
+        guard !value.isEmpty, value != ".", value != "..", value.utf8.count <= 1024 else {
+            throw BotConnectorError(code: .badArgument, message: "not a valid conversation or activity id")
+        }
+        return FormEncoding.encode(value)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ response: Response) throws(BotConnectorError) -> T {

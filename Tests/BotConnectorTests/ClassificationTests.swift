@@ -81,8 +81,12 @@ struct ClassificationTests {
                 == "https://smba.trafficmanager.net/v3/conversations")
         #expect(try ServiceURL("http://127.0.0.1:8080/emea/").url("v3") == "http://127.0.0.1:8080/emea/v3")
         #expect(
-            BotConnectorClient.segment("19:abc@thread.tacv2;messageid=17") == "19%3Aabc%40thread.tacv2%3Bmessageid%3D17"
+            try BotConnectorClient.segment("19:abc@thread.tacv2;messageid=17")
+                == "19%3Aabc%40thread.tacv2%3Bmessageid%3D17"
         )
+        #expect(throws: BotConnectorError.self) { try BotConnectorClient.segment("..") }
+        #expect(throws: BotConnectorError.self) { try BotConnectorClient.segment("") }
+        #expect(try BotConnectorClient.segment("../x") == "..%2Fx")
         #expect(throws: BotConnectorError.self) { try ServiceURL("ftp://smba.trafficmanager.net/") }
         #expect(throws: BotConnectorError.self) { try ServiceURL("https://user@smba.trafficmanager.net/") }
         #expect(throws: BotConnectorError.self) { try ServiceURL("https://smba.trafficmanager.net/teams/?x=1") }
