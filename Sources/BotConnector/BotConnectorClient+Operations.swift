@@ -18,7 +18,12 @@ extension BotConnectorClient {
         }
         let body = parameters.encodedJSON(botId: self.botId)
         let response = try await self.perform(.POST, service, path: "v3/conversations", body: body)
-        return try Self.decode(ConversationResource.self, response)
+        var resource = try Self.decode(ConversationResource.self, response)
+        if resource.serviceUrl == nil, response.service != service {
+            // Answered by the GCC host after InvalidBotApiHost: the conversation lives there.
+            resource.serviceUrl = response.service.description
+        }
+        return resource
     }
 
     /// `POST v3/conversations/{id}/activities`; returns the new activity id.

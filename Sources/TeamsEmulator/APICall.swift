@@ -17,6 +17,8 @@ struct APICall: Sendable {
     }
 
     var route: Route
+    /// The serviceUrl path before `/v3/conversations` (`/teams`, `/gcc/teams`, empty).
+    var prefix: Substring = ""
     var authorization: String?
     var body: Body
 }

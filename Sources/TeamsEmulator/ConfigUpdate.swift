@@ -48,6 +48,7 @@ struct ConfigUpdate: Decodable {
     var notInstalled: [String]?
     var disabledTenants: [String]?
     var removedFromConversations: [String]?
+    var gccTenants: [String]?
     var teams: [String: [Member]]?
     var tokenLifetimeSeconds: Int?
 
@@ -103,6 +104,7 @@ struct ConfigUpdate: Decodable {
         if let notInstalled { configuration.notInstalled = Set(notInstalled) }
         if let disabledTenants { configuration.disabledTenants = Set(disabledTenants) }
         if let removedFromConversations { configuration.removedFromConversations = Set(removedFromConversations) }
+        if let gccTenants { configuration.gccTenants = Set(gccTenants) }
         if let teams {
             configuration.teams = teams.mapValues { members in
                 members.map { EmulatorConfiguration.Member(id: $0.id, name: $0.name, aadObjectId: $0.aadObjectId) }

@@ -81,6 +81,9 @@ public struct EmulatorConfiguration: Sendable {
     public var disabledTenants: Set<String>
     /// Channels or conversations the bot was removed from: 403 BotNotInConversationRoster. Default: none
     public var removedFromConversations: Set<String>
+    /// GCC tenants: their calls must come through a serviceUrl whose path starts with `/gcc` (standing in
+    /// for the GCC host); other paths get 403 InvalidBotApiHost. Default: none
+    public var gccTenants: Set<String>
     /// Team rosters served by `pagedmembers`, by team id. Default: none
     public var teams: [String: [Member]]
     /// Request bodies larger than this get 413 MessageSizeTooBig. Default: 102,400 bytes
@@ -101,6 +104,7 @@ public struct EmulatorConfiguration: Sendable {
         notInstalled: Set<String> = [],
         disabledTenants: Set<String> = [],
         removedFromConversations: Set<String> = [],
+        gccTenants: Set<String> = [],
         teams: [String: [Member]] = [:],
         maxMessageBytes: Int = 100 * 1024,
         maxRecordedBodies: Int = 100_000
@@ -117,6 +121,7 @@ public struct EmulatorConfiguration: Sendable {
         self.notInstalled = notInstalled
         self.disabledTenants = disabledTenants
         self.removedFromConversations = removedFromConversations
+        self.gccTenants = gccTenants
         self.teams = teams
         self.maxMessageBytes = maxMessageBytes
         self.maxRecordedBodies = maxRecordedBodies

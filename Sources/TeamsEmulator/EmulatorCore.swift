@@ -22,7 +22,7 @@ final class EmulatorCore: Sendable {
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
         let path = request.path
         if let range = path.range(of: "/v3/conversations") {
-            return await self.api(request, rest: path[range.upperBound...])
+            return await self.api(request, prefix: path[..<range.lowerBound], rest: path[range.upperBound...])
         }
         if path.hasSuffix("/oauth2/v2.0/token") {
             return self.token(request)
@@ -54,10 +54,12 @@ final class EmulatorCore: Sendable {
         return self.response(reply)
     }
 
-    private func api(_ request: HTTPRequest, rest: Substring) async -> HTTPResponse {
-        let call: APICall
+    private func api(_ request: HTTPRequest, prefix: Substring, rest: Substring) async -> HTTPResponse {
+        var call: APICall
         switch self.parse(request, rest: rest) {
-        case .call(let parsed): call = parsed
+        case .call(let parsed):
+            call = parsed
+            call.prefix = prefix
         case .reply(let reply):
             self.state.withLock { $0.stats.requests += 1 }
             return self.response(reply)

@@ -23,6 +23,7 @@ extension EmulatorState {
         case .none, .activity, .create:
             break
         }
+        if !self.configuration.gccTenants.isEmpty, let refusal = self.wrongHost(call) { return refusal }
         switch call.route {
         case .create:
             guard case .create(let info) = call.body else { return Self.badArgument }
@@ -87,6 +88,20 @@ extension EmulatorState {
         }
         self.stats.activitiesUpdated += 1
         return Reply(status: .ok, body: #"{"id":"\#(activityId)"}"#)
+    }
+
+    /// 403 InvalidBotApiHost when a GCC tenant's call did not come through the GCC serviceUrl.
+    private func wrongHost(_ call: APICall) -> Reply? {
+        guard !call.prefix.hasPrefix("/gcc") else { return nil }
+        let tenantId: String?
+        switch (call.route, call.body) {
+        case (.create, .create(let info)): tenantId = info.tenantId
+        case (.send(let id), _), (.update(let id, _), _), (.delete(let id, _), _), (.members(let id, _, _), _):
+            tenantId = self.conversations[id]?.conversation.tenantId
+        default: tenantId = nil
+        }
+        guard let tenantId, self.configuration.gccTenants.contains(tenantId) else { return nil }
+        return Self.error(.forbidden, "InvalidBotApiHost", "Invalid bot api host. Use the GCC service URL.")
     }
 
     /// A 403 when the recipient cannot be written to, else nil.
