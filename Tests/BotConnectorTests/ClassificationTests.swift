@@ -122,3 +122,19 @@ struct ClassificationTests {
         #expect(single.effectiveScope == "https://api.botframework.com/.default")
     }
 }
+
+@Suite("Secrets stay out of logs")
+struct SecretTests {
+    @Test("printing a client configuration shows everything but the secret")
+    func redacted() {
+        let configuration = BotConnectorClient.Configuration(appId: "app-123", appPassword: "hunter2-secret")
+        let text = "\(configuration)"
+        #expect(text.contains("app-123"))
+        #expect(!text.contains("hunter2-secret"))
+        #expect(text.contains("<redacted>"))
+        let tokens = TokenProvider.Configuration(
+            tokenURL: "https://login.example/token", clientId: "app-123", clientSecret: "hunter2-secret",
+            scope: "s")
+        #expect(!"\(tokens)".contains("hunter2-secret"))
+    }
+}
