@@ -26,12 +26,22 @@ public final class HTTPServer: Service, Sendable {
         public var maxBodySize: Int
         /// Pending connections the kernel queues. Default: 256
         public var backlog: Int32
+        /// Checks every response header for characters HTTP forbids. Turn off only when the handler never
+        /// puts outside input into headers (it saves a pipeline step per response). Default: true
+        public var validatesResponseHeaders: Bool
 
-        public init(host: String = "127.0.0.1", port: Int = 0, maxBodySize: Int = 4 << 20, backlog: Int32 = 256) {
+        public init(
+            host: String = "127.0.0.1",
+            port: Int = 0,
+            maxBodySize: Int = 4 << 20,
+            backlog: Int32 = 256,
+            validatesResponseHeaders: Bool = true
+        ) {
             self.host = host
             self.port = port
             self.maxBodySize = maxBodySize
             self.backlog = backlog
+            self.validatesResponseHeaders = validatesResponseHeaders
         }
     }
 
@@ -88,7 +98,10 @@ public final class HTTPServer: Service, Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withErrorHandling: true,
+                        withOutboundHeaderValidation: configuration.validatesResponseHeaders
+                    )
                     return try Connection(wrappingChannelSynchronously: channel)
                 }
             }
