@@ -101,16 +101,10 @@ extension EmulatorState {
     }
 
     func member(id: String) -> EmulatorConfiguration.Member? {
-        for roster in self.configuration.teams.values {
-            if let member = roster.first(where: { $0.id == id }) { return member }
-        }
-        return nil
+        self.membersByKey[id].flatMap { $0.id == id ? $0 : nil }
     }
 
     func member(aadObjectId: String) -> EmulatorConfiguration.Member? {
-        for roster in self.configuration.teams.values {
-            if let member = roster.first(where: { $0.aadObjectId == aadObjectId }) { return member }
-        }
-        return nil
+        self.membersByKey[aadObjectId].flatMap { $0.aadObjectId == aadObjectId ? $0 : nil }
     }
 }

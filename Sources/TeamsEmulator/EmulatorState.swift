@@ -44,9 +44,23 @@ struct EmulatorState {
     var recordedBodies = 0
     var random: SplitMix64
 
+    /// Roster members by Teams id and by AAD object id (rebuilt when the rosters change).
+    var membersByKey: [String: EmulatorConfiguration.Member] = [:]
+
     init(configuration: EmulatorConfiguration, seed: UInt64) {
         self.configuration = configuration
         self.random = SplitMix64(seed: seed)
+        self.indexMembers()
+    }
+
+    private mutating func indexMembers() {
+        self.membersByKey = [:]
+        for roster in self.configuration.teams.values {
+            for member in roster {
+                self.membersByKey[member.id] = member
+                if let objectId = member.aadObjectId { self.membersByKey[objectId] = member }
+            }
+        }
     }
 
     /// Replaces the configuration; limit windows start afresh when the limits change.
@@ -57,7 +71,9 @@ struct EmulatorState {
             self.membersLimiters = [:]
             for id in self.conversations.keys { self.conversations[id]?.limiter = nil }
         }
+        let rostersChanged = configuration.teams != self.configuration.teams
         self.configuration = configuration
+        if rostersChanged { self.indexMembers() }
     }
 
     mutating func makeActivityId() -> String {

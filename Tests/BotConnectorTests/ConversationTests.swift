@@ -69,6 +69,30 @@ struct ConversationTests {
         }
     }
 
+    @Test("a roster member is the same chat by AAD object id and by Teams id, and blocking either id applies")
+    func rosterIdentity() async throws {
+        var configuration = EmulatorConfiguration.test()
+        configuration.teams["19:team@thread.tacv2"] = [
+            EmulatorConfiguration.Member(id: "29:1ada", name: "Ada", aadObjectId: "aad-ada")
+        ]
+        configuration.blocked["aad-ada"] = .messageWritesBlocked
+        try await withEmulator(configuration) { emulator in
+            try await withClient(for: emulator) { client in
+                let byObjectId = try await client.createConversation(
+                    serviceURL: nil,
+                    ConversationParameters(target: .userAADObjectId("aad-ada"), tenantId: testTenant)
+                )
+                let byId = try await chat(client, "29:1ada")
+                #expect(byObjectId.id == byId)
+                #expect(emulator.conversation(byId)?.userId == "29:1ada")
+                let error = await botConnectorError {
+                    _ = try await client.sendActivity(serviceURL: nil, conversationId: byId, .text("hi"))
+                }
+                #expect(error?.code == .messageWritesBlocked)
+            }
+        }
+    }
+
     @Test("a channel thread is created with its first message and can be replied to")
     func createsChannelThreads() async throws {
         try await withEmulator { emulator in
