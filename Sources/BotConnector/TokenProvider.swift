@@ -48,10 +48,13 @@ public final class TokenProvider: Sendable {
     let logger: Logger
     private let state = Mutex(StateMachine())
 
-    /// - Parameter now: the clock deciding expiry. Default: `ContinuousClock.now`
+    /// - Parameters:
+    ///   - httpClient: should not follow redirects (the request carries the client secret);
+    ///     ``BotConnectorClient`` passes its own, which does not.
+    ///   - now: the clock deciding expiry. Default: `ContinuousClock.now`
     public init(
         configuration: Configuration,
-        httpClient: HTTPClient = .shared,
+        httpClient: HTTPClient,
         logger: Logger,
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
     ) {
