@@ -17,6 +17,11 @@ extension HTTPServer {
                         head = requestHead
                         body = ByteBuffer()
                         bodyTooLarge = false
+                        if Self.expectsContinue(requestHead) {
+                            // Clients such as curl wait for this before sending a larger body.
+                            let interim = HTTPResponseHead(version: requestHead.version, status: .continue)
+                            try await outbound.write(.head(interim))
+                        }
                     case .body(var chunk):
                         if body.readableBytes + chunk.readableBytes > self.maxBodySize {
                             bodyTooLarge = true
@@ -52,6 +57,10 @@ extension HTTPServer {
         } catch {
             self.logger.debug("HTTP connection ended with an error", metadata: ["error": "\(error)"])
         }
+    }
+
+    private static func expectsContinue(_ head: HTTPRequestHead) -> Bool {
+        head.version.minor >= 1 && head.headers["expect"].contains { $0.lowercased() == "100-continue" }
     }
 
     private static func parts(

@@ -74,6 +74,36 @@ struct HTTPServerTests {
         }
     }
 
+    @Test("Expect: 100-continue gets an interim answer, so the client sends its body at once")
+    func expectContinue() async throws {
+        try await withServer(handler: echo) { server in
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: server.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            let text = try await channel.executeThenClose { inbound, outbound in
+                try await outbound.write(
+                    ByteBuffer(
+                        string: "POST /c HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n"))
+                var text = ""
+                var sentBody = false
+                for try await chunk in inbound {
+                    text += String(buffer: chunk)
+                    if !sentBody && text.contains("HTTP/1.1 100 Continue\r\n\r\n") {
+                        sentBody = true
+                        try await outbound.write(ByteBuffer(string: "data"))
+                    }
+                    if text.hasSuffix("body=data") { break }
+                }
+                return text
+            }
+            #expect(text.hasPrefix("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK"))
+            #expect(text.hasSuffix("POST /c q=- h=- body=data"))
+        }
+    }
+
     @Test("Connection: close is honoured: the answer is sent, then the server closes")
     func connectionClose() async throws {
         try await withServer(handler: echo) { server in
