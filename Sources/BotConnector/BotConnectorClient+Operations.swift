@@ -95,6 +95,7 @@ extension BotConnectorClient {
     ) async throws(BotConnectorError) -> [TeamsMember] {
         var members: [TeamsMember] = []
         var token: String?
+        var seenTokens = Set<String>()
         repeat {
             let page = try await self.membersPage(
                 serviceURL: serviceURL,
@@ -104,6 +105,10 @@ extension BotConnectorClient {
             )
             members.append(contentsOf: page.members)
             token = page.continuationToken
+            if let token, !seenTokens.insert(token).inserted {
+                // A token seen before would page forever.
+                throw BotConnectorError(code: .invalidResponse, message: "pagedmembers repeated a continuation token")
+            }
         } while token != nil
         return members
     }
