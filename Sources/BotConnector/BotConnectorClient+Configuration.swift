@@ -20,6 +20,8 @@ extension BotConnectorClient {
         public var allowedServiceHosts: [String]
         /// Time allowed for one API call, connection included. Default: 30 s
         public var requestTimeout: Duration
+        /// Time allowed to open a connection (a refused connection is retried until then). Default: 10 s
+        public var connectTimeout: Duration
         /// Time allowed to obtain a token. Default: 30 s
         public var tokenTimeout: Duration
         /// A token is refreshed this long before it expires (at most half its lifetime). Default: 5 min
@@ -37,6 +39,7 @@ extension BotConnectorClient {
             defaultServiceURL: String? = nil,
             allowedServiceHosts: [String] = [],
             requestTimeout: Duration = .seconds(30),
+            connectTimeout: Duration = .seconds(10),
             tokenTimeout: Duration = .seconds(30),
             tokenRefreshMargin: Duration = .seconds(300),
             maxActivityBytes: Int = 100 * 1024
@@ -50,6 +53,7 @@ extension BotConnectorClient {
             self.defaultServiceURL = defaultServiceURL
             self.allowedServiceHosts = allowedServiceHosts
             self.requestTimeout = requestTimeout
+            self.connectTimeout = connectTimeout
             self.tokenTimeout = tokenTimeout
             self.tokenRefreshMargin = tokenRefreshMargin
             self.maxActivityBytes = maxActivityBytes

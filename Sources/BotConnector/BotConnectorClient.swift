@@ -39,7 +39,7 @@ public final class BotConnectorClient: Sendable {
             idleTimeout: .seconds(60),
             concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnectionsPerHost
         )
-        httpConfiguration.timeout = .init(connect: .seconds(10))
+        httpConfiguration.timeout = .init(connect: TimeAmount(configuration.connectTimeout))
         self.httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
         self.configuration = configuration
         self.allowList = ServiceHostAllowList(cloud: configuration.cloud, extras: configuration.allowedServiceHosts)

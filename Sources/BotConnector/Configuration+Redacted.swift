@@ -4,7 +4,7 @@ extension BotConnectorClient.Configuration: CustomStringConvertible {
         "BotConnectorClient.Configuration(appId: \(self.appId), appPassword: <redacted>, tenantId: \(self.tenantId), "
             + "cloud: \(self.cloud.rawValue), tokenURL: \(self.effectiveTokenURL), scope: \(self.effectiveScope), "
             + "defaultServiceURL: \(self.effectiveDefaultServiceURL), allowedServiceHosts: \(self.allowedServiceHosts), "
-            + "requestTimeout: \(self.requestTimeout), tokenTimeout: \(self.tokenTimeout), "
+            + "requestTimeout: \(self.requestTimeout), connectTimeout: \(self.connectTimeout), tokenTimeout: \(self.tokenTimeout), "
             + "tokenRefreshMargin: \(self.tokenRefreshMargin), maxActivityBytes: \(self.maxActivityBytes))"
     }
 }

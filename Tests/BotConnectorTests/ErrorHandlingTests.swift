@@ -148,6 +148,31 @@ struct ErrorHandlingTests {
         }
     }
 
+    @Test("an allowed host that refuses connections is a retryable connection error")
+    func connectionRefused() async throws {
+        let closed = try await CountingListener()
+        let port = closed.port
+        try await closed.close()
+        try await withEmulator { emulator in
+            try await withClient(
+                for: emulator,
+                configure: {
+                    $0.allowedServiceHosts.append("http://127.0.0.1:\(port)")
+                    $0.connectTimeout = .milliseconds(300)
+                }
+            ) {
+                client in
+                let error = await botConnectorError {
+                    _ = try await client.sendActivity(
+                        serviceURL: "http://127.0.0.1:\(port)/teams/", conversationId: "a:1x", .text("hi"))
+                }
+                #expect(error?.code == .connection)
+                #expect(error?.isRetryable == true)
+                #expect(error?.httpStatus == nil)
+            }
+        }
+    }
+
     @Test("a call that takes longer than the timeout fails as a retryable timeout")
     func timeout() async throws {
         try await withEmulator { emulator in
