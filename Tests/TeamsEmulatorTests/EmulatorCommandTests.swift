@@ -32,8 +32,8 @@ private final class LineWaiter: Sendable {
             if let chunk { state.text += chunk } else { state.closed = true }
             var ready: [(CheckedContinuation<String, Never>, String)] = []
             state.waiters.removeAll { needle, continuation in
-                if let line = state.text.split(separator: "\n").first(where: { $0.contains(needle) }) {
-                    ready.append((continuation, String(line)))
+                if let line = Self.completeLine(in: state.text, containing: needle, closed: state.closed) {
+                    ready.append((continuation, line))
                     return true
                 }
                 if state.closed {
@@ -51,8 +51,8 @@ private final class LineWaiter: Sendable {
     func line(containing needle: String) async -> String {
         await withCheckedContinuation { continuation in
             let found: String? = self.state.withLock { state in
-                if let line = state.text.split(separator: "\n").first(where: { $0.contains(needle) }) {
-                    return String(line)
+                if let line = Self.completeLine(in: state.text, containing: needle, closed: state.closed) {
+                    return line
                 }
                 if state.closed { return "" }
                 state.waiters.append((needle, continuation))
@@ -63,6 +63,13 @@ private final class LineWaiter: Sendable {
     }
 
     var text: String { self.state.withLock { $0.text } }
+
+    /// The first line with `needle` that has been fully written (ended by a newline, or by the end of output).
+    private static func completeLine(in text: String, containing needle: String, closed: Bool) -> String? {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if !closed { lines.removeLast() }
+        return lines.first { $0.contains(needle) }.map(String.init)
+    }
 }
 
 @Suite("herald emulator, the real binary")
