@@ -1,16 +1,16 @@
 extension TokenProvider {
+    /// What a caller asking for a token gets.
+    enum Acquired: Sendable, Equatable {
+        /// Use this token.
+        case token(String)
+        /// The caller must fetch a new token and report with `fetched` or `failed`.
+        case fetch
+    }
+
     /// The token cache: at most one refresh in flight, every other caller waits for its result.
-    /// Pure logic; the provider performs the actions it returns outside the lock.
-    struct StateMachine {
-        typealias Waiter = CheckedContinuation<Acquired, any Error>
-
-        enum Acquired: Sendable {
-            /// Use this token.
-            case token(String)
-            /// The caller must fetch a new token and report with `fetched` or `failed`.
-            case fetch
-        }
-
+    /// Pure logic, generic over how a waiter is resumed (a continuation in the provider, anything in
+    /// tests); the provider performs the actions it returns outside the lock.
+    struct StateMachine<Waiter> {
         enum AcquireAction {
             case resume(Acquired)
             /// The waiter was queued behind the refresh in flight.

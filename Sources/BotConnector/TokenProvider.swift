@@ -46,7 +46,7 @@ public final class TokenProvider: Sendable {
     let httpClient: HTTPClient
     private let now: @Sendable () -> ContinuousClock.Instant
     let logger: Logger
-    private let state = Mutex(StateMachine())
+    private let state = Mutex(StateMachine<CheckedContinuation<Acquired, any Error>>())
 
     /// - Parameters:
     ///   - httpClient: should not follow redirects (the request carries the client secret);
@@ -68,7 +68,7 @@ public final class TokenProvider: Sendable {
     public func token() async throws(BotConnectorError) -> String {
         let now = self.now()
         if let token = self.state.withLock({ $0.freshToken(now: now) }) { return token }
-        let acquired: StateMachine.Acquired
+        let acquired: Acquired
         do {
             acquired = try await withCheckedThrowingContinuation { continuation in
                 let action = self.state.withLock { $0.acquire(now: now, waiter: continuation) }
