@@ -30,6 +30,40 @@ let routingTargets: [Target] = [
     .testTarget(name: "RoutingTests", dependencies: ["Routing", "HeraldConfig", yams]),
 ]
 
+// MARK: - Teams (HTTP server, Bot Connector client, Teams emulator)
+
+let nioCore: Target.Dependency = .product(name: "NIOCore", package: "swift-nio")
+let nioPosix: Target.Dependency = .product(name: "NIOPosix", package: "swift-nio")
+let nioHTTP1: Target.Dependency = .product(name: "NIOHTTP1", package: "swift-nio")
+let nioFoundation: Target.Dependency = .product(name: "NIOFoundationCompat", package: "swift-nio")
+let nioExtras: Target.Dependency = .product(name: "NIOExtras", package: "swift-nio-extras")
+let asyncHTTPClient: Target.Dependency = .product(name: "AsyncHTTPClient", package: "async-http-client")
+let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let dequeModule: Target.Dependency = .product(name: "DequeModule", package: "swift-collections")
+
+let teamsTargets: [Target] = [
+    .target(name: "HeraldHTTP", dependencies: [nioCore, nioPosix, nioHTTP1, nioExtras, serviceLifecycle, logging]),
+    .target(name: "BotConnector", dependencies: [nioCore, nioHTTP1, nioFoundation, asyncHTTPClient, logging]),
+    .target(
+        name: "TeamsEmulator",
+        dependencies: ["HeraldHTTP", nioCore, nioHTTP1, nioFoundation, dequeModule, serviceLifecycle, logging]
+    ),
+    .executableTarget(
+        name: "emulator-load",
+        dependencies: ["BotConnector", "TeamsEmulator", argumentParser, logging],
+        path: "Sources/emulator-load"
+    ),
+    .testTarget(name: "HeraldHTTPTests", dependencies: ["HeraldHTTP", nioCore, nioPosix, nioHTTP1, logging]),
+    .testTarget(
+        name: "BotConnectorTests",
+        dependencies: ["BotConnector", "TeamsEmulator", "HeraldHTTP", nioCore, nioPosix, logging]
+    ),
+    .testTarget(
+        name: "TeamsEmulatorTests",
+        dependencies: ["TeamsEmulator", "HeraldHTTP", asyncHTTPClient, nioCore, nioHTTP1, nioFoundation, logging]
+    ),
+]
+
 // MARK: - The executable
 
 let executableTargets: [Target] = [
@@ -39,6 +73,10 @@ let executableTargets: [Target] = [
             "Kafka",
             "HeraldConfig",
             "Routing",
+            "HeraldHTTP",
+            "BotConnector",
+            "TeamsEmulator",
+            serviceLifecycle,
             argumentParser,
             logging,
         ]
@@ -60,7 +98,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
-    targets: kafkaTargets + routingTargets + executableTargets,
+    targets: kafkaTargets + routingTargets + teamsTargets + executableTargets,
     swiftLanguageModes: [.v6]
 )

@@ -10,6 +10,7 @@ struct Herald: AsyncParsableCommand {
             DemoCommand.self,
             KafkaDevCommand.self,
             ValidateCommand.self,
+            EmulatorCommand.self,
         ]
     )
 }

@@ -1,0 +1,154 @@
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+
+extension BotConnectorClient {
+    /// `POST v3/conversations`: a 1:1 chat (Teams returns the existing one if there is one) or a new
+    /// channel thread with its first message.
+    /// - Parameter serviceURL: nil or empty for the configured default service URL.
+    public func createConversation(
+        serviceURL: String?,
+        _ parameters: ConversationParameters
+    ) async throws(BotConnectorError) -> ConversationResource {
+        let service = try self.resolveServiceURL(serviceURL)
+        if let activity = parameters.activity { _ = try self.encode(activity) }
+        if case .channel = parameters.target, parameters.activity == nil {
+            throw BotConnectorError(code: .badArgument, message: "a channel thread needs a first activity")
+        }
+        let body = parameters.encodedJSON(botId: self.botId)
+        let response = try await self.perform(.POST, service, path: "v3/conversations", body: body)
+        var resource = try Self.decode(ConversationResource.self, response)
+        if resource.serviceUrl == nil, response.service != service {
+            // Answered by the GCC host after InvalidBotApiHost: the conversation lives there.
+            resource.serviceUrl = response.service.description
+        }
+        return resource
+    }
+
+    /// `POST v3/conversations/{id}/activities`; returns the new activity id.
+    public func sendActivity(
+        serviceURL: String?,
+        conversationId: String,
+        _ activity: MessageActivity
+    ) async throws(BotConnectorError) -> String {
+        let service = try self.resolveServiceURL(serviceURL)
+        let body = try self.encode(activity)
+        let path = "v3/conversations/\(try Self.segment(conversationId))/activities"
+        let response = try await self.perform(.POST, service, path: path, body: body)
+        guard let id = try Self.decode(ResourceResponse.self, response).id, !id.isEmpty else {
+            throw BotConnectorError(
+                code: .invalidResponse, httpStatus: response.status, message: "no activity id returned")
+        }
+        return id
+    }
+
+    /// `PUT v3/conversations/{id}/activities/{activityId}`; returns the activity id.
+    public func updateActivity(
+        serviceURL: String?,
+        conversationId: String,
+        activityId: String,
+        _ activity: MessageActivity
+    ) async throws(BotConnectorError) -> String {
+        let service = try self.resolveServiceURL(serviceURL)
+        let body = try self.encode(activity)
+        let path = "v3/conversations/\(try Self.segment(conversationId))/activities/\(try Self.segment(activityId))"
+        let response = try await self.perform(.PUT, service, path: path, body: body)
+        let id = try? Self.decode(ResourceResponse.self, response).id
+        return id.flatMap { $0.isEmpty ? nil : $0 } ?? activityId
+    }
+
+    /// `DELETE v3/conversations/{id}/activities/{activityId}`.
+    public func deleteActivity(
+        serviceURL: String?,
+        conversationId: String,
+        activityId: String
+    ) async throws(BotConnectorError) {
+        let service = try self.resolveServiceURL(serviceURL)
+        let path = "v3/conversations/\(try Self.segment(conversationId))/activities/\(try Self.segment(activityId))"
+        _ = try await self.perform(.DELETE, service, path: path, body: nil)
+    }
+
+    /// One page of `GET v3/conversations/{id}/pagedmembers`.
+    /// - Parameter pageSize: nil for Teams' default.
+    public func membersPage(
+        serviceURL: String?,
+        conversationId: String,
+        pageSize: Int? = nil,
+        continuationToken: String? = nil
+    ) async throws(BotConnectorError) -> MembersPage {
+        let service = try self.resolveServiceURL(serviceURL)
+        var query: [String] = []
+        if let pageSize { query.append("pageSize=\(pageSize)") }
+        if let continuationToken { query.append("continuationToken=\(FormEncoding.encode(continuationToken))") }
+        var path = "v3/conversations/\(try Self.segment(conversationId))/pagedmembers"
+        if !query.isEmpty { path += "?" + query.joined(separator: "&") }
+        let response = try await self.perform(.GET, service, path: path, body: nil)
+        return try Self.decode(MembersPage.self, response)
+    }
+
+    /// Every member of a team or conversation, following continuation tokens to the last page.
+    public func pagedMembers(
+        serviceURL: String?,
+        conversationId: String,
+        pageSize: Int? = nil
+    ) async throws(BotConnectorError) -> [TeamsMember] {
+        var members: [TeamsMember] = []
+        var token: String?
+        var seenTokens = Set<String>()
+        repeat {
+            let page = try await self.membersPage(
+                serviceURL: serviceURL,
+                conversationId: conversationId,
+                pageSize: pageSize,
+                continuationToken: token
+            )
+            members.append(contentsOf: page.members)
+            token = page.continuationToken
+            if let token, !seenTokens.insert(token).inserted {
+                // A token seen before would page forever.
+                throw BotConnectorError(code: .invalidResponse, message: "pagedmembers repeated a continuation token")
+            }
+        } while token != nil
+        return members
+    }
+
+    /// The activity's JSON; refuses an activity Teams would refuse, before anything is sent.
+    func encode(_ activity: MessageActivity) throws(BotConnectorError) -> [UInt8] {
+        guard activity.hasPlausibleCard else {
+            throw BotConnectorError(code: .badArgument, message: "the Adaptive Card is not a JSON object")
+        }
+        let body = activity.encodedJSON()
+        let size = body.count
+        guard size <= self.configuration.maxActivityBytes else {
+            throw BotConnectorError(
+                code: .messageTooLarge,
+                message: "the activity is \(size) bytes, over the \(self.configuration.maxActivityBytes)-byte limit"
+            )
+        }
+        return body
+    }
+
+    /// A path segment with everything but unreserved characters escaped (`a:1` becomes `a%3A1`).
+    /// Ids come from events and stored references: an empty id, `.` or `..` would change which endpoint
+    /// the URL names, so they are refused.
+    static func segment(_ value: String) throws(BotConnectorError) -> String {
+        guard !value.isEmpty, value != ".", value != "..", value.utf8.count <= 1024 else {
+            throw BotConnectorError(code: .badArgument, message: "not a valid conversation or activity id")
+        }
+        return FormEncoding.encode(value)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ response: Response) throws(BotConnectorError) -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: response.body))
+        } catch {
+            throw BotConnectorError(
+                code: .invalidResponse,
+                httpStatus: response.status,
+                message: "could not read the \(T.self) response",
+                correlationId: response.headers.first(name: "x-correlating-operationid")
+            )
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+
+extension BotConnectorClient {
+    /// A response as received.
+    struct Response: Sendable {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: ByteBuffer
+        /// The service URL that answered (the GCC one after an `InvalidBotApiHost` retry).
+        var service: ServiceURL
+    }
+
+    /// Sends one authorized API call to an already allowed service URL. A 401 invalidates the token,
+    /// fetches a new one and retries once; for a GCC bot, `InvalidBotApiHost` (a GCC tenant reached
+    /// through the public host) is retried once on the GCC service URL; any other non-2xx status is
+    /// thrown, classified.
+    func perform(
+        _ method: HTTPMethod,
+        _ service: ServiceURL,
+        path: String,
+        body: [UInt8]?
+    ) async throws(BotConnectorError) -> Response {
+        do {
+            return try await self.performOnce(method, service, path: path, body: body)
+        } catch let error where error.code == .invalidBotApiHost {
+            guard self.configuration.cloud == .gcc, let gcc = try? self.resolveServiceURL(nil), gcc != service else {
+                throw error
+            }
+            self.logger.notice(
+                "a GCC tenant was reached through another service host; retrying once on the GCC host",
+                metadata: ["serviceUrl": "\(service)", "gccServiceUrl": "\(gcc)"]
+            )
+            return try await self.performOnce(method, gcc, path: path, body: body)
+        }
+    }
+
+    private func performOnce(
+        _ method: HTTPMethod,
+        _ service: ServiceURL,
+        path: String,
+        body: [UInt8]?
+    ) async throws(BotConnectorError) -> Response {
+        let url = service.url(path)
+        var token = try await self.tokens.token()
+        var response = try await self.send(method, url: url, body: body, token: token, service: service)
+        if response.status == 401 {
+            self.logger.debug("the Bot Connector refused the token; refreshing it once")
+            self.tokens.invalidate(token)
+            token = try await self.tokens.token()
+            response = try await self.send(method, url: url, body: body, token: token, service: service)
+        }
+        guard (200..<300).contains(response.status) else {
+            let error = BotConnectorError.fromResponse(
+                status: response.status,
+                headers: response.headers,
+                body: Array(buffer: response.body),
+                nowEpochSeconds: self.wallClock()
+            )
+            self.logger.debug(
+                "Bot Connector call failed",
+                metadata: [
+                    "http.method": "\(method.rawValue)", "error.code": "\(error.teamsCode)",
+                    "http.status": "\(response.status)", "correlationId": "\(error.correlationId ?? "")",
+                ]
+            )
+            throw error
+        }
+        return response
+    }
+
+    private func send(
+        _ method: HTTPMethod,
+        url: String,
+        body: [UInt8]?,
+        token: String,
+        service: ServiceURL
+    ) async throws(BotConnectorError) -> Response {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.reserveCapacity(4)
+        request.headers.add(name: "authorization", value: "Bearer \(token)")
+        request.headers.add(name: "user-agent", value: "herald")
+        if let body {
+            request.headers.add(name: "content-type", value: "application/json; charset=utf-8")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        do {
+            let response = try await self.httpClient.execute(
+                request, timeout: TimeAmount(self.configuration.requestTimeout))
+            let body = try await response.body.collect(upTo: 4 << 20)
+            return Response(status: Int(response.status.code), headers: response.headers, body: body, service: service)
+        } catch {
+            throw BotConnectorError.fromTransport(error)
+        }
+    }
+}

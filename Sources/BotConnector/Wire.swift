@@ -1,0 +1,58 @@
+/// `ConversationResourceResponse`: what creating a conversation returns.
+public struct ConversationResource: Sendable, Hashable, Decodable {
+    /// The conversation id (`a:...` for 1:1, `19:...;messageid=...` for a channel thread).
+    public var id: String
+    /// The id of the first activity, when one was sent with the request.
+    public var activityId: String?
+    /// The serviceUrl to use for this conversation from now on, when Teams says.
+    public var serviceUrl: String?
+
+    public init(id: String, activityId: String? = nil, serviceUrl: String? = nil) {
+        self.id = id
+        self.activityId = activityId
+        self.serviceUrl = serviceUrl
+    }
+}
+
+/// `ResourceResponse`: the id of the activity sent or updated.
+struct ResourceResponse: Decodable {
+    var id: String?
+}
+
+/// `TeamsChannelAccount`: one member of a team or conversation.
+public struct TeamsMember: Sendable, Hashable, Decodable {
+    /// The Teams user id (`29:...`).
+    public var id: String
+    public var name: String?
+    public var aadObjectId: String?
+    public var email: String?
+    public var userPrincipalName: String?
+    public var tenantId: String?
+
+    public init(id: String, name: String? = nil, aadObjectId: String? = nil, tenantId: String? = nil) {
+        self.id = id
+        self.name = name
+        self.aadObjectId = aadObjectId
+        self.tenantId = tenantId
+    }
+}
+
+/// `PagedMembersResult`: one page of members; no continuation token means the last page.
+public struct MembersPage: Sendable, Hashable, Decodable {
+    public var members: [TeamsMember]
+    public var continuationToken: String?
+
+    public init(members: [TeamsMember], continuationToken: String?) {
+        self.members = members
+        self.continuationToken = continuationToken
+    }
+
+    enum CodingKeys: String, CodingKey { case members, continuationToken }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.members = try container.decodeIfPresent([TeamsMember].self, forKey: .members) ?? []
+        let token = try container.decodeIfPresent(String.self, forKey: .continuationToken)
+        self.continuationToken = token?.isEmpty == true ? nil : token
+    }
+}

@@ -1,0 +1,118 @@
+/// The body of `POST /emulator/config`: every field optional; lists and maps replace what was there.
+///
+/// ```json
+/// {"limits": "scaled:10", "retryAfter": "always", "latencyMs": 5, "faultRate": 0.1,
+///  "faults": {"412": 0.0, "502": 0.0, "503": 0.5, "504": 0.0, "drop": 0.0},
+///  "blocked": [{"id": "29:1abc", "shape": "messageWritesBlocked"}], "notInstalled": ["29:1def"],
+///  "disabledTenants": [], "removedFromConversations": [], "tokenLifetimeSeconds": 60,
+///  "teams": {"19:team@thread.tacv2": [{"id": "29:1a", "name": "Ada", "aadObjectId": "..."}]}}
+/// ```
+struct ConfigUpdate: Decodable {
+    struct Invalid: Error {
+        var message: String
+    }
+
+    struct Faults: Decodable {
+        var preconditionFailed: Double?
+        var badGateway: Double?
+        var serviceUnavailable: Double?
+        var gatewayTimeout: Double?
+        var drop: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case preconditionFailed = "412"
+            case badGateway = "502"
+            case serviceUnavailable = "503"
+            case gatewayTimeout = "504"
+            case drop
+        }
+    }
+
+    struct Blocked: Decodable {
+        var id: String
+        var shape: String?
+    }
+
+    struct Member: Decodable {
+        var id: String
+        var name: String?
+        var aadObjectId: String?
+    }
+
+    var limits: String?
+    var retryAfter: String?
+    var latencyMs: Int?
+    var faultRate: Double?
+    var faults: Faults?
+    var blocked: [Blocked]?
+    var notInstalled: [String]?
+    var disabledTenants: [String]?
+    var removedFromConversations: [String]?
+    var gccTenants: [String]?
+    var teams: [String: [Member]]?
+    var tokenLifetimeSeconds: Int?
+
+    func apply(to configuration: inout EmulatorConfiguration) throws(Invalid) {
+        if let limits {
+            guard let mode = LimitMode(limits) else { throw Invalid(message: "limits must be teams, off or scaled:K") }
+            configuration.limits = mode
+        }
+        if let retryAfter {
+            guard let mode = EmulatorConfiguration.RetryAfterMode(rawValue: retryAfter) else {
+                throw Invalid(message: "retryAfter must be always, never or alternate")
+            }
+            configuration.retryAfter = mode
+        }
+        if let latencyMs {
+            guard latencyMs >= 0 else { throw Invalid(message: "latencyMs must not be negative") }
+            configuration.latency = .milliseconds(latencyMs)
+        }
+        if let faultRate {
+            guard (0...1).contains(faultRate) else { throw Invalid(message: "faultRate must be within 0...1") }
+            let drop = configuration.faults.dropConnection
+            configuration.faults = EmulatorConfiguration.Faults(rate: faultRate)
+            configuration.faults.dropConnection = drop
+        }
+        if let faults {
+            var merged = configuration.faults
+            merged.preconditionFailed = faults.preconditionFailed ?? merged.preconditionFailed
+            merged.badGateway = faults.badGateway ?? merged.badGateway
+            merged.serviceUnavailable = faults.serviceUnavailable ?? merged.serviceUnavailable
+            merged.gatewayTimeout = faults.gatewayTimeout ?? merged.gatewayTimeout
+            merged.dropConnection = faults.drop ?? merged.dropConnection
+            let rates = [
+                merged.preconditionFailed, merged.badGateway, merged.serviceUnavailable, merged.gatewayTimeout,
+                merged.dropConnection,
+            ]
+            guard rates.allSatisfy({ (0...1).contains($0) }), merged.total <= 1 else {
+                throw Invalid(message: "fault rates must be within 0...1 and add up to at most 1")
+            }
+            configuration.faults = merged
+        }
+        if let blocked {
+            var map: [String: EmulatorConfiguration.BlockShape] = [:]
+            for entry in blocked {
+                let shape = EmulatorConfiguration.BlockShape(rawValue: entry.shape ?? "messageWritesBlocked")
+                guard let shape else {
+                    throw Invalid(
+                        message: "blocked shape must be messageWritesBlocked, conversationBlockedByUser or noSubCode")
+                }
+                map[entry.id] = shape
+            }
+            configuration.blocked = map
+        }
+        if let notInstalled { configuration.notInstalled = Set(notInstalled) }
+        if let disabledTenants { configuration.disabledTenants = Set(disabledTenants) }
+        if let removedFromConversations { configuration.removedFromConversations = Set(removedFromConversations) }
+        if let gccTenants { configuration.gccTenants = Set(gccTenants) }
+        if let teams {
+            configuration.teams = teams.mapValues { members in
+                members.map { EmulatorConfiguration.Member(id: $0.id, name: $0.name, aadObjectId: $0.aadObjectId) }
+            }
+        }
+        if let tokenLifetimeSeconds {
+            guard tokenLifetimeSeconds >= 1 else { throw Invalid(message: "tokenLifetimeSeconds must be at least 1") }
+            configuration.tokenLifetime = .seconds(tokenLifetimeSeconds)
+        }
+    }
+}

@@ -1,0 +1,129 @@
+/// What the emulator accepts and how it misbehaves. Everything but the credentials can be changed
+/// while it runs (``TeamsEmulator/updateConfiguration(_:)``, `POST /emulator/config`).
+public struct EmulatorConfiguration: Sendable {
+    /// How a blocked recipient's 403 looks.
+    public enum BlockShape: String, Sendable, Hashable, CaseIterable {
+        /// `{"errorCode":209,"message":"{\"subCode\":\"MessageWritesBlocked\",...}"}`
+        case messageWritesBlocked
+        /// `{"error":{"code":"ConversationBlockedByUser","message":...}}`
+        case conversationBlockedByUser
+        /// The 209 shape with no subCode.
+        case noSubCode
+    }
+
+    /// Whether a 429 carries `Retry-After`.
+    public enum RetryAfterMode: String, Sendable, Hashable {
+        case always
+        case never
+        /// Every other 429, as Teams sometimes does and sometimes not.
+        case alternate
+    }
+
+    /// Probabilities (0...1) of answering an API call with an injected failure instead of serving it.
+    public struct Faults: Sendable, Hashable {
+        public var preconditionFailed: Double = 0
+        public var badGateway: Double = 0
+        public var serviceUnavailable: Double = 0
+        public var gatewayTimeout: Double = 0
+        /// Close the connection without answering.
+        public var dropConnection: Double = 0
+
+        public init() {}
+
+        /// `rate` spread evenly over 412, 502, 503 and 504.
+        public init(rate: Double) {
+            self.preconditionFailed = rate / 4
+            self.badGateway = rate / 4
+            self.serviceUnavailable = rate / 4
+            self.gatewayTimeout = rate / 4
+        }
+
+        var total: Double {
+            self.preconditionFailed + self.badGateway + self.serviceUnavailable + self.gatewayTimeout
+                + self.dropConnection
+        }
+    }
+
+    /// A member of a team roster.
+    public struct Member: Sendable, Hashable {
+        public var id: String
+        public var name: String?
+        public var aadObjectId: String?
+
+        public init(id: String, name: String? = nil, aadObjectId: String? = nil) {
+            self.id = id
+            self.name = name
+            self.aadObjectId = aadObjectId
+        }
+    }
+
+    /// The bot's app id (OAuth client id).
+    public var appId: String
+    /// The bot's secret.
+    public var appPassword: String
+    /// The scope the token endpoint requires. Default: `https://api.botframework.com/.default`
+    public var scope: String
+    /// Lifetime of issued tokens. Default: 3600 s
+    public var tokenLifetime: Duration
+    /// Rate limits. Default: `.teams`
+    public var limits: LimitMode
+    /// Whether 429s carry `Retry-After`. Default: `.alternate`
+    public var retryAfter: RetryAfterMode
+    /// Added before every API answer. Default: 0
+    public var latency: Duration
+    /// Injected failures. Default: none
+    public var faults: Faults
+    /// Users (Teams id `29:...` or AAD object id) who blocked the bot. Default: none
+    public var blocked: [String: BlockShape]
+    /// Users (Teams id or AAD object id) without the bot installed: 403 ForbiddenOperationException. Default: none
+    public var notInstalled: Set<String>
+    /// Tenants whose admin disabled the bot: 403 BotDisabledByAdmin. Default: none
+    public var disabledTenants: Set<String>
+    /// Channels or conversations the bot was removed from: 403 BotNotInConversationRoster. Default: none
+    public var removedFromConversations: Set<String>
+    /// GCC tenants: their calls must come through a serviceUrl whose path starts with `/gcc` (standing in
+    /// for the GCC host); other paths get 403 InvalidBotApiHost. Default: none
+    public var gccTenants: Set<String>
+    /// Team rosters served by `pagedmembers`, by team id. Default: none
+    public var teams: [String: [Member]]
+    /// Request bodies larger than this get 413 MessageSizeTooBig. Default: 102,400 bytes
+    public var maxMessageBytes: Int
+    /// Activity bodies kept for inspection; later activities keep their id and operation only. Default: 100,000
+    public var maxRecordedBodies: Int
+
+    public init(
+        appId: String,
+        appPassword: String,
+        scope: String = "https://api.botframework.com/.default",
+        tokenLifetime: Duration = .seconds(3600),
+        limits: LimitMode = .teams,
+        retryAfter: RetryAfterMode = .alternate,
+        latency: Duration = .zero,
+        faults: Faults = Faults(),
+        blocked: [String: BlockShape] = [:],
+        notInstalled: Set<String> = [],
+        disabledTenants: Set<String> = [],
+        removedFromConversations: Set<String> = [],
+        gccTenants: Set<String> = [],
+        teams: [String: [Member]] = [:],
+        maxMessageBytes: Int = 100 * 1024,
+        maxRecordedBodies: Int = 100_000
+    ) {
+        self.appId = appId
+        self.appPassword = appPassword
+        self.scope = scope
+        self.tokenLifetime = tokenLifetime
+        self.limits = limits
+        self.retryAfter = retryAfter
+        self.latency = latency
+        self.faults = faults
+        self.blocked = blocked
+        self.notInstalled = notInstalled
+        self.disabledTenants = disabledTenants
+        self.removedFromConversations = removedFromConversations
+        self.gccTenants = gccTenants
+        self.teams = teams
+        self.maxMessageBytes = maxMessageBytes
+        self.maxRecordedBodies = maxRecordedBodies
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import HeraldHTTP
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+
+extension EmulatorCore {
+    /// `GET /emulator/conversations`, `GET /emulator/stats`, `POST /emulator/config`, `POST /emulator/reset`.
+    func inspect(_ request: HTTPRequest, path: Substring) -> HTTPResponse {
+        switch (request.method, path) {
+        case (.GET, "conversations"):
+            let conversations = self.state.withLock { state in
+                state.stats.requests += 1
+                return state.conversationOrder.compactMap { state.conversations[$0]?.conversation }
+            }
+            return .json(.ok, Self.json(conversations))
+        case (.GET, "stats"):
+            let stats = self.state.withLock { state in
+                state.stats.requests += 1
+                return state.stats
+            }
+            return .json(.ok, Self.json(stats))
+        case (.POST, "config"):
+            let update: ConfigUpdate
+            do {
+                update = try JSONDecoder().decode(ConfigUpdate.self, from: Data(buffer: request.body))
+            } catch {
+                self.state.withLock { $0.stats.requests += 1 }
+                return .json(.badRequest, #"{"error":{"code":"BadArgument","message":"Not a valid emulator config."}}"#)
+            }
+            let result: Result<Void, ConfigUpdate.Invalid> = self.state.withLock { state in
+                state.stats.requests += 1
+                var configuration = state.configuration
+                do throws(ConfigUpdate.Invalid) {
+                    try update.apply(to: &configuration)
+                } catch {
+                    return .failure(error)
+                }
+                state.update(configuration)
+                return .success(())
+            }
+            if case .failure(let invalid) = result {
+                return .json(
+                    .badRequest, #"{"error":{"code":"BadArgument","message":\#(JSONText.quote(invalid.message))}}"#)
+            }
+            return .json(.ok, #"{"ok":true}"#)
+        case (.POST, "reset"):
+            self.state.withLock { state in
+                var fresh = EmulatorState(configuration: state.configuration, seed: state.random.next())
+                fresh.stats.requests = 1
+                state = fresh
+            }
+            return .json(.ok, #"{"ok":true}"#)
+        default:
+            self.state.withLock { $0.stats.requests += 1 }
+            return .json(.notFound, #"{"error":{"code":"NotFound","message":"No such emulator endpoint."}}"#)
+        }
+    }
+
+    static func json(_ stats: EmulatorStats) -> String {
+        #"{"requests":\#(stats.requests),"apiRequests":\#(stats.apiRequests),"tokensIssued":\#(stats.tokensIssued),"#
+            + #""throttled":\#(stats.throttled),"errors":\#(stats.errors),"droppedConnections":\#(stats.droppedConnections),"#
+            + #""conversationsCreated":\#(stats.conversationsCreated),"activitiesSent":\#(stats.activitiesSent),"#
+            + #""activitiesUpdated":\#(stats.activitiesUpdated),"activitiesDeleted":\#(stats.activitiesDeleted)}"#
+    }
+
+    static func json(_ conversations: [EmulatedConversation]) -> ByteBuffer {
+        var out = ByteBuffer()
+        out.writeString(#"{"conversations":["#)
+        for (index, conversation) in conversations.enumerated() {
+            if index > 0 { out.writeString(",") }
+            out.writeString(
+                #"{"id":\#(JSONText.quote(conversation.id)),"tenantId":\#(JSONText.quote(conversation.tenantId)),"#)
+            out.writeString(#""isGroup":\#(conversation.isGroup)"#)
+            if let userId = conversation.userId { out.writeString(#","userId":\#(JSONText.quote(userId))"#) }
+            if let channelId = conversation.channelId {
+                out.writeString(#","channelId":\#(JSONText.quote(channelId))"#)
+            }
+            out.writeString(#","activities":["#)
+            for (position, activity) in conversation.activities.enumerated() {
+                if position > 0 { out.writeString(",") }
+                out.writeString(#"{"id":"\#(activity.id)","operation":"\#(activity.operation.rawValue)""#)
+                if let body = activity.body, !body.isEmpty {
+                    // Bodies were parsed as JSON when received, so they can be spliced in as they are.
+                    out.writeString(#","body":"#)
+                    out.writeBytes(body)
+                }
+                out.writeString("}")
+            }
+            out.writeString("]}")
+        }
+        out.writeString("]}")
+        return out
+    }
+}

@@ -1,0 +1,92 @@
+import HeraldHTTP
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// Turns HTTP requests into state transitions and replies: the token endpoint, the Bot Connector API
+/// under any path prefix, and the inspection API under `/emulator/`.
+final class EmulatorCore: Sendable {
+    let state: Mutex<EmulatorState>
+    let now: @Sendable () -> ContinuousClock.Instant
+    let logger: Logger
+    private let operationIds = Atomic<UInt64>(0)
+
+    init(configuration: EmulatorConfiguration, logger: Logger, now: @escaping @Sendable () -> ContinuousClock.Instant) {
+        var seed = SystemRandomNumberGenerator()
+        self.state = Mutex(EmulatorState(configuration: configuration, seed: seed.next()))
+        self.logger = logger
+        self.now = now
+    }
+
+    func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        let path = request.path
+        if let range = path.range(of: "/v3/conversations") {
+            return await self.api(request, prefix: path[..<range.lowerBound], rest: path[range.upperBound...])
+        }
+        if path.hasSuffix("/oauth2/v2.0/token") {
+            return self.token(request)
+        }
+        if path.hasPrefix("/emulator/") {
+            return self.inspect(request, path: path.dropFirst("/emulator/".count))
+        }
+        self.state.withLock { $0.stats.requests += 1 }
+        return .json(.notFound, #"{"error":{"code":"NotFound","message":"No such endpoint."}}"#)
+    }
+
+    private func token(_ request: HTTPRequest) -> HTTPResponse {
+        guard request.method == .POST else {
+            self.state.withLock { $0.stats.requests += 1 }
+            return .json(.methodNotAllowed, #"{"error":"invalid_request","error_description":"Use POST."}"#)
+        }
+        var form: [String: String] = [:]
+        let text = String(buffer: request.body)
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let key = PercentEncoding.decode(parts[0], plusAsSpace: true) else { continue }
+            form[key] = parts.count > 1 ? PercentEncoding.decode(parts[1], plusAsSpace: true) : ""
+        }
+        let now = self.now()
+        let reply = self.state.withLock { state in
+            state.stats.requests += 1
+            return state.issueToken(form: form, now: now)
+        }
+        return self.response(reply)
+    }
+
+    private func api(_ request: HTTPRequest, prefix: Substring, rest: Substring) async -> HTTPResponse {
+        var call: APICall
+        switch self.parse(request, rest: rest) {
+        case .call(let parsed):
+            call = parsed
+            call.prefix = prefix
+        case .reply(let reply):
+            self.state.withLock { $0.stats.requests += 1 }
+            return self.response(reply)
+        }
+        let now = self.now()
+        let (reply, latency) = self.state.withLock { state in
+            state.stats.requests += 1
+            return (state.serve(call, now: now), state.configuration.latency)
+        }
+        if latency > .zero {
+            try? await Task.sleep(for: latency)
+        }
+        return self.response(reply)
+    }
+
+    func response(_ reply: EmulatorState.Reply) -> HTTPResponse {
+        if reply.dropConnection { return .dropConnection }
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(3)
+        let id = self.operationIds.wrappingAdd(1, ordering: .relaxed).newValue
+        headers.add(name: "x-correlating-operationid", value: String(id, radix: 16))
+        if let seconds = reply.retryAfterSeconds {
+            headers.add(name: "retry-after", value: String(seconds))
+        }
+        if reply.body.isEmpty {
+            return HTTPResponse(status: reply.status, headers: headers)
+        }
+        return .json(reply.status, ByteBuffer(string: reply.body), headers: headers)
+    }
+}

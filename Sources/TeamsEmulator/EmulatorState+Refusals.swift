@@ -1,0 +1,57 @@
+import NIOHTTP1
+
+extension EmulatorState {
+    /// 403 InvalidBotApiHost when a GCC tenant's call did not come through the GCC serviceUrl.
+    func wrongHost(_ call: APICall) -> Reply? {
+        guard !call.prefix.hasPrefix("/gcc") else { return nil }
+        let tenantId: String?
+        switch (call.route, call.body) {
+        case (.create, .create(let info)): tenantId = info.tenantId
+        case (.send(let id), _), (.update(let id, _), _), (.delete(let id, _), _), (.members(let id, _, _), _):
+            tenantId = self.conversations[id]?.conversation.tenantId
+        default: tenantId = nil
+        }
+        guard let tenantId, self.configuration.gccTenants.contains(tenantId) else { return nil }
+        return Self.error(.forbidden, "InvalidBotApiHost", "Invalid bot api host. Use the GCC service URL.")
+    }
+
+    /// A 403 when the recipient cannot be written to, else nil.
+    func refusal(for record: ConversationRecord) -> Reply? {
+        let conversation = record.conversation
+        if self.configuration.disabledTenants.contains(conversation.tenantId) {
+            return Self.error(.forbidden, "BotDisabledByAdmin", "The bot is disabled by the tenant admin.")
+        }
+        if self.configuration.removedFromConversations.contains(conversation.id)
+            || conversation.channelId.map(self.configuration.removedFromConversations.contains) == true
+        {
+            return Self.error(
+                .forbidden, "BotNotInConversationRoster", "The bot is not part of the conversation roster.")
+        }
+        for key in [conversation.userId, record.aadObjectId].compactMap({ $0 }) {
+            if let shape = self.configuration.blocked[key] { return Self.blocked(shape) }
+            if self.configuration.notInstalled.contains(key) { return Self.notInstalled }
+        }
+        return nil
+    }
+
+    /// An injected failure (412, 502, 503, 504 or a dropped connection) drawn at the configured rates.
+    mutating func injectedFault() -> Reply? {
+        let faults = self.configuration.faults
+        guard faults.total > 0 else { return nil }
+        var draw = self.random.unit()
+        let table: [(Double, HTTPResponseStatus, String)] = [
+            (faults.preconditionFailed, .preconditionFailed, "PreconditionFailed"),
+            (faults.badGateway, .badGateway, "BadGateway"),
+            (faults.serviceUnavailable, .serviceUnavailable, "ServiceUnavailable"),
+            (faults.gatewayTimeout, .gatewayTimeout, "GatewayTimeout"),
+        ]
+        for (rate, status, code) in table {
+            if draw < rate { return Self.error(status, code, "Injected fault.") }
+            draw -= rate
+        }
+        if draw < faults.dropConnection {
+            return Reply(status: .internalServerError, body: "", dropConnection: true)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,48 @@
+import NIOHTTP1
+
+extension EmulatorState {
+    /// `POST /{tenant}/oauth2/v2.0/token` with a client-credentials form.
+    mutating func issueToken(form: [String: String], now: ContinuousClock.Instant) -> Reply {
+        let newToken = "emu." + String(self.random.next(), radix: 36) + String(self.random.next(), radix: 36)
+        let reply = self.tokenReply(form: form, now: now, newToken: newToken)
+        self.count(reply)
+        return reply
+    }
+
+    private mutating func tokenReply(form: [String: String], now: ContinuousClock.Instant, newToken: String) -> Reply {
+        func oauthError(_ status: HTTPResponseStatus, _ error: String, _ description: String) -> Reply {
+            Reply(status: status, body: #"{"error":"\#(error)","error_description":"\#(description)"}"#)
+        }
+        guard form["grant_type"] == "client_credentials" else {
+            return oauthError(.badRequest, "unsupported_grant_type", "Only client_credentials is supported.")
+        }
+        guard form["client_id"] == self.configuration.appId else {
+            return oauthError(.badRequest, "unauthorized_client", "Application was not found.")
+        }
+        guard form["client_secret"] == self.configuration.appPassword else {
+            return oauthError(.unauthorized, "invalid_client", "Invalid client secret provided.")
+        }
+        guard form["scope"] == self.configuration.scope else {
+            return oauthError(.badRequest, "invalid_scope", "The provided scope is not valid.")
+        }
+        if self.tokens.count > 64 {
+            self.tokens = self.tokens.filter { $0.value > now }
+        }
+        let lifetime = self.configuration.tokenLifetime
+        self.tokens[newToken] = now + lifetime
+        self.stats.tokensIssued += 1
+        let seconds = lifetime.components.seconds
+        return Reply(
+            status: .ok,
+            body:
+                #"{"token_type":"Bearer","expires_in":\#(seconds),"ext_expires_in":\#(seconds),"access_token":"\#(newToken)"}"#
+        )
+    }
+
+    /// Whether `authorization` carries a token this emulator issued that has not expired.
+    func isAuthorized(_ authorization: String?, now: ContinuousClock.Instant) -> Bool {
+        guard let authorization, authorization.hasPrefix("Bearer ") else { return false }
+        guard let expiry = self.tokens[String(authorization.dropFirst(7))] else { return false }
+        return now < expiry
+    }
+}

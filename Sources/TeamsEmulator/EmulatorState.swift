@@ -1,0 +1,126 @@
+import NIOHTTP1
+
+/// Everything the emulator knows, behind one lock. Each request makes one pass through it; the
+/// methods return a ``Reply`` the server writes out after the lock is released.
+struct EmulatorState {
+    /// An answer, ready to be written.
+    struct Reply: Sendable {
+        var status: HTTPResponseStatus
+        var body: String
+        var retryAfterSeconds: Int? = nil
+        var dropConnection = false
+    }
+
+    struct ConversationRecord {
+        var conversation: EmulatedConversation
+        var aadObjectId: String?
+        var live: Set<String> = []
+        var limiter: SlidingWindowLimiter?
+
+        mutating func append(_ activity: RecordedActivity) {
+            self.conversation.activities.append(activity)
+            switch activity.operation {
+            case .send: self.live.insert(activity.id)
+            case .delete: self.live.remove(activity.id)
+            case .update: break
+            }
+        }
+    }
+
+    var configuration: EmulatorConfiguration
+    var stats = EmulatorStats()
+    var tokens: [String: ContinuousClock.Instant] = [:]
+    var conversations: [String: ConversationRecord] = [:]
+    /// Conversation ids in creation order.
+    var conversationOrder: [String] = []
+    /// 1:1 conversation id by user id or AAD object id.
+    var userConversations: [String: String] = [:]
+    var tenantLimiters: [String: SlidingWindowLimiter] = [:]
+    /// Create and member-list limiters, by conversation or channel id.
+    var createLimiters: [String: SlidingWindowLimiter] = [:]
+    var membersLimiters: [String: SlidingWindowLimiter] = [:]
+    var nextActivityId: UInt64 = 1_700_000_000_000
+    var nextConversationNumber: UInt64 = 1
+    var recordedBodies = 0
+    var random: SplitMix64
+
+    /// Roster members by Teams id and by AAD object id (rebuilt when the rosters change).
+    var membersByKey: [String: EmulatorConfiguration.Member] = [:]
+
+    init(configuration: EmulatorConfiguration, seed: UInt64) {
+        self.configuration = configuration
+        self.random = SplitMix64(seed: seed)
+        self.indexMembers()
+    }
+
+    private mutating func indexMembers() {
+        self.membersByKey = [:]
+        for roster in self.configuration.teams.values {
+            for member in roster {
+                self.membersByKey[member.id] = member
+                if let objectId = member.aadObjectId { self.membersByKey[objectId] = member }
+            }
+        }
+    }
+
+    /// Replaces the configuration; limit windows start afresh when the limits change.
+    mutating func update(_ configuration: EmulatorConfiguration) {
+        if configuration.limits != self.configuration.limits {
+            self.tenantLimiters = [:]
+            self.createLimiters = [:]
+            self.membersLimiters = [:]
+            for id in self.conversations.keys { self.conversations[id]?.limiter = nil }
+        }
+        let rostersChanged = configuration.teams != self.configuration.teams
+        self.configuration = configuration
+        if rostersChanged { self.indexMembers() }
+    }
+
+    mutating func makeActivityId() -> String {
+        defer { self.nextActivityId += 1 }
+        return String(self.nextActivityId)
+    }
+
+    mutating func makeConversationId() -> String {
+        defer { self.nextConversationNumber += 1 }
+        let digits = String(self.nextConversationNumber, radix: 16)
+        return "a:1emu" + String(repeating: "0", count: max(0, 12 - digits.count)) + digits
+    }
+
+    /// Keeps the body for inspection while under the recording cap.
+    mutating func keep(_ body: [UInt8]) -> [UInt8]? {
+        guard self.recordedBodies < self.configuration.maxRecordedBodies else { return nil }
+        self.recordedBodies += 1
+        return body
+    }
+
+    /// Counts a finished API or token answer.
+    mutating func count(_ reply: Reply) {
+        if reply.dropConnection {
+            self.stats.droppedConnections += 1
+        } else if reply.status == .tooManyRequests {
+            self.stats.throttled += 1
+        } else if reply.status.code >= 400 {
+            self.stats.errors += 1
+        }
+    }
+}
+
+/// A small, fast, seedable random number generator (for fault injection).
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { self.state = seed }
+
+    mutating func next() -> UInt64 {
+        self.state &+= 0x9E37_79B9_7F4A_7C15
+        var z = self.state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func unit() -> Double {
+        Double(self.next() >> 11) * 0x1.0p-53
+    }
+}

@@ -1,0 +1,54 @@
+/// Counters of what the emulator served.
+public struct EmulatorStats: Sendable, Hashable {
+    /// Every request, inspection API included.
+    public var requests = 0
+    /// Bot Connector API calls (`/v3/...`).
+    public var apiRequests = 0
+    /// Tokens issued by the token endpoint.
+    public var tokensIssued = 0
+    /// 429 answers.
+    public var throttled = 0
+    /// Other 4xx/5xx answers to API and token calls (injected faults included).
+    public var errors = 0
+    /// Connections closed on purpose without an answer.
+    public var droppedConnections = 0
+    /// Conversations created (a repeated 1:1 create returns the existing one and is not counted).
+    public var conversationsCreated = 0
+    public var activitiesSent = 0
+    public var activitiesUpdated = 0
+    public var activitiesDeleted = 0
+
+    public init() {}
+}
+
+/// One operation a conversation received.
+public struct RecordedActivity: Sendable, Hashable {
+    public enum Operation: String, Sendable, Hashable {
+        case send, update, delete
+    }
+
+    /// The activity id (increasing numeric strings).
+    public var id: String
+    public var operation: Operation
+    /// The request body as received (nil for deletes, and once the recording cap is reached).
+    public var body: [UInt8]?
+}
+
+/// A conversation and everything it received, in order.
+public struct EmulatedConversation: Sendable, Hashable {
+    public var id: String
+    public var tenantId: String
+    public var isGroup: Bool
+    /// The user of a 1:1 chat.
+    public var userId: String?
+    /// The channel of a channel thread.
+    public var channelId: String?
+    public var activities: [RecordedActivity] = []
+
+    /// The ids of activities sent and not deleted, in order.
+    public var liveActivityIds: [String] {
+        var deleted = Set<String>()
+        for activity in self.activities where activity.operation == .delete { deleted.insert(activity.id) }
+        return self.activities.filter { $0.operation == .send && !deleted.contains($0.id) }.map(\.id)
+    }
+}

@@ -1,0 +1,61 @@
+import DequeModule
+
+/// Sliding-window rate limits over one key (a conversation, a tenant): a request is admitted only if,
+/// for every window, fewer than `count` admitted requests fall within the last `length`.
+/// Refused requests are not counted.
+struct SlidingWindowLimiter: Sendable {
+    struct Window: Sendable, Hashable {
+        var count: Int
+        var length: Duration
+    }
+
+    /// Windows ordered by length.
+    private let windows: [Window]
+    private var admitted: Deque<ContinuousClock.Instant> = []
+
+    init(windows: [Window]) {
+        self.windows = windows.sorted { $0.length < $1.length }
+    }
+
+    /// Admits and records a request at `now`, or returns how long until one would be admitted.
+    mutating func admit(now: ContinuousClock.Instant) -> Duration? {
+        if let wait = self.wait(now: now) { return wait }
+        self.record(now: now)
+        return nil
+    }
+
+    /// Records an admitted request (after ``wait(now:)`` said there was room).
+    mutating func record(now: ContinuousClock.Instant) {
+        self.admitted.append(now)
+    }
+
+    /// How long until a request would be admitted, or nil when it would be now. Nothing is recorded.
+    mutating func wait(now: ContinuousClock.Instant) -> Duration? {
+        guard let longest = self.windows.last else { return nil }
+        let horizon = now - longest.length
+        while let first = self.admitted.first, first <= horizon {
+            self.admitted.removeFirst()
+        }
+        var wait = Duration.zero
+        for window in self.windows {
+            let inWindow = self.admitted.count - self.firstIndex(after: now - window.length)
+            if inWindow >= window.count {
+                // Capacity frees up when the request `count` places back from the newest leaves the window.
+                let blocking = self.admitted[self.admitted.count - window.count]
+                wait = max(wait, blocking + window.length - now)
+            }
+        }
+        return wait > .zero ? wait : nil
+    }
+
+    /// The index of the first admitted request later than `cutoff` (binary search; the deque is sorted).
+    private func firstIndex(after cutoff: ContinuousClock.Instant) -> Int {
+        var low = 0
+        var high = self.admitted.count
+        while low < high {
+            let middle = (low + high) / 2
+            if self.admitted[middle] <= cutoff { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+}

@@ -1,0 +1,93 @@
+import HeraldHTTP
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// A real HTTP server that behaves like Teams' Bot Connector for the calls Herald makes: token
+/// endpoint, conversations, activities, paged members, Teams' rate limits, blocked recipients and
+/// injected faults, plus an inspection API (`/emulator/...`) for tests and the demo.
+///
+/// `bind` opens the port (0 picks a free one); `run` serves until cancelled or ``shutdown()``.
+public final class TeamsEmulator: Service, Sendable {
+    private let core: EmulatorCore
+    private let server: HTTPServer
+
+    private init(core: EmulatorCore, server: HTTPServer) {
+        self.core = core
+        self.server = server
+    }
+
+    /// Opens the listening socket.
+    /// - Parameter now: the clock for token expiry and rate-limit windows. Default: `ContinuousClock.now`
+    public static func bind(
+        configuration: EmulatorConfiguration,
+        host: String = "127.0.0.1",
+        port: Int = 0,
+        logger: Logger,
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
+    ) async throws -> TeamsEmulator {
+        let core = EmulatorCore(configuration: configuration, logger: logger, now: now)
+        let server = try await HTTPServer.bind(
+            // Response headers are the emulator's own (ids, digits, fixed names): no outside input.
+            configuration: .init(host: host, port: port, validatesResponseHeaders: false),
+            logger: logger,
+            handler: { request in await core.handle(request) }
+        )
+        return TeamsEmulator(core: core, server: server)
+    }
+
+    /// Serves until cancelled, ``shutdown()``, or a graceful shutdown of the service group.
+    public func run() async throws {
+        try await self.server.run()
+    }
+
+    /// Stops accepting and closes connections once their current answer is written.
+    public func shutdown() {
+        self.server.shutdown()
+    }
+
+    /// The port the emulator listens on.
+    public var port: Int { self.server.port }
+
+    /// `http://HOST:PORT`: the entry for `allowedServiceHosts`.
+    public var origin: String {
+        let host = self.server.host.contains(":") ? "[\(self.server.host)]" : self.server.host
+        return "http://\(host):\(self.port)"
+    }
+
+    /// A serviceUrl served by the emulator, with Teams' usual `/teams/` prefix (any prefix works).
+    public var serviceURL: String { "\(self.origin)/teams/" }
+
+    /// The token endpoint for multi-tenant bots (any tenant segment works).
+    public var tokenURL: String { "\(self.origin)/botframework.com/oauth2/v2.0/token" }
+
+    /// Counters of what was served so far.
+    public func stats() -> EmulatorStats {
+        self.core.state.withLock { $0.stats }
+    }
+
+    /// Every conversation, in creation order, with what it received.
+    public func conversations() -> [EmulatedConversation] {
+        self.core.state.withLock { state in state.conversationOrder.compactMap { state.conversations[$0]?.conversation }
+        }
+    }
+
+    /// One conversation by id.
+    public func conversation(_ id: String) -> EmulatedConversation? {
+        self.core.state.withLock { $0.conversations[id]?.conversation }
+    }
+
+    /// The configuration in force.
+    public var configuration: EmulatorConfiguration {
+        self.core.state.withLock { $0.configuration }
+    }
+
+    /// Changes the configuration at run time (faults, blocked users, rosters, limits ...).
+    public func updateConfiguration(_ change: (inout EmulatorConfiguration) -> Void) {
+        self.core.state.withLock { state in
+            var configuration = state.configuration
+            change(&configuration)
+            state.update(configuration)
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import BotConnector
+import TeamsEmulator
+import Testing
+
+@Suite("GCC tenants reached through the public host")
+struct InvalidBotApiHostTests {
+    @Test("a GCC bot retries InvalidBotApiHost once on the GCC service URL and reports where the chat lives")
+    func gccRetry() async throws {
+        var configuration = EmulatorConfiguration.test()
+        configuration.gccTenants = [testTenant]
+        try await withEmulator(configuration) { emulator in
+            let gccServiceURL = "\(emulator.origin)/gcc/teams/"
+            try await withClient(
+                for: emulator,
+                configure: {
+                    $0.cloud = .gcc
+                    $0.defaultServiceURL = gccServiceURL
+                }
+            ) { client in
+                let created = try await client.createConversation(
+                    serviceURL: emulator.serviceURL,
+                    ConversationParameters(target: .user(id: "29:1gcc"), tenantId: testTenant)
+                )
+                #expect(created.serviceUrl == gccServiceURL)
+                _ = try await client.sendActivity(
+                    serviceURL: emulator.serviceURL, conversationId: created.id, .text("x"))
+                #expect(emulator.conversation(created.id)?.activities.count == 1)
+                #expect(emulator.stats().errors == 2)
+            }
+            try await withClient(for: emulator) { client in
+                let error = await botConnectorError { _ = try await chat(client, "29:1gcc") }
+                #expect(error?.code == .invalidBotApiHost)
+                #expect(error?.isRetryable == false)
+                #expect(error?.recipientBlocked == false)
+            }
+        }
+    }
+}
