@@ -24,11 +24,13 @@ public final class KafkaConsumer: Sendable {
         logger: Logger,
         onRebalance: RebalanceHandler? = nil
     ) throws(KafkaError) {
+        // partition.assignment.strategy stays librdkafka's eager default (range,roundrobin): Debian's 2.0.2
+        // aborts when a cooperative-sticky consumer is destroyed before its first assignment (librdkafka
+        // issue 4312, fixed in 2.3.0). Both protocols are handled below if a user sets another one.
         let conf = try RDKafkaConfig.make(
             defaults: [
                 "client.id": configuration.cluster.clientId,
                 "auto.offset.reset": "earliest",
-                "partition.assignment.strategy": "cooperative-sticky",
                 "fetch.wait.max.ms": "100",
                 "enable.partition.eof": "false",
                 // A killed worker's partitions move to the others after this long (Kafka's default is 45 s).
