@@ -7,6 +7,12 @@ import PackageDescription
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 
+// MARK: - Child processes, awaited without blocking a thread (kcat in benchmarks, the binary in tests)
+
+let childProcessTargets: [Target] = [
+    .target(name: "ChildProcess")
+]
+
 // MARK: - Kafka (librdkafka binding)
 
 let kafkaTargets: [Target] = [
@@ -27,7 +33,7 @@ let routingTargets: [Target] = [
     .target(name: "HeraldConfig", dependencies: [yams]),
     .target(name: "Routing", dependencies: ["HeraldConfig", yams]),
     .testTarget(name: "HeraldConfigTests", dependencies: ["HeraldConfig"]),
-    .testTarget(name: "RoutingTests", dependencies: ["Routing", "HeraldConfig", yams]),
+    .testTarget(name: "RoutingTests", dependencies: ["Routing", "HeraldConfig", "ChildProcess", yams]),
 ]
 
 // MARK: - Teams (HTTP server, Bot Connector client, Teams emulator)
@@ -60,7 +66,7 @@ let teamsTargets: [Target] = [
     ),
     .testTarget(
         name: "TeamsEmulatorTests",
-        dependencies: ["TeamsEmulator", "HeraldHTTP", asyncHTTPClient, nioCore, nioHTTP1, nioFoundation, logging]
+        dependencies: ["TeamsEmulator", "HeraldHTTP", "ChildProcess", asyncHTTPClient, nioCore, nioHTTP1, nioFoundation, logging]
     ),
 ]
 
@@ -76,6 +82,7 @@ let executableTargets: [Target] = [
             "HeraldHTTP",
             "BotConnector",
             "TeamsEmulator",
+            "ChildProcess",
             serviceLifecycle,
             argumentParser,
             logging,
@@ -83,7 +90,7 @@ let executableTargets: [Target] = [
     ),
     .testTarget(
         name: "EndToEndTests",
-        dependencies: ["Kafka", logging],
+        dependencies: ["Kafka", "ChildProcess", logging],
         // Drives the real `herald` binary, which `swift build --build-tests` builds alongside.
     ),
 ]
@@ -104,6 +111,6 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
-    targets: kafkaTargets + routingTargets + teamsTargets + executableTargets,
+    targets: childProcessTargets + kafkaTargets + routingTargets + teamsTargets + executableTargets,
     swiftLanguageModes: [.v6]
 )

@@ -27,7 +27,17 @@ public final class EmbeddedKafka: @unchecked Sendable {
     }
 
     deinit {
-        rd_kafka_mock_cluster_destroy(cluster)
+        // Joins the mock brokers' thread: off the releasing thread, and before the client that hosts it goes.
+        let doomed = Doomed(cluster: cluster, client: client)
+        RDKafkaClient.destroyQueue.async {
+            rd_kafka_mock_cluster_destroy(doomed.cluster)
+            withExtendedLifetime(doomed.client) {}
+        }
+    }
+
+    private struct Doomed: @unchecked Sendable {
+        let cluster: OpaquePointer
+        let client: RDKafkaClient
     }
 
     /// Creates `name` with `partitions` partitions (the mock cluster does not serve CreateTopics requests).

@@ -57,11 +57,24 @@ final class RDKafkaClient: @unchecked Sendable {
     }
 
     deinit {
-        if kind == .consumer && skipConsumerCloseOnDestroy.load(ordering: .acquiring) {
-            rd_kafka_destroy_flags(handle, Int32(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE))
-        } else {
-            rd_kafka_destroy(handle)
+        let skipClose = kind == .consumer && skipConsumerCloseOnDestroy.load(ordering: .acquiring)
+        let flags = skipClose ? Int32(RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE) : 0
+        // rd_kafka_destroy joins librdkafka's threads (and may first leave the group), so it does not run on the
+        // releasing thread, which may be one of Swift's few cooperative threads. The context its callbacks
+        // reach stays alive until the handle is gone.
+        let doomed = Doomed(handle: handle, context: context)
+        Self.destroyQueue.async {
+            rd_kafka_destroy_flags(doomed.handle, flags)
+            withExtendedLifetime(doomed.context) {}
         }
+    }
+
+    /// Where librdkafka objects are destroyed, off the threads that release them.
+    static let destroyQueue = DispatchQueue(label: "herald.kafka.destroy", attributes: .concurrent)
+
+    private struct Doomed: @unchecked Sendable {
+        let handle: OpaquePointer
+        let context: Context
     }
 
     func withHandle<T>(_ body: (OpaquePointer) throws -> T) rethrows -> T {

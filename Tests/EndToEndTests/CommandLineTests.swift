@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import Kafka
 import Logging
@@ -23,21 +24,12 @@ struct CommandLineTests {
     }
 
     @Test func kafkaDevServesOtherProcessesOverTCP() async throws {
-        let process = Process()
-        process.executableURL = HeraldProcess.binary
-        process.arguments = ["kafka-dev", "--topic", "shared:2"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer { process.terminate() }
-        // kafka-dev prints its address first; availableData blocks until it does (or the process exits).
-        var printed = ""
-        while !printed.contains("\ntopics=") {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            printed += String(decoding: chunk, as: UTF8.self)
-        }
+        let process = ChildProcess(HeraldProcess.binary, ["kafka-dev", "--topic", "shared:2"])
+        try process.start()
+        defer { process.kill() }
+        // kafka-dev prints its address first, then its topics.
+        #expect(await process.line(containing: "topics=") != "")
+        let printed = process.text(of: .stdout)
         let line = printed.split(separator: "\n").first { $0.hasPrefix("bootstrap.servers=") } ?? ""
         let bootstrap = String(line.dropFirst("bootstrap.servers=".count))
         #expect(bootstrap.hasPrefix("127.0.0.1:"))
@@ -65,8 +57,8 @@ struct CommandLineTests {
         await consumer.close()
 
         process.terminate()
-        process.waitUntilExit()
-        #expect(process.terminationReason == .exit, "kafka-dev stops cleanly on SIGTERM")
+        let termination = await process.exit(timeout: .seconds(30))
+        #expect(termination == .init(status: 0, signalled: false, timedOut: false), "kafka-dev stops cleanly on SIGTERM")
     }
 
     @Test func badUsageIsOneClearLineAndANonZeroExit() async throws {

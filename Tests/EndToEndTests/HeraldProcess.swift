@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import Testing
 
@@ -15,38 +16,12 @@ struct HeraldProcess {
         return directory.appendingPathComponent("herald")
     }
 
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
     /// Runs `herald arguments...` to completion, failing after `timeout`.
-    static func run(_ arguments: [String], timeout: Duration = .seconds(120)) async throws -> Output {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        async let stdout = out.fileHandleForReading.readToEnd()
-        async let stderr = err.fileHandleForReading.readToEnd()
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning {
-            if ContinuousClock.now > deadline {
-                process.terminate()
-                Issue.record("herald \(arguments.joined(separator: " ")) did not finish within \(timeout)")
-                break
-            }
-            try await Task.sleep(for: .milliseconds(50))
+    static func run(_ arguments: [String], timeout: Duration = .seconds(120)) async throws -> ChildProcess.Output {
+        let output = try await ChildProcess.run(binary, arguments, timeout: timeout)
+        if output.termination.timedOut {
+            Issue.record("herald \(arguments.joined(separator: " ")) did not finish within \(timeout)")
         }
-        process.waitUntilExit()
-        return Output(
-            status: process.terminationStatus,
-            stdout: String(decoding: try await stdout ?? Data(), as: UTF8.self),
-            stderr: String(decoding: try await stderr ?? Data(), as: UTF8.self)
-        )
+        return output
     }
 }

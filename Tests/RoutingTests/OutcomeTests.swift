@@ -4,7 +4,7 @@ import Testing
 @testable import Routing
 
 @Suite struct OutcomeTests {
-    @Test func outcomeFromAPlannedDeliveryCarriesEventAndPlan() throws {
+    @Test func outcomeFromAPlannedDeliveryCarriesEventAndPlan() async throws {
         let router = try Fixtures.routes(
             """
             routes:
@@ -26,7 +26,7 @@ import Testing
         #expect(json["completedAt"] == "1970-01-01T00:00:00.000Z")
         #expect(json["eventType"] == "com.example.helpdesk.ticket.assigned")
         #expect(json["error"] == nil)
-        let result = try SchemaValidator.run([("delivery-outcome.schema.json", try outcome.jsonBytes())])
+        let result = try await SchemaValidator.run([("delivery-outcome.schema.json", try outcome.jsonBytes())])
         #expect(result.exitCode == 0, "\(result.output)")
     }
 

@@ -16,7 +16,7 @@ import Yams
         try String(contentsOf: Fixtures.packageRoot.appendingPathComponent(path), encoding: .utf8)
     }
 
-    @Test func examplesValidate() throws {
+    @Test func examplesValidate() async throws {
         var pairs: [(schema: String, document: [UInt8])] = [
             ("config.schema.json", try Self.yamlAsJSON(Self.file("deploy/examples/herald.yaml"))),
             ("routes.schema.json", try Self.yamlAsJSON(Self.file("deploy/examples/routes.yaml"))),
@@ -32,12 +32,12 @@ import Yams
                 ? "notification-event.schema.json#/$defs/plainEvent" : "notification-event.schema.json"
             pairs.append((schema, bytes))
         }
-        let result = try SchemaValidator.run(pairs)
+        let result = try await SchemaValidator.run(pairs)
         #expect(result.exitCode == 0, "\(result.output)")
         #expect(result.output.components(separatedBy: ": valid").count - 1 == pairs.count)
     }
 
-    @Test func readmeSnippetsValidate() throws {
+    @Test func readmeSnippetsValidate() async throws {
         let readme = try Self.file("README.md")
         var pairs: [(schema: String, document: [UInt8])] = []
         let lines = readme.components(separatedBy: "\n")
@@ -59,7 +59,7 @@ import Yams
             i += 1
         }
         #expect(pairs.count >= 4, "README marks its examples with <!-- schema: NAME -->")
-        let result = try SchemaValidator.run(pairs)
+        let result = try await SchemaValidator.run(pairs)
         #expect(result.exitCode == 0, "\(result.output)")
     }
 
@@ -103,7 +103,7 @@ import Yams
         ]
     }
 
-    @Test func encodedOutcomesAndEventsValidate() throws {
+    @Test func encodedOutcomesAndEventsValidate() async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var pairs: [(schema: String, document: [UInt8])] = try Self.outcomes().map {
@@ -118,7 +118,7 @@ import Yams
         pairs.append(("notification-event.schema.json", event.structuredJSONBytes))
         pairs.append(
             ("notification-event.schema.json", Fixtures.event(data: "just text", time: nil).structuredJSONBytes))
-        let result = try SchemaValidator.run(pairs)
+        let result = try await SchemaValidator.run(pairs)
         #expect(result.exitCode == 0, "\(result.output)")
     }
 
@@ -129,7 +129,7 @@ import Yams
         }
     }
 
-    @Test func schemasRejectWhatTheyMust() throws {
+    @Test func schemasRejectWhatTheyMust() async throws {
         let bad: [(schema: String, document: String)] = [
             ("notification-event.schema.json", #"{"specversion":"1.0","type":"t","source":"/s"}"#),
             (
@@ -159,7 +159,7 @@ import Yams
             ),
         ]
         for (schema, document) in bad {
-            let result = try SchemaValidator.run([(schema, Array(document.utf8))])
+            let result = try await SchemaValidator.run([(schema, Array(document.utf8))])
             #expect(result.exitCode == 1, "\(schema) accepted \(document)")
         }
     }

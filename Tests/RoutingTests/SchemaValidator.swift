@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 
 @testable import Routing
@@ -36,7 +37,7 @@ enum SchemaValidator {
     }
 
     /// Runs the validator over (schema file [#/json/pointer], JSON document) pairs.
-    static func run(_ pairs: [(schema: String, document: [UInt8])]) throws -> Outcome {
+    static func run(_ pairs: [(schema: String, document: [UInt8])]) async throws -> Outcome {
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw SchemaValidatorError(message: "\(python) not found: run scripts/bootstrap.sh --test")
         }
@@ -51,20 +52,12 @@ enum SchemaValidator {
             let schemaPath = Fixtures.packageRoot.appendingPathComponent("Schemas/\(schema[0])").path
             args.append(schemaPath + (schema.count > 1 ? "#" + schema[1] : "") + "=" + file.path)
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = args
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: output, as: UTF8.self)
+        let result = try await ChildProcess.run(URL(fileURLWithPath: python), args)
+        let text = result.stdout + result.stderr
         if text.contains("ModuleNotFoundError") || text.contains("ImportError") {
             throw SchemaValidatorError(message: "python3-jsonschema with Draft 2020-12 is missing: \(text)")
         }
-        return Outcome(exitCode: process.terminationStatus, output: text)
+        return Outcome(exitCode: result.status, output: text)
     }
 
     struct SchemaValidatorError: Error, CustomStringConvertible {

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import Testing
 
@@ -8,34 +9,21 @@ import Testing
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("herald")
     }
 
-    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    func run(_ arguments: [String]) async throws -> ChildProcess.Output {
         guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
             throw Fixtures.FixtureError(message: "\(Self.binary.path) is missing: run swift build --build-tests")
         }
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (
-            process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self)
-        )
+        return try await ChildProcess.run(Self.binary, arguments)
     }
 
-    @Test func examplesPass() throws {
-        let result = try run(["validate", "--config", Fixtures.examples.appendingPathComponent("herald.yaml").path])
+    @Test func examplesPass() async throws {
+        let result = try await run(["validate", "--config", Fixtures.examples.appendingPathComponent("herald.yaml").path])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("are valid"))
         #expect(result.stderr.isEmpty)
     }
 
-    @Test func problemsGoToStderrOneLineEachWithNonZeroExit() throws {
+    @Test func problemsGoToStderrOneLineEachWithNonZeroExit() async throws {
         let dir = try Fixtures.folder([
             "herald.yaml":
                 "kafka:\n  brokers: embedded\n  eventsTopics: [n]\nbot: { appId: a }\nstore: { url: \"sqlite:///x\" }\n"
@@ -44,7 +32,7 @@ import Testing
                 "routes:\n  - name: r\n    match: { type: \"[\" }\n    to: [ { reference: x } ]\n    message: { text: hi }\n",
         ])
         defer { try? FileManager.default.removeItem(at: dir) }
-        let result = try run(["validate", "--config", dir.appendingPathComponent("herald.yaml").path])
+        let result = try await run(["validate", "--config", dir.appendingPathComponent("herald.yaml").path])
         #expect(result.status == 1)
         let lines = result.stderr.split(separator: "\n")
         #expect(lines.count == 3, "\(result.stderr)")
@@ -56,8 +44,8 @@ import Testing
         #expect(result.stdout.isEmpty)
     }
 
-    @Test func aMissingFileIsOneClearLine() throws {
-        let result = try run(["validate", "--config", "/nonexistent/herald.yaml"])
+    @Test func aMissingFileIsOneClearLine() async throws {
+        let result = try await run(["validate", "--config", "/nonexistent/herald.yaml"])
         #expect(result.status == 1)
         #expect(result.stderr.hasPrefix("/nonexistent/herald.yaml: cannot read the configuration file\n"))
     }

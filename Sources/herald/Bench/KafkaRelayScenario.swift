@@ -12,19 +12,23 @@ struct KafkaRelayScenario {
         var bindingConsumePerSecond: Double
         var relayPerSecond: Double
         var kcatConsumePerSecond: Double?
+        var kcatProducePerSecond: Double?
         var kcatStartupSeconds: Double?
 
         var relayToKcat: Double? { kcatConsumePerSecond.map { relayPerSecond / $0 } }
+        /// A relay produces every record it reads, so kcat's produce rate bounds it too.
+        var relayToKcatProduce: Double? { kcatProducePerSecond.map { relayPerSecond / $0 } }
 
         var table: String {
             func rate(_ value: Double?) -> String { value.map { String(format: "%.0f/s", $0) } ?? "-" }
             return """
                 scenario            kafka-relay (\(messages) records of \(size) bytes, embedded cluster)
                 kcat consume        \(rate(kcatConsumePerSecond)) (startup \(kcatStartupSeconds.map { String(format: "%.3f s", $0) } ?? "-") subtracted)
+                kcat produce        \(rate(kcatProducePerSecond)) (idempotent, linger 5 ms, until every delivery report)
                 binding produce     \(rate(bindingProducePerSecond)) (idempotent, until every delivery report)
                 binding consume     \(rate(bindingConsumePerSecond))
                 binding relay       \(rate(relayPerSecond)) (consume → produce → delivery report → commit)
-                relay / kcat        \(relayToKcat.map { String(format: "%.2f", $0) } ?? "-")
+                relay / kcat        \(relayToKcat.map { String(format: "%.2f", $0) } ?? "-") of kcat's consume rate, \(relayToKcatProduce.map { String(format: "%.2f", $0) } ?? "-") of its produce rate
                 """
         }
 
@@ -35,7 +39,9 @@ struct KafkaRelayScenario {
                 "bindingProducePerSecond": bindingProducePerSecond.rounded(), "relayPerSecond": relayPerSecond.rounded(),
             ]
             object["kcatConsumePerSecond"] = kcatConsumePerSecond?.rounded()
+            object["kcatProducePerSecond"] = kcatProducePerSecond?.rounded()
             object["relayToKcatRatio"] = relayToKcat.map { ($0 * 1000).rounded() / 1000 }
+            object["relayToKcatProduceRatio"] = relayToKcatProduce.map { ($0 * 1000).rounded() / 1000 }
             let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             return String(decoding: data, as: UTF8.self)
         }
@@ -56,21 +62,35 @@ struct KafkaRelayScenario {
         try kafka.createTopic("relay-in", partitions: partitions)
         try kafka.createTopic("relay-out", partitions: partitions)
         try kafka.createTopic("empty", partitions: partitions)
+        try kafka.createTopic("kcat-out", partitions: partitions)
         let relay = KafkaRelay(
             cluster: .init(bootstrapServers: kafka.bootstrapServers, properties: properties), groupId: "bench-relay", logger: logger
         )
         let produced = try await relay.seed(topic: "relay-in", count: messages, size: size)
 
         var kcatRate: Double?
+        var kcatProduceRate: Double?
         var kcatStartup: Double?
         if runKcat {
             let kcat = KcatBaseline(bootstrapServers: kafka.bootstrapServers)
             // Process start, connection and metadata: what reading an empty topic costs. A run is short, so
             // take the fastest of three of each.
-            let startup = try (0..<3).map { _ in try kcat.timeToReadToEnd(topic: "empty") }.min()!
-            let total = try (0..<3).map { _ in try kcat.timeToReadToEnd(topic: "relay-in") }.min()!
+            var startup = Double.infinity
+            var total = Double.infinity
+            for _ in 0..<3 {
+                startup = min(startup, try await kcat.timeToReadToEnd(topic: "empty"))
+                total = min(total, try await kcat.timeToReadToEnd(topic: "relay-in"))
+            }
             kcatStartup = startup
             kcatRate = Double(messages) / max(total - startup, 1e-6)
+            // One run only: each one adds `messages` records to the topic.
+            let lines = FileManager.default.temporaryDirectory.appendingPathComponent("herald-kcat-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: lines) }
+            var records = Data(repeating: UInt8(ascii: "x"), count: messages * (size + 1))
+            for end in stride(from: size, to: records.count, by: size + 1) { records[end] = UInt8(ascii: "\n") }
+            try records.write(to: lines)
+            let produced = try await kcat.timeToProduce(topic: "kcat-out", file: lines)
+            kcatProduceRate = Double(messages) / max(produced - startup, 1e-6)
         }
         var consumeOnly = relay
         consumeOnly.groupId = "bench-consume"
@@ -78,7 +98,7 @@ struct KafkaRelayScenario {
         let relayed = try await relay.relay(from: "relay-in", to: "relay-out", count: messages)
         return Result(
             messages: messages, size: size, bindingProducePerSecond: produced.perSecond, bindingConsumePerSecond: consumed.perSecond, relayPerSecond: relayed.perSecond,
-            kcatConsumePerSecond: kcatRate, kcatStartupSeconds: kcatStartup
+            kcatConsumePerSecond: kcatRate, kcatProducePerSecond: kcatProduceRate, kcatStartupSeconds: kcatStartup
         )
     }
 }
