@@ -76,6 +76,13 @@ public final class EmbeddedKafka: @unchecked Sendable {
         rd_kafka_mock_clear_request_errors(cluster, api.rawValue)
     }
 
+    /// Makes metadata answers report `error` for `topic` (e.g. `.librdkafka(29)`, TOPIC_AUTHORIZATION_FAILED),
+    /// until set back to `nil`.
+    public func setTopicError(_ topic: String, _ error: KafkaError.Code?) {
+        let code = error.map { $0.librdkafkaCode ?? RD_KAFKA_RESP_ERR_UNKNOWN.rawValue } ?? RD_KAFKA_RESP_ERR_NO_ERROR.rawValue
+        rd_kafka_mock_topic_set_error(cluster, topic, rd_kafka_resp_err_t(rawValue: code))
+    }
+
     /// Moves the leadership of one partition to `broker`.
     public func setPartitionLeader(topic: String, partition: Int32, broker: Int32) throws(KafkaError) {
         try check(rd_kafka_mock_partition_set_leader(cluster, topic, partition, broker), "cannot move leader of \(topic)/\(partition)")

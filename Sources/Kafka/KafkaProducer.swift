@@ -8,12 +8,12 @@ import Synchronization
 /// Records to one partition are written exactly once and in order even when librdkafka retries
 /// (`enable.idempotence=true`). Call ``shutdown()`` before dropping the producer, so nothing queued is lost.
 public final class KafkaProducer: Sendable {
-    private let client: RDKafkaClient
+    let client: RDKafkaClient
     private let pollLoop: PollLoop
     private let configuration: KafkaProducerConfiguration
     private let logger: Logger
     private let closed = Atomic<Bool>(false)
-    private let flushQueue = DispatchQueue(label: "herald.kafka.producer.flush")
+    let flushQueue = DispatchQueue(label: "herald.kafka.producer.flush")
 
     public init(configuration: KafkaProducerConfiguration, logger: Logger) throws(KafkaError) {
         let conf = try RDKafkaConfig.make(

@@ -67,4 +67,24 @@ struct RoundTripTests {
         }
         #expect(error?.code == .closed)
     }
+
+    @Test func prepareReportsPartitionCountsAndNamesATopicTheClusterRefuses() async throws {
+        let kafka = try KafkaFixture(partitions: 3)
+        try kafka.cluster.createTopic("outcomes", partitions: 5)
+        try kafka.cluster.createTopic("forbidden", partitions: 1)
+        let producer = try kafka.producer()
+        let partitions = try await producer.prepare(topics: [kafka.topic, "outcomes"])
+        #expect(partitions == [kafka.topic: 3, "outcomes": 5])
+
+        // 29: TOPIC_AUTHORIZATION_FAILED, what a cluster with ACLs answers for a topic Herald may not write.
+        kafka.cluster.setTopicError("forbidden", .librdkafka(29))
+        let error = await #expect(throws: KafkaError.self) {
+            _ = try await producer.prepare(topics: ["outcomes", "forbidden"])
+        }
+        #expect(error?.description.contains("topic forbidden") == true, "\(String(describing: error))")
+        #expect(error?.description.contains("uthoriz") == true, "\(String(describing: error))")
+        // The producer stays usable after a refused topic.
+        try await kafka.produce(producer, count: 2)
+        try await producer.shutdown()
+    }
 }

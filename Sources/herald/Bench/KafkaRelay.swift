@@ -31,9 +31,10 @@ struct KafkaRelay {
 
     /// Produces `count` records of `size` bytes with a key and a header to `topic`, waiting for every delivery.
     func seed(topic: String, count: Int, size: Int) async throws -> Result {
+        let producer = try makeProducer()
+        _ = try await producer.prepare(topics: [topic])
         let clock = ContinuousClock()
         let started = clock.now
-        let producer = try makeProducer()
         let body = [UInt8](repeating: UInt8(ascii: "x"), count: size)
         var pending: [PendingDeliveries] = []
         for start in stride(from: 0, to: count, by: 1000) {
@@ -57,6 +58,7 @@ struct KafkaRelay {
     func relay(from source: String, to destination: String, count: Int) async throws -> Result {
         let consumer = try makeConsumer(group: groupId, topic: source)
         let producer = try makeProducer()
+        _ = try await producer.prepare(topics: [destination])
         let (batches, inFlight) = AsyncStream.makeStream(of: ([TopicPartitionOffset], PendingDeliveries, Int).self)
         let clock = ContinuousClock()
         var started: ContinuousClock.Instant?
@@ -102,6 +104,7 @@ struct KafkaRelay {
     /// Publishes `count` CloudEvents (structured JSON) keyed by recipient, with a `ce_id` header.
     func publishSampleEvents(topic: String, count: Int, recipients: Int) async throws -> Result {
         let producer = try makeProducer()
+        _ = try await producer.prepare(topics: [topic])
         let clock = ContinuousClock()
         let started = clock.now
         let messages = (0..<count).map { i in
