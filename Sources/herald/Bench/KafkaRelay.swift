@@ -30,6 +30,8 @@ struct KafkaRelay {
     }
 
     /// Produces `count` records of `size` bytes with a key and a header to `topic`, waiting for every delivery.
+    /// Keys are distinct, so records spread evenly over the partitions (the embedded cluster keeps only about
+    /// 5 MB per partition).
     func seed(topic: String, count: Int, size: Int) async throws -> Result {
         let producer = try makeProducer()
         _ = try await producer.prepare(topics: [topic])
@@ -40,7 +42,7 @@ struct KafkaRelay {
         for start in stride(from: 0, to: count, by: 1000) {
             let chunk = (start..<min(count, start + 1000)).map { i in
                 ProducerMessage(
-                    topic: topic, key: Array("recipient-\(i % 1000)".utf8), value: body,
+                    topic: topic, key: Array("recipient-\(i)".utf8), value: body,
                     headers: [KafkaHeader(name: "ce_id", string: "event-\(i)")]
                 )
             }
@@ -83,8 +85,10 @@ struct KafkaRelay {
                 return clock.now
             }
             var read = 0
+            var progress = Progress(what: "relaying \(source)", expected: count)
             while read < count {
                 let batch = try await consumer.poll()
+                try progress.record(batch.count)
                 guard !batch.isEmpty else { continue }
                 if started == nil { started = clock.now }
                 let pending = await producer.enqueue(
@@ -149,8 +153,10 @@ struct KafkaRelay {
         let clock = ContinuousClock()
         var started: ContinuousClock.Instant?
         var read = 0
+        var progress = Progress(what: "reading \(topic)", expected: count)
         while read < count {
             let batch = try await consumer.poll()
+            try progress.record(batch.count)
             if started == nil, !batch.isEmpty { started = clock.now }
             read += batch.count
             logger.trace("consumed", metadata: ["records": "\(read)"])
@@ -158,6 +164,31 @@ struct KafkaRelay {
         let elapsed = clock.now - started!
         await consumer.close()
         return Result(records: read, seconds: seconds(elapsed))
+    }
+}
+
+/// Fails a read loop that has received nothing for `stallTimeout`, instead of waiting forever for records
+/// that will not come (the embedded cluster drops the oldest records of a partition holding over 5 MB).
+struct Progress {
+    var what: String
+    var expected: Int
+    var stallTimeout: Duration = .seconds(30)
+    private var received = 0
+    private var lastProgress = ContinuousClock.now
+
+    init(what: String, expected: Int) {
+        self.what = what
+        self.expected = expected
+    }
+
+    mutating func record(_ count: Int) throws {
+        let now = ContinuousClock.now
+        if count > 0 {
+            received += count
+            lastProgress = now
+        } else if now - lastProgress > stallTimeout {
+            throw BenchError("\(what): nothing received for \(stallTimeout) after \(received) of \(expected) records")
+        }
     }
 }
 
