@@ -48,11 +48,13 @@ let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", pac
 let dequeModule: Target.Dependency = .product(name: "DequeModule", package: "swift-collections")
 
 let teamsTargets: [Target] = [
+    .target(name: "RateLimiting", dependencies: [dequeModule]),
+    .testTarget(name: "RateLimitingTests", dependencies: ["RateLimiting"]),
     .target(name: "HeraldHTTP", dependencies: [nioCore, nioPosix, nioHTTP1, nioExtras, serviceLifecycle, logging]),
     .target(name: "BotConnector", dependencies: [nioCore, nioHTTP1, nioFoundation, asyncHTTPClient, logging]),
     .target(
         name: "TeamsEmulator",
-        dependencies: ["HeraldHTTP", nioCore, nioHTTP1, nioFoundation, dequeModule, serviceLifecycle, logging]
+        dependencies: ["HeraldHTTP", "RateLimiting", nioCore, nioHTTP1, nioFoundation, dequeModule, serviceLifecycle, logging]
     ),
     .executableTarget(
         name: "emulator-load",
@@ -66,7 +68,7 @@ let teamsTargets: [Target] = [
     ),
     .testTarget(
         name: "TeamsEmulatorTests",
-        dependencies: ["TeamsEmulator", "HeraldHTTP", "ChildProcess", asyncHTTPClient, nioCore, nioHTTP1, nioFoundation, logging]
+        dependencies: ["TeamsEmulator", "HeraldHTTP", "ChildProcess", "RateLimiting", asyncHTTPClient, nioCore, nioHTTP1, nioFoundation, logging]
     ),
 ]
 

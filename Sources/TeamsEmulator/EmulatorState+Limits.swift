@@ -1,4 +1,5 @@
 import NIOHTTP1
+import RateLimiting
 
 extension EmulatorState {
     /// Checks the tenant's and the conversation's windows; records the call in both when it is admitted.

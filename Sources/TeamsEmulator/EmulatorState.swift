@@ -1,4 +1,5 @@
 import NIOHTTP1
+import RateLimiting
 
 /// Everything the emulator knows, behind one lock. Each request makes one pass through it; the
 /// methods return a ``Reply`` the server writes out after the lock is released.

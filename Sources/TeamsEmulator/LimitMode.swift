@@ -1,3 +1,5 @@
+import RateLimiting
+
 /// How the emulator enforces Teams' rate limits.
 public enum LimitMode: Sendable, Hashable, CustomStringConvertible {
     /// Teams' published limits.

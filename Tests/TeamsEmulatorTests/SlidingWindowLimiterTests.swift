@@ -1,3 +1,4 @@
+import RateLimiting
 import Testing
 
 @testable import TeamsEmulator

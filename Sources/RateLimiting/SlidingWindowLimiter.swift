@@ -2,35 +2,41 @@ import DequeModule
 
 /// Sliding-window rate limits over one key (a conversation, a tenant): a request is admitted only if,
 /// for every window, fewer than `count` admitted requests fall within the last `length`.
-/// Refused requests are not counted.
-struct SlidingWindowLimiter: Sendable {
-    struct Window: Sendable, Hashable {
-        var count: Int
-        var length: Duration
+/// Refused requests are not counted. The emulator enforces Teams' limits with it; the engine uses it to
+/// stay under them.
+public struct SlidingWindowLimiter: Sendable {
+    public struct Window: Sendable, Hashable {
+        public var count: Int
+        public var length: Duration
+
+        public init(count: Int, length: Duration) {
+            self.count = count
+            self.length = length
+        }
     }
 
     /// Windows ordered by length.
     private let windows: [Window]
     private var admitted: Deque<ContinuousClock.Instant> = []
 
-    init(windows: [Window]) {
+    public init(windows: [Window]) {
         self.windows = windows.sorted { $0.length < $1.length }
     }
 
     /// Admits and records a request at `now`, or returns how long until one would be admitted.
-    mutating func admit(now: ContinuousClock.Instant) -> Duration? {
+    public mutating func admit(now: ContinuousClock.Instant) -> Duration? {
         if let wait = self.wait(now: now) { return wait }
         self.record(now: now)
         return nil
     }
 
     /// Records an admitted request (after ``wait(now:)`` said there was room).
-    mutating func record(now: ContinuousClock.Instant) {
+    public mutating func record(now: ContinuousClock.Instant) {
         self.admitted.append(now)
     }
 
     /// How long until a request would be admitted, or nil when it would be now. Nothing is recorded.
-    mutating func wait(now: ContinuousClock.Instant) -> Duration? {
+    public mutating func wait(now: ContinuousClock.Instant) -> Duration? {
         guard let longest = self.windows.last else { return nil }
         let horizon = now - longest.length
         while let first = self.admitted.first, first <= horizon {
