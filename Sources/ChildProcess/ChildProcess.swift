@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Synchronization
 
@@ -5,8 +6,7 @@ import Synchronization
 ///
 /// `Process.waitUntilExit()` and `FileHandle.readToEnd()` block the calling thread; on Swift's cooperative
 /// pool (two threads on a two-core machine) that stalls every other task in the process. Here the pipes are
-/// drained by Foundation's readability handlers and the exit is reported by the termination handler, and
-/// callers await both.
+/// drained on dispatch threads and the exit is reported by the termination handler, and callers await both.
 public final class ChildProcess: Sendable {
     /// How a finished process ended.
     public struct Termination: Sendable, Equatable {
@@ -74,13 +74,10 @@ public final class ChildProcess: Sendable {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
         }
+        var readers: [FileHandle] = []
         for (index, pipe) in [Pipe(), Pipe()].enumerated() where collectsOutput {
             if index == 0 { process.standardOutput = pipe } else { process.standardError = pipe }
-            pipe.fileHandleForReading.readabilityHandler = { [self] handle in
-                let data = handle.availableData
-                if data.isEmpty { handle.readabilityHandler = nil }
-                self.received(data.isEmpty ? nil : String(decoding: data, as: UTF8.self), stream: index)
-            }
+            readers.append(pipe.fileHandleForReading)
         }
         process.terminationHandler = { [self] process in
             let termination = Termination(
@@ -91,6 +88,18 @@ public final class ChildProcess: Sendable {
             self.finished(termination)
         }
         try process.run()
+        // Each pipe is drained by blocking reads on its own dispatch thread until end of file: never on
+        // Swift's cooperative pool, and without readability handlers, which can miss the end of file.
+        for (index, reader) in readers.enumerated() {
+            DispatchQueue.global().async { [self] in
+                while true {
+                    let data = reader.availableData
+                    self.received(data.isEmpty ? nil : String(decoding: data, as: UTF8.self), stream: index)
+                    if data.isEmpty { break }
+                }
+                try? reader.close()
+            }
+        }
     }
 
     /// Sends SIGTERM.
