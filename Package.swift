@@ -64,6 +64,20 @@ let teamsTargets: [Target] = [
     ),
 ]
 
+// MARK: - State (conversation references, delivery ledger, opt-outs, deferrals: SQLite and PostgreSQL)
+
+let postgresNIO: Target.Dependency = .product(name: "PostgresNIO", package: "postgres-nio")
+
+let storeTargets: [Target] = [
+    .systemLibrary(
+        name: "CSQLite",
+        pkgConfig: "sqlite3",
+        providers: [.apt(["libsqlite3-dev"])]
+    ),
+    .target(name: "Store", dependencies: ["CSQLite", "Kafka", postgresNIO, serviceLifecycle, logging]),
+    .testTarget(name: "StoreTests", dependencies: ["Store", "Kafka", serviceLifecycle, logging]),
+]
+
 // MARK: - The executable
 
 let executableTargets: [Target] = [
@@ -76,6 +90,7 @@ let executableTargets: [Target] = [
             "HeraldHTTP",
             "BotConnector",
             "TeamsEmulator",
+            "Store",
             serviceLifecycle,
             argumentParser,
             logging,
@@ -103,7 +118,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
-    targets: kafkaTargets + routingTargets + teamsTargets + executableTargets,
+    targets: kafkaTargets + routingTargets + teamsTargets + storeTargets + executableTargets,
     swiftLanguageModes: [.v6]
 )
