@@ -3,7 +3,7 @@ import Synchronization
 import Testing
 
 /// The `herald` binary (built next to the test bundle) as a child process. Its stdout is read on a dispatch
-/// thread (the pipe's readability handler) and handed over as lines; its exit is observed through
+/// thread and handed over as lines; its exit is observed through
 /// `terminationHandler`: nothing blocks a cooperative thread.
 final class ChildProcess: Sendable {
     static var heraldBinary: URL {
@@ -30,29 +30,27 @@ final class ChildProcess: Sendable {
         process.standardOutput = out
         process.standardError = err
         let (lines, continuation) = AsyncStream.makeStream(of: String.self)
-        let pending = Locked(Data())
-        out.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            if chunk.isEmpty {
-                handle.readabilityHandler = nil
-                continuation.finish()
-                return
-            }
-            let complete: [String] = pending.withLock { buffer in
+        // Blocking reads on dedicated dispatch threads until EOF (never on the cooperative pool).
+        let stdoutHandle = out.fileHandleForReading
+        DispatchQueue(label: "herald.tests.child.stdout").async {
+            var buffer = Data()
+            while true {
+                let chunk = stdoutHandle.availableData
+                if chunk.isEmpty { break }
                 buffer.append(chunk)
-                var found: [String] = []
                 while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                    found.append(String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self))
+                    continuation.yield(String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self))
                     buffer.removeSubrange(buffer.startIndex...newline)
                 }
-                return found
             }
-            for line in complete { continuation.yield(line) }
+            continuation.finish()
         }
         let stderrText = self.stderrText
-        err.fileHandleForReading.readabilityHandler = { handle in
-            let chunk = handle.availableData
-            if chunk.isEmpty { handle.readabilityHandler = nil } else {
+        let stderrHandle = err.fileHandleForReading
+        DispatchQueue(label: "herald.tests.child.stderr").async {
+            while true {
+                let chunk = stderrHandle.availableData
+                if chunk.isEmpty { break }
                 stderrText.withLock { $0 += String(decoding: chunk, as: UTF8.self) }
             }
         }

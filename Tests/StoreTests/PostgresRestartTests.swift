@@ -14,10 +14,12 @@ struct PostgresRestartTests {
     }
 
     static func control(_ arguments: [String]) async throws -> [String] {
+        // The script's last line says it succeeded: its exit is not awaited, since a server it starts lives on.
         let process = try ChildProcess(arguments, executable: try script())
-        let lines = await process.allLines()
-        let status = await process.waitForExit()
-        guard status == 0 else { throw TimedOut(description: "postgres.sh \(arguments) failed: \(process.stderr)") }
+        let lines = try await withDeadline(.seconds(120), "postgres.sh \(arguments[0])") { await process.allLines() }
+        guard lines.last == "# postgres.sh \(arguments[0]) ok" else {
+            throw TimedOut(description: "postgres.sh \(arguments.joined(separator: " ")) failed: \(process.stderr)")
+        }
         return lines
     }
 
