@@ -99,7 +99,8 @@ public enum BotFrameworkReference {
         case "groupChat": scope = .groupChat
         case "personal": scope = .personal
         case nil: scope = conversation.isGroup == true ? .groupChat : .personal
-        case let other?: throw fail("conversation.conversationType \(other.prefix(40)) is not personal, groupChat or channel")
+        case let other?:
+            throw fail("conversation.conversationType \(other.prefix(40)) is not personal, groupChat or channel")
         }
         let user = scope == .personal ? reference.user : nil
         let channelId =
@@ -109,7 +110,8 @@ public enum BotFrameworkReference {
             : nil
         let resolvedKey =
             nonEmpty(key) ?? nonEmpty(wrapper.key)
-            ?? defaultKey(scope: scope, tenant: tenant, user: user?.id, aad: user?.aadObjectId, conversation: conversationId)
+            ?? defaultKey(
+                scope: scope, tenant: tenant, user: user?.id, aad: user?.aadObjectId, conversation: conversationId)
         let result = ConversationReference(
             key: resolvedKey, conversationId: conversationId, serviceUrl: serviceUrl, tenantId: tenant,
             userId: nonEmpty(user?.id), aadObjectId: nonEmpty(user?.aadObjectId), channelId: channelId,
@@ -127,7 +129,9 @@ public enum BotFrameworkReference {
     static func defaultKey(
         scope: ConversationReference.Scope, tenant: String, user: String?, aad: String?, conversation: String
     ) -> String {
-        if scope == .personal, let aad = nonEmpty(aad), !tenant.isEmpty { return "user:aad:\(tenant)/\(aad.lowercased())" }
+        if scope == .personal, let aad = nonEmpty(aad), !tenant.isEmpty {
+            return "user:aad:\(tenant)/\(aad.lowercased())"
+        }
         if scope == .personal, let user = nonEmpty(user) { return "user:id:\(tenant)/\(user)" }
         return "conversation:\(conversation)"
     }

@@ -28,14 +28,18 @@ public protocol HeraldStore: Service {
     @discardableResult func markBlocked(keys: [String], code: String, at: Date) async throws -> Int
     @discardableResult func markUnblocked(keys: [String]) async throws -> Int
     /// References ordered by key, `limit` at most, after the cursor; `blockedOnly` lists blocked recipients.
-    func listReferences(after cursor: String?, limit: Int, blockedOnly: Bool) async throws -> Page<ConversationReference>
+    func listReferences(
+        after cursor: String?, limit: Int, blockedOnly: Bool
+    ) async throws -> Page<ConversationReference>
 
     // MARK: Delivery ledger
 
     /// Atomically claims deliveries for `worker` until `now + lease`. A delivery is claimed when it has no row,
     /// is pending, is claimed by this worker, or its claim expired. Two workers never both get `.claimed` for
     /// one id while a lease holds.
-    func claim(_ deliveryIds: [String], worker: String, lease: Duration, now: Date) async throws -> [String: ClaimResult]
+    func claim(
+        _ deliveryIds: [String], worker: String, lease: Duration, now: Date
+    ) async throws -> [String: ClaimResult]
     func markSent(_ deliveries: [SentDelivery], now: Date) async throws
     func markOutcomePublished(_ deliveryIds: [String], now: Date) async throws
     /// Gives claims back (the delivery goes back to pending) if `worker` still holds them.

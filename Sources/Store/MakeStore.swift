@@ -3,7 +3,9 @@ import ServiceLifecycle
 
 /// The store `url` names: ``SQLiteStore`` for `sqlite:///path`, ``PostgresStore`` for `postgres://...`.
 /// Run its `run()` (a `Service`) while using it, and call ``HeraldStore/migrate()`` at start-up.
-public func makeStore(url: String, logger: Logger, options: StoreOptions = StoreOptions()) async throws -> any HeraldStore {
+public func makeStore(
+    url: String, logger: Logger, options: StoreOptions = StoreOptions()
+) async throws -> any HeraldStore {
     switch try StoreURL(parsing: url) {
     case .sqlite(let path, let synchronous):
         return try await SQLiteStore.open(path: path, synchronous: synchronous, options: options, logger: logger)

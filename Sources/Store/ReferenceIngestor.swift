@@ -49,7 +49,8 @@ public struct ReferenceIngestor: Service {
                     guard !batch.isEmpty else { continue }
                     try await ingestWithRetry(batch)
                 }
-            } onGracefulShutdown: {}
+            } onGracefulShutdown: {
+            }
         } catch {
             await consumer.close()
             throw error
@@ -64,11 +65,14 @@ public struct ReferenceIngestor: Service {
                 let result = try await ingest(batch)
                 logger.debug(
                     "references ingested",
-                    metadata: ["upserted": "\(result.upserted)", "forgotten": "\(result.forgotten)",
-                        "rejected": "\(result.rejected)"])
+                    metadata: [
+                        "upserted": "\(result.upserted)", "forgotten": "\(result.forgotten)",
+                        "rejected": "\(result.rejected)",
+                    ])
                 return
             } catch let error as StoreError where error.isRetryable {
-                logger.warning("store unavailable; retrying the references batch", metadata: [StoreMetadataKey.error: "\(error)"])
+                logger.warning(
+                    "store unavailable; retrying the references batch", metadata: [StoreMetadataKey.error: "\(error)"])
                 try await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))
             }
@@ -92,13 +96,17 @@ public struct ReferenceIngestor: Service {
                 continue
             }
             do {
-                let reference = try BotFrameworkReference.parse(String(decoding: message.value, as: UTF8.self), key: key)
+                let reference = try BotFrameworkReference.parse(
+                    String(decoding: message.value, as: UTF8.self), key: key)
                 if latest.updateValue(reference, forKey: reference.key) == nil { order.append(reference.key) }
             } catch {
                 result.rejected += 1
                 logger.warning(
                     "skipping a record that is not a conversation reference",
-                    metadata: ["partition": "\(message.partition)", "offset": "\(message.offset)", StoreMetadataKey.error: "\(error)"])
+                    metadata: [
+                        "partition": "\(message.partition)", "offset": "\(message.offset)",
+                        StoreMetadataKey.error: "\(error)",
+                    ])
             }
         }
         let upserts = order.compactMap { latest[$0] ?? nil }
@@ -108,8 +116,11 @@ public struct ReferenceIngestor: Service {
         result.upserted = upserts.count
         result.forgotten = forgotten
         var next: [TopicPartition: Int64] = [:]
-        for message in batch { next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1) }
-        try await consumer.commit(next.map { TopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) })
+        for message in batch {
+            next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1)
+        }
+        try await consumer.commit(
+            next.map { TopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) })
         return result
     }
 }

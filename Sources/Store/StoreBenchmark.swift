@@ -38,7 +38,8 @@ public struct StoreBenchmark: Sendable {
                 group.addTask {
                     guard case .claimed = try await ledger.claim(id) else { return 1 }
                     try await ledger.markSent(
-                        SentDelivery(deliveryId: id, activityId: "a-\(id)", conversationId: "c", serviceUrl: "s", attempts: 1))
+                        SentDelivery(
+                            deliveryId: id, activityId: "a-\(id)", conversationId: "c", serviceUrl: "s", attempts: 1))
                     try await ledger.markOutcomePublished(id)
                     return 0
                 }

@@ -41,7 +41,8 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public init(_ code: Code, _ message: String) {
         self.code = code
-        self.message = message.count > Self.maxMessageLength ? String(message.prefix(Self.maxMessageLength)) + "…" : message
+        self.message =
+            message.count > Self.maxMessageLength ? String(message.prefix(Self.maxMessageLength)) + "…" : message
     }
 
     /// Unavailable and timed-out calls may succeed when retried; the others will not.

@@ -46,13 +46,17 @@ public enum StoreURL: Sendable, Hashable {
             rest = String(rest[..<q])
             for pair in query.split(separator: "&") {
                 let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2, parts[0] == "synchronous", let mode = SQLiteSynchronous(rawValue: parts[1].lowercased())
-                else { throw StoreError(.badURL, "sqlite URL: unknown parameter \(pair) (only synchronous=full|normal)") }
+                guard parts.count == 2, parts[0] == "synchronous",
+                    let mode = SQLiteSynchronous(rawValue: parts[1].lowercased())
+                else {
+                    throw StoreError(.badURL, "sqlite URL: unknown parameter \(pair) (only synchronous=full|normal)")
+                }
                 synchronous = mode
             }
         }
         guard rest.hasPrefix("/") else {
-            throw StoreError(.badURL, "sqlite URL needs an absolute path: sqlite:///var/lib/herald/herald.db (three slashes)")
+            throw StoreError(
+                .badURL, "sqlite URL needs an absolute path: sqlite:///var/lib/herald/herald.db (three slashes)")
         }
         guard rest.count > 1, !rest.hasSuffix("/") else { throw StoreError(.badURL, "sqlite URL names no file") }
         let path = rest.removingPercentEncoding ?? rest

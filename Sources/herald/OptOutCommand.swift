@@ -83,7 +83,10 @@ struct OptOutCommand: AsyncParsableCommand {
                         o.subject.isUserId ? "userId" : "aadObjectId": o.subject.text,
                         "createdAt": ISO8601DateFormatter().string(from: o.createdAt),
                     ]
-                    print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+                    print(
+                        String(
+                            decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
+                            as: UTF8.self))
                 }
                 return
             }
@@ -91,7 +94,10 @@ struct OptOutCommand: AsyncParsableCommand {
                 Table.render(
                     ["TENANT", "USER", "AAD OBJECT ID", "ROUTE"],
                     optOuts.map {
-                        [$0.tenantId, $0.subject.isUserId ? $0.subject.text : "", $0.subject.isUserId ? "" : $0.subject.text, $0.route ?? "*"]
+                        [
+                            $0.tenantId, $0.subject.isUserId ? $0.subject.text : "",
+                            $0.subject.isUserId ? "" : $0.subject.text, $0.route ?? "*",
+                        ]
                     }))
         }
     }

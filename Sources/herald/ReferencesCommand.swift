@@ -28,11 +28,17 @@ struct ReferencesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let data: Data?
-            if file == "-" { data = FileHandle.standardInput.readDataToEndOfFile() } else { data = FileManager.default.contents(atPath: file) }
+            if file == "-" {
+                data = FileHandle.standardInput.readDataToEndOfFile()
+            } else {
+                data = FileManager.default.contents(atPath: file)
+            }
             guard let data else { throw StoreCommandError("cannot read \(file)") }
             var references: [ConversationReference] = []
             var problems: [String] = []
-            for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            for (index, line) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+                .enumerated()
+            {
                 let text = String(decoding: line, as: UTF8.self)
                 guard !text.allSatisfy(\.isWhitespace) else { continue }
                 do {

@@ -54,8 +54,11 @@ struct StoreCommand: AsyncParsableCommand {
         func run() async throws {
             var temporary: URL?
             let url: String
-            if store.storeURL == nil, store.config == nil, ProcessInfo.processInfo.environment["HERALD_STORE_URL"] == nil {
-                let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-bench-\(UUID().uuidString)")
+            if store.storeURL == nil, store.config == nil,
+                ProcessInfo.processInfo.environment["HERALD_STORE_URL"] == nil
+            {
+                let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "herald-bench-\(UUID().uuidString)")
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                 temporary = folder
                 url = "sqlite://\(folder.path)/bench.db"
@@ -81,7 +84,10 @@ struct StoreCommand: AsyncParsableCommand {
                     "runs": results.map { ["seconds": $0.seconds, "deliveriesPerSecond": $0.deliveriesPerSecond] },
                     "bestDeliveriesPerSecond": best,
                 ]
-                print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+                print(
+                    String(
+                        decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
+                        as: UTF8.self))
                 return
             }
             print("store benchmark: \(StoreURL.redact(url)), \(deliveries) deliveries, \(inFlight) in flight")
@@ -149,7 +155,11 @@ struct StoreCommand: AsyncParsableCommand {
                             scope: .personal)
                     ])
                     try await store.markSent(
-                        [SentDelivery(deliveryId: id, activityId: "act-\(i)", conversationId: "a:\(id)", serviceUrl: nil, attempts: 1)],
+                        [
+                            SentDelivery(
+                                deliveryId: id, activityId: "act-\(i)", conversationId: "a:\(id)", serviceUrl: nil,
+                                attempts: 1)
+                        ],
                         now: Date())
                     FileHandle.standardOutput.write(Data("ack \(i)\n".utf8))
                 }

@@ -26,7 +26,9 @@ struct StoreSelection: ParsableArguments {
     }
 
     /// Opens and migrates the store, runs `body`, closes it.
-    func withStore<T: Sendable>(_ label: String, _ body: @Sendable (any HeraldStore) async throws -> T) async throws -> T {
+    func withStore<T: Sendable>(
+        _ label: String, _ body: @Sendable (any HeraldStore) async throws -> T
+    ) async throws -> T {
         let url = try url()
         let logger = logging.makeLogger(label)
         return try await Store.withStore(url: url, logger: logger, body)

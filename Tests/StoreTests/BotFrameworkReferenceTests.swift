@@ -88,9 +88,12 @@ struct StoreURLTests {
     }
 
     @Test func sqliteNeedsAnAbsolutePath() throws {
-        #expect(try StoreURL(parsing: "sqlite:///var/lib/herald/h.db") == .sqlite(path: "/var/lib/herald/h.db", synchronous: .full))
         #expect(
-            try StoreURL(parsing: "sqlite:///tmp/h.db?synchronous=normal") == .sqlite(path: "/tmp/h.db", synchronous: .normal))
+            try StoreURL(parsing: "sqlite:///var/lib/herald/h.db")
+                == .sqlite(path: "/var/lib/herald/h.db", synchronous: .full))
+        #expect(
+            try StoreURL(parsing: "sqlite:///tmp/h.db?synchronous=normal")
+                == .sqlite(path: "/tmp/h.db", synchronous: .normal))
         #expect(throws: StoreError.self) { try StoreURL(parsing: "sqlite://relative.db") }
         #expect(throws: StoreError.self) { try StoreURL(parsing: "mysql://x/y") }
     }

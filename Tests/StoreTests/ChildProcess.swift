@@ -97,7 +97,9 @@ final class ChildProcess: Sendable {
 }
 
 /// Runs `body`, failing with ``TimedOut`` if it takes longer than `timeout`.
-func withDeadline<T: Sendable>(_ timeout: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+func withDeadline<T: Sendable>(
+    _ timeout: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await body() }
         group.addTask {
@@ -105,7 +107,9 @@ func withDeadline<T: Sendable>(_ timeout: Duration, _ what: String, _ body: @esc
             return nil
         }
         defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else { throw TimedOut(description: "\(what) took longer than \(timeout)") }
+        guard let first = try await group.next(), let value = first else {
+            throw TimedOut(description: "\(what) took longer than \(timeout)")
+        }
         return value
     }
 }

@@ -13,15 +13,21 @@ struct LedgerTests {
             let first = try await store.claim(["d1", "d2"], worker: "w1", lease: .seconds(60), now: now)
             #expect(first == ["d1": .claimed, "d2": .claimed])
             // Another worker is refused while the lease holds; the holder may claim again.
-            let other = try await store.claim(["d1"], worker: "w2", lease: .seconds(60), now: now.addingTimeInterval(10))
+            let other = try await store.claim(
+                ["d1"], worker: "w2", lease: .seconds(60), now: now.addingTimeInterval(10))
             #expect(other["d1"] == .claimedByOther(worker: "w1", until: now.addingTimeInterval(60)))
             #expect(try await store.claim(["d1"], worker: "w1", lease: .seconds(60), now: now)["d1"] == .claimed)
 
             try await store.markSent(
-                [SentDelivery(
-                    deliveryId: "d1", activityId: "act-1", conversationId: "a:c", serviceUrl: "https://s/", attempts: 2,
-                    notificationKey: "ticket-1", recipient: "user:aad:t/u")], now: now)
-            guard case .alreadySent(let entry)? = try await store.claim(["d1"], worker: "w2", lease: .seconds(60), now: now)["d1"]
+                [
+                    SentDelivery(
+                        deliveryId: "d1", activityId: "act-1", conversationId: "a:c", serviceUrl: "https://s/",
+                        attempts: 2,
+                        notificationKey: "ticket-1", recipient: "user:aad:t/u")
+                ], now: now)
+            guard
+                case .alreadySent(let entry)? = try await store.claim(
+                    ["d1"], worker: "w2", lease: .seconds(60), now: now)["d1"]
             else { Issue.record("a sent delivery must not be claimable"); return }
             #expect(entry.activityId == "act-1")
             #expect(entry.attempts == 2)
@@ -29,7 +35,9 @@ struct LedgerTests {
 
             try await store.markOutcomePublished(["d1"], now: now)
             let published = try await store.claim(["d1"], worker: "w1", lease: .seconds(60), now: now)["d1"]
-            guard case .outcomePublished(let done)? = published else { Issue.record("got \(String(describing: published))"); return }
+            guard case .outcomePublished(let done)? = published else {
+                Issue.record("got \(String(describing: published))"); return
+            }
             #expect(done.state == .outcomePublished)
             #expect(try await store.ledgerEntry(deliveryId: "d1")?.activityId == "act-1")
         }
@@ -41,12 +49,14 @@ struct LedgerTests {
         try await withTestStore(backend) { store, _ in
             _ = try await store.claim(["lease", "release"], worker: "killed", lease: .seconds(30), now: now)
             let later = now.addingTimeInterval(31)
-            #expect(try await store.claim(["lease"], worker: "w2", lease: .seconds(30), now: later)["lease"] == .claimed)
+            #expect(
+                try await store.claim(["lease"], worker: "w2", lease: .seconds(30), now: later)["lease"] == .claimed)
             try await store.release(["release"], worker: "someone-else", now: now)  // not the holder: no effect
             #expect(try await store.ledgerEntry(deliveryId: "release")?.state == .claimed)
             try await store.release(["release"], worker: "killed", now: now)
             #expect(try await store.ledgerEntry(deliveryId: "release")?.state == .pending)
-            #expect(try await store.claim(["release"], worker: "w2", lease: .seconds(30), now: now)["release"] == .claimed)
+            #expect(
+                try await store.claim(["release"], worker: "w2", lease: .seconds(30), now: now)["release"] == .claimed)
         }
     }
 
@@ -56,12 +66,16 @@ struct LedgerTests {
         try await withTestStore(backend) { store, _ in
             for (i, id) in ["e1", "e2"].enumerated() {
                 try await store.markSent(
-                    [SentDelivery(
-                        deliveryId: id, activityId: "act-\(id)", conversationId: "a:c", serviceUrl: "https://s/",
-                        attempts: 1, notificationKey: "ticket-9", recipient: "user:aad:t/u")],
+                    [
+                        SentDelivery(
+                            deliveryId: id, activityId: "act-\(id)", conversationId: "a:c", serviceUrl: "https://s/",
+                            attempts: 1, notificationKey: "ticket-9", recipient: "user:aad:t/u")
+                    ],
                     now: now.addingTimeInterval(Double(i)))
             }
-            #expect(try await store.latestSent(notificationKey: "ticket-9", recipient: "user:aad:t/u")?.activityId == "act-e2")
+            #expect(
+                try await store.latestSent(notificationKey: "ticket-9", recipient: "user:aad:t/u")?.activityId
+                    == "act-e2")
             #expect(try await store.latestSent(notificationKey: "ticket-9", recipient: "user:aad:t/other") == nil)
         }
     }
@@ -86,7 +100,8 @@ struct LedgerTests {
             // 4 workers, each with its own batching ledger and 150 concurrent claimers over the same ids.
             let claims = try await withThrowingTaskGroup(of: [String].self) { group in
                 for worker in 0..<4 {
-                    let ledger = DeliveryLedger(store: store, worker: "w\(worker)", lease: .seconds(600), maxBatchSize: 50)
+                    let ledger = DeliveryLedger(
+                        store: store, worker: "w\(worker)", lease: .seconds(600), maxBatchSize: 50)
                     for slice in stride(from: 0, to: ids.count, by: 4) {
                         let mine = Array(ids[slice..<min(slice + 4, ids.count)]).shuffled()
                         group.addTask {
@@ -106,7 +121,8 @@ struct LedgerTests {
     @Test(arguments: Backend.allCases)
     func batchedLedgerRecordsEveryStateUpdate(_ backend: Backend) async throws {
         try await withTestStore(backend) { store, _ in
-            let result = try await StoreBenchmark(deliveries: 500, inFlight: 200).run(store: store, backend: backend.rawValue, run: "t")
+            let result = try await StoreBenchmark(deliveries: 500, inFlight: 200).run(
+                store: store, backend: backend.rawValue, run: "t")
             #expect(result.notClaimed == 0)
             for i in [0, 250, 499] {
                 let entry = try await store.ledgerEntry(deliveryId: "bench-t-\(i)")

@@ -16,7 +16,8 @@ struct MigrationTests {
             try await store.upsertReferences([reference("k")])
         }
         // Reopened: the data is there and migrating again changes nothing.
-        try await withStore(url: location.url, logger: testLogger, options: location.options) { (store) async throws -> Void in
+        try await withStore(url: location.url, logger: testLogger, options: location.options) {
+            (store) async throws -> Void in
             #expect(try await store.reference(key: "k") != nil)
         }
     }
@@ -29,7 +30,9 @@ struct MigrationTests {
         let versions = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<5 {
                 group.addTask {
-                    try await withStore(url: location.url, logger: testLogger, options: location.options, migrate: false) {
+                    try await withStore(
+                        url: location.url, logger: testLogger, options: location.options, migrate: false
+                    ) {
                         try await $0.migrate()
                     }
                 }

@@ -11,7 +11,10 @@ struct MultiProcessTests {
         try await withStore(url: location.url, logger: testLogger, options: location.options) { _ in }  // migrated
         let count = 400
         let arguments = { (worker: String) in
-            ["store", "claim", "--store", location.processURL, "--worker", worker, "--prefix", "p", "--count", "\(count)"]
+            [
+                "store", "claim", "--store", location.processURL, "--worker", worker, "--prefix", "p", "--count",
+                "\(count)",
+            ]
         }
         let first = try ChildProcess(arguments("proc-1"))
         let second = try ChildProcess(arguments("proc-2"))
@@ -40,7 +43,9 @@ struct MultiProcessTests {
     @Test func sqliteKeepsEveryAcknowledgedWriteWhenTheWriterIsKilled() async throws {
         let location = try TestLocation.make(.sqlite)
         defer { location.cleanUp() }
-        let writer = try ChildProcess(["store", "write-loop", "--store", location.url, "--prefix", "w", "--count", "100000"])
+        let writer = try ChildProcess([
+            "store", "write-loop", "--store", location.url, "--prefix", "w", "--count", "100000",
+        ])
         let acknowledged = try await withDeadline(.seconds(60), "300 acknowledged writes") { [lines = writer.lines] in
             var seen: [Int] = []
             for await line in lines {
@@ -52,10 +57,12 @@ struct MultiProcessTests {
         writer.kill(SIGKILL)  // mid-write: more writes are in flight
         #expect(await writer.waitForExit() == SIGKILL)
         #expect(acknowledged.count == 300, "\(writer.stderr)")
-        try await withStore(url: location.url, logger: testLogger, options: location.options) { (store) async throws -> Void in
+        try await withStore(url: location.url, logger: testLogger, options: location.options) {
+            (store) async throws -> Void in
             for n in acknowledged {
                 #expect(try await store.reference(key: "w-\(n)") != nil, "acknowledged reference w-\(n) lost")
-                #expect(try await store.ledgerEntry(deliveryId: "w-\(n)")?.state == .sent, "acknowledged send w-\(n) lost")
+                #expect(
+                    try await store.ledgerEntry(deliveryId: "w-\(n)")?.state == .sent, "acknowledged send w-\(n) lost")
             }
         }
     }

@@ -43,10 +43,12 @@ struct OptOutAndDeferredTests {
             #expect(claimed.first?.attempts == 1)
             #expect(try await store.claimDue(now: now, limit: 10, worker: "w2", lease: .seconds(60)).isEmpty)
             // The claimer died: after its lease another worker gets it.
-            let retaken = try await store.claimDue(now: now.addingTimeInterval(61), limit: 10, worker: "w2", lease: .seconds(60))
+            let retaken = try await store.claimDue(
+                now: now.addingTimeInterval(61), limit: 10, worker: "w2", lease: .seconds(60))
             #expect(retaken.map(\.id) == ["due"])
             try await store.rescheduleDeferred("due", dueAt: now.addingTimeInterval(7200))
-            let atLater = try await store.claimDue(now: now.addingTimeInterval(3600), limit: 10, worker: "w3", lease: .seconds(60))
+            let atLater = try await store.claimDue(
+                now: now.addingTimeInterval(3600), limit: 10, worker: "w3", lease: .seconds(60))
             #expect(atLater.map(\.id) == ["later"])
             #expect(atLater.first?.payload == [0, 1, 2, 255])
             try await store.completeDeferred(["later"])
@@ -59,13 +61,15 @@ struct OptOutAndDeferredTests {
         try await withTestStore(backend) { store, _ in
             let now = Date()
             let ids = (0..<300).map { "def-\($0)" }
-            try await store.addDeferred(ids.map { DeferredDelivery(id: $0, payload: Array($0.utf8), dueAt: now.addingTimeInterval(-1)) })
+            try await store.addDeferred(
+                ids.map { DeferredDelivery(id: $0, payload: Array($0.utf8), dueAt: now.addingTimeInterval(-1)) })
             let claimed = try await withThrowingTaskGroup(of: [String].self) { group in
                 for worker in 0..<6 {
                     group.addTask {
                         var mine: [String] = []
                         while true {
-                            let batch = try await store.claimDue(now: now, limit: 7, worker: "w\(worker)", lease: .seconds(600))
+                            let batch = try await store.claimDue(
+                                now: now, limit: 7, worker: "w\(worker)", lease: .seconds(600))
                             if batch.isEmpty { return mine }
                             mine += batch.map(\.id)
                         }

@@ -41,7 +41,8 @@ struct PostgresRestartTests {
                 let error = await #expect(throws: StoreError.self) {
                     try await store.upsertReferences([reference("during")])
                 }
-                #expect(error?.isRetryable == true, "a stopped server is a retryable failure: \(String(describing: error))")
+                #expect(
+                    error?.isRetryable == true, "a stopped server is a retryable failure: \(String(describing: error))")
                 #expect(error.map { !"\($0)".contains("herald-test-pw") } == true, "no password in errors")
 
                 _ = try await Self.control(["start", name])

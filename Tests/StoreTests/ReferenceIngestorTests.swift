@@ -10,7 +10,8 @@ struct ReferenceIngestorTests {
         let kafka = try EmbeddedKafka(brokers: 1, logger: testLogger)
         try kafka.createTopic("references", partitions: 2)
         let cluster = KafkaClusterConfiguration(
-            bootstrapServers: kafka.bootstrapServers, properties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"])
+            bootstrapServers: kafka.bootstrapServers,
+            properties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"])
         let producer = try KafkaProducer(configuration: .init(cluster: cluster), logger: testLogger)
         let personal = BotFrameworkReferenceTests.personal
         let records: [ProducerMessage] = [
@@ -44,7 +45,9 @@ struct ReferenceIngestorTests {
             let committed = try await ingestor.consumer.committed([
                 TopicPartition(topic: "references", partition: 0), TopicPartition(topic: "references", partition: 1),
             ])
-            #expect(committed.values.compactMap { $0 }.reduce(0, +) == Int64(records.count), "offsets committed after the upsert")
+            #expect(
+                committed.values.compactMap { $0 }.reduce(0, +) == Int64(records.count),
+                "offsets committed after the upsert")
             await ingestor.consumer.close()
         }
     }

@@ -8,7 +8,8 @@ struct ReferenceTests {
     func upsertLookUpAndForget(_ backend: Backend) async throws {
         try await withTestStore(backend) { store, _ in
             try await store.upsertReferences([
-                reference("k1", user: "29:user-1", aad: "AAD-1"), reference("k2", tenant: "tenant-b", user: "29:user-2"),
+                reference("k1", user: "29:user-1", aad: "AAD-1"),
+                reference("k2", tenant: "tenant-b", user: "29:user-2"),
             ])
             let byKey = try await store.reference(key: "k1")
             #expect(byKey?.conversationId == "a:conv-k1")
@@ -35,7 +36,8 @@ struct ReferenceTests {
         try await withTestStore(backend) { store, _ in
             try await store.upsertReferences((1...5).map { reference("b\($0)") })
             let at = Date(timeIntervalSince1970: 1_700_000_500)
-            #expect(try await store.markBlocked(keys: ["b2", "b4", "nope"], code: "ConversationBlockedByUser", at: at) == 2)
+            #expect(
+                try await store.markBlocked(keys: ["b2", "b4", "nope"], code: "ConversationBlockedByUser", at: at) == 2)
             try await store.upsertReferences([reference("b2")])  // a fresh reference does not unblock
             let blocked = try await store.listReferences(after: nil, limit: 10, blockedOnly: true)
             #expect(blocked.items.map(\.key) == ["b2", "b4"])

@@ -38,7 +38,8 @@ struct TestLocation: Sendable {
         options.operationTimeout = .seconds(20)
         switch backend {
         case .sqlite:
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-store-\(UUID().uuidString)")
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "herald-store-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             return TestLocation(url: "sqlite://\(folder.path)/herald.db", options: options, folder: folder)
         case .postgres:
@@ -88,7 +89,9 @@ func eventually(
     }
 }
 
-func reference(_ key: String, tenant: String = "Tenant-A", user: String? = nil, aad: String? = nil) -> ConversationReference {
+func reference(
+    _ key: String, tenant: String = "Tenant-A", user: String? = nil, aad: String? = nil
+) -> ConversationReference {
     ConversationReference(
         key: key, conversationId: "a:conv-\(key)", serviceUrl: "https://smba.trafficmanager.net/emea/",
         tenantId: tenant, userId: user, aadObjectId: aad, scope: .personal, botId: "28:bot",

@@ -23,7 +23,8 @@ final class Batcher<Item: Sendable, Output: Sendable>: Sendable {
         var leading = leads
         while true {
             if leading { await lead(until: ticket) }
-            let signal = await withCheckedContinuation { (continuation: CheckedContinuation<BatcherState<Item, Output>.Signal, Never>) in
+            let signal = await withCheckedContinuation {
+                (continuation: CheckedContinuation<BatcherState<Item, Output>.Signal, Never>) in
                 if let signal = state.withLock({ $0.attach(ticket, continuation) }) {
                     continuation.resume(returning: signal)
                 }
@@ -43,7 +44,8 @@ final class Batcher<Item: Sendable, Output: Sendable>: Sendable {
             let result: Result<[Output], any Error>
             do {
                 let outputs = try await flush(batch.map(\.1))
-                result = outputs.count == batch.count
+                result =
+                    outputs.count == batch.count
                     ? .success(outputs)
                     : .failure(StoreError(.query, "a batch returned \(outputs.count) results for \(batch.count) items"))
             } catch {

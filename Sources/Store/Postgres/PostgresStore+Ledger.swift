@@ -147,7 +147,9 @@ extension PostgresStore {
         }
     }
 
-    private func ledgerQuery(_ what: String, _ query: @escaping @Sendable () -> PostgresQuery) async throws -> [LedgerEntry] {
+    private func ledgerQuery(
+        _ what: String, _ query: @escaping @Sendable () -> PostgresQuery
+    ) async throws -> [LedgerEntry] {
         try await perform(what) { [client, logger] in
             var entries: [LedgerEntry] = []
             for try await row in try await client.query(query(), logger: logger).decode(LedgerRow.self) {

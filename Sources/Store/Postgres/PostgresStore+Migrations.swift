@@ -25,9 +25,12 @@ extension PostgresStore {
         }
     }
 
-    private static func applyMigrations(_ connection: PostgresConnection, schema: String?, logger: Logger) async throws -> Int {
+    private static func applyMigrations(
+        _ connection: PostgresConnection, schema: String?, logger: Logger
+    ) async throws -> Int {
         if let schema {
-            _ = try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\""), logger: logger)
+            _ = try await connection.query(
+                PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\""), logger: logger)
             _ = try await connection.query("SELECT set_config('search_path', \(schema), false)", logger: logger)
         }
         _ = try await connection.query(

@@ -18,8 +18,10 @@ extension PostgresStore {
         let keys = rows.map(\.key), conversations = rows.map(\.conversationId), services = rows.map(\.serviceUrl)
         let tenants = rows.map(\.tenantId), users = rows.map { $0.userId ?? "" }
         let aads = rows.map { $0.aadObjectId ?? "" }, channels = rows.map { $0.channelId ?? "" }
-        let teams = rows.map { $0.teamId ?? "" }, scopes = rows.map(\.scope.rawValue), bots = rows.map { $0.botId ?? "" }
-        let updated = rows.map(\.updatedAt.epochMilliseconds), blocked = rows.map { $0.blockedAt?.epochMilliseconds ?? -1 }
+        let teams = rows.map { $0.teamId ?? "" }, scopes = rows.map(\.scope.rawValue),
+            bots = rows.map { $0.botId ?? "" }
+        let updated = rows.map(\.updatedAt.epochMilliseconds),
+            blocked = rows.map { $0.blockedAt?.epochMilliseconds ?? -1 }
         let codes = rows.map { $0.blockCode ?? "" }
         try await perform("upsert references") { [client, logger] in
             _ = try await client.query(
@@ -98,7 +100,9 @@ extension PostgresStore {
         }
     }
 
-    public func listReferences(after cursor: String?, limit: Int, blockedOnly: Bool) async throws -> Page<
+    public func listReferences(
+        after cursor: String?, limit: Int, blockedOnly: Bool
+    ) async throws -> Page<
         ConversationReference
     > {
         let limit = max(1, limit), after = cursor ?? ""
@@ -140,6 +144,7 @@ extension ConversationReference {
         self.init(
             key: r.0, conversationId: r.1, serviceUrl: r.2, tenantId: r.3, userId: r.4, aadObjectId: r.5,
             channelId: r.6, teamId: r.7, scope: Scope(rawValue: r.8) ?? .personal, botId: r.9,
-            updatedAt: Date(epochMilliseconds: r.10), blockedAt: r.11.map(Date.init(epochMilliseconds:)), blockCode: r.12)
+            updatedAt: Date(epochMilliseconds: r.10), blockedAt: r.11.map(Date.init(epochMilliseconds:)),
+            blockCode: r.12)
     }
 }

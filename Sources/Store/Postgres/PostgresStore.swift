@@ -79,7 +79,8 @@ public final class PostgresStore: HeraldStore {
                 let message = "\(what): \(info[.message] ?? "server error") (SQLSTATE \(state))"
                 switch state.prefix(2) {
                 case "23": return StoreError(.constraint, message)
-                case "08", "40", "53", "57": return StoreError(.unavailable, message)  // connection, rollback, resources, shutdown
+                // Connection exceptions, rollbacks (deadlock, serialization), out of resources, shutdown.
+                case "08", "40", "53", "57": return StoreError(.unavailable, message)
                 case "XX": return StoreError(.corrupt, message)
                 default: return StoreError(.query, message)
                 }
@@ -96,7 +97,9 @@ public final class PostgresStore: HeraldStore {
             }
         }
         if error is CancellationError { return StoreError(.closed, "\(what): cancelled") }
-        if let error = error as? DecodingError { return StoreError(.query, "\(what): unexpected column type (\(error))") }
+        if let error = error as? DecodingError {
+            return StoreError(.query, "\(what): unexpected column type (\(error))")
+        }
         // The pool's own errors (its circuit breaker trips after a minute of failed connection attempts).
         return StoreError(.unavailable, "\(what): no PostgreSQL connection could be used (\(type(of: error)))")
     }

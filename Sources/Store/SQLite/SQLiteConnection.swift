@@ -132,7 +132,9 @@ final class SQLiteConnection: @unchecked Sendable {
             case .integer(let i): rc = sqlite3_bind_int64(statement, index, i)
             case .text(let s): rc = herald_sqlite3_bind_text_transient(statement, index, s, Int32(s.utf8.count))
             case .blob(let b):
-                rc = b.withUnsafeBytes { herald_sqlite3_bind_blob_transient(statement, index, $0.baseAddress, Int32(b.count)) }
+                rc = b.withUnsafeBytes {
+                    herald_sqlite3_bind_blob_transient(statement, index, $0.baseAddress, Int32(b.count))
+                }
             }
             guard rc == SQLITE_OK else { throw lastError(rc, context: "bind") }
         }

@@ -20,7 +20,10 @@ extension SQLiteStore {
         try await write { db in
             try db.execute(
                 "DELETE FROM herald_optouts WHERE tenant_id = ? AND subject_kind = ? AND subject = ? AND route = ?",
-                [.text(optOut.tenantId), .text(optOut.subject.kind), .text(optOut.subject.value), .text(optOut.route ?? "")]
+                [
+                    .text(optOut.tenantId), .text(optOut.subject.kind), .text(optOut.subject.value),
+                    .text(optOut.route ?? ""),
+                ]
             ) > 0
         }
     }

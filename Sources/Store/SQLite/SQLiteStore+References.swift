@@ -81,7 +81,9 @@ extension SQLiteStore {
         }
     }
 
-    public func listReferences(after cursor: String?, limit: Int, blockedOnly: Bool) async throws -> Page<
+    public func listReferences(
+        after cursor: String?, limit: Int, blockedOnly: Bool
+    ) async throws -> Page<
         ConversationReference
     > {
         let limit = max(1, limit)
@@ -125,9 +127,12 @@ extension ConversationReference {
         guard !conversationId.isEmpty else {
             throw StoreError(.invalidInput, "reference \(key.prefix(80)): conversation id is empty")
         }
-        for field in [key, conversationId, serviceUrl, tenantId, userId, aadObjectId, channelId, teamId, botId, blockCode]
+        for field in [
+            key, conversationId, serviceUrl, tenantId, userId, aadObjectId, channelId, teamId, botId, blockCode,
+        ]
         where (field?.utf8.count ?? 0) > Self.maxFieldLength {
-            throw StoreError(.invalidInput, "reference \(key.prefix(80)): a field is longer than \(Self.maxFieldLength) bytes")
+            throw StoreError(
+                .invalidInput, "reference \(key.prefix(80)): a field is longer than \(Self.maxFieldLength) bytes")
         }
     }
 }
