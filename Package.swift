@@ -72,6 +72,20 @@ let teamsTargets: [Target] = [
     ),
 ]
 
+// MARK: - State (conversation references, delivery ledger, opt-outs, deferrals: SQLite and PostgreSQL)
+
+let postgresNIO: Target.Dependency = .product(name: "PostgresNIO", package: "postgres-nio")
+
+let storeTargets: [Target] = [
+    .systemLibrary(
+        name: "CSQLite",
+        pkgConfig: "sqlite3",
+        providers: [.apt(["libsqlite3-dev"])]
+    ),
+    .target(name: "Store", dependencies: ["CSQLite", "Kafka", postgresNIO, serviceLifecycle, logging]),
+    .testTarget(name: "StoreTests", dependencies: ["Store", "Kafka", "ChildProcess", serviceLifecycle, logging]),
+]
+
 // MARK: - The executable
 
 let executableTargets: [Target] = [
@@ -85,6 +99,7 @@ let executableTargets: [Target] = [
             "BotConnector",
             "TeamsEmulator",
             "ChildProcess",
+            "Store",
             serviceLifecycle,
             argumentParser,
             logging,
@@ -112,7 +127,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
-    targets: childProcessTargets + kafkaTargets + routingTargets + teamsTargets + executableTargets,
+    targets: childProcessTargets + kafkaTargets + routingTargets + teamsTargets + storeTargets + executableTargets,
     swiftLanguageModes: [.v6]
 )

@@ -43,7 +43,8 @@ public final class ChildProcess: Sendable {
         var text: [String] = ["", ""]
         var closed = [false, false]
         var termination: Termination?
-        var lineWaiters: [(stream: Int, needle: String, continuation: CheckedContinuation<String, Never>)] = []
+        var lineWaiters: [(id: Int, stream: Int, needle: String, continuation: CheckedContinuation<String, Never>)] = []
+        var nextWaiterId = 0
         var exitWaiters: [CheckedContinuation<Termination, Never>] = []
     }
 
@@ -120,17 +121,29 @@ public final class ChildProcess: Sendable {
         state.withLock { $0.text[stream.index] }
     }
 
-    /// The first complete line on `stream` containing `needle`, or "" if the stream ends without one.
+    /// The first complete line on `stream` containing `needle`, or "" if the stream ends without one or the
+    /// task is cancelled.
     public func line(containing needle: String, on stream: Stream = .stdout) async -> String {
         let index = stream.index
-        return await withCheckedContinuation { continuation in
-            let found: String? = state.withLock { state in
-                if let line = Self.completeLine(in: state, stream: index, containing: needle) { return line }
-                if state.closed[index] { return "" }
-                state.lineWaiters.append((index, needle, continuation))
-                return nil
+        let id = state.withLock { state in
+            state.nextWaiterId += 1
+            return state.nextWaiterId
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let found: String? = state.withLock { state in
+                    if let line = Self.completeLine(in: state, stream: index, containing: needle) { return line }
+                    if state.closed[index] || Task.isCancelled { return "" }
+                    state.lineWaiters.append((id, index, needle, continuation))
+                    return nil
+                }
+                if let found { continuation.resume(returning: found) }
             }
-            if let found { continuation.resume(returning: found) }
+        } onCancel: {
+            let waiter = state.withLock { state in
+                state.lineWaiters.firstIndex { $0.id == id }.map { state.lineWaiters.remove(at: $0).continuation }
+            }
+            waiter?.resume(returning: "")
         }
     }
 

@@ -11,6 +11,10 @@ struct Herald: AsyncParsableCommand {
             KafkaDevCommand.self,
             ValidateCommand.self,
             EmulatorCommand.self,
+            ReferencesCommand.self,
+            OptOutCommand.self,
+            ReportCommand.self,
+            StoreCommand.self,
         ]
     )
 }

@@ -1,0 +1,60 @@
+import Foundation
+
+/// The delivery engine's view of the ledger for one worker: single-delivery calls that are coalesced, while
+/// many are in flight, into batched store calls (one statement or transaction per batch).
+///
+/// One worker should not have the same delivery id in flight twice: two concurrent `claim`s of one id from
+/// the same worker land in one batch and both return `.claimed`.
+public final class DeliveryLedger: Sendable {
+    public let store: any HeraldStore
+    /// This worker's id, recorded as `claimedBy`.
+    public let worker: String
+    /// How long a claim holds; a killed worker's claims are claimable by others after it. Default: 5 min.
+    public let lease: Duration
+
+    private let claims: Batcher<String, ClaimResult>
+    private let sent: Batcher<SentDelivery, Void>
+    private let published: Batcher<String, Void>
+    private let releases: Batcher<String, Void>
+
+    public init(
+        store: any HeraldStore, worker: String, lease: Duration = .seconds(300), maxBatchSize: Int = 1000,
+        maxConcurrentBatches: Int = 2
+    ) {
+        self.store = store
+        self.worker = worker
+        self.lease = lease
+        claims = Batcher(maxBatchSize: maxBatchSize, maxConcurrentBatches: maxConcurrentBatches) { ids in
+            let results = try await store.claim(ids, worker: worker, lease: lease, now: Date())
+            return ids.map { results[$0] ?? .claimedByOther(worker: "", until: Date()) }
+        }
+        sent = Batcher(maxBatchSize: maxBatchSize, maxConcurrentBatches: maxConcurrentBatches) { deliveries in
+            try await store.markSent(deliveries, now: Date())
+            return deliveries.map { _ in () }
+        }
+        published = Batcher(maxBatchSize: maxBatchSize, maxConcurrentBatches: maxConcurrentBatches) { ids in
+            try await store.markOutcomePublished(ids, now: Date())
+            return ids.map { _ in () }
+        }
+        releases = Batcher(maxBatchSize: maxBatchSize, maxConcurrentBatches: maxConcurrentBatches) { ids in
+            try await store.release(ids, worker: worker, now: Date())
+            return ids.map { _ in () }
+        }
+    }
+
+    public func claim(_ deliveryId: String) async throws -> ClaimResult {
+        try await claims.submit(deliveryId)
+    }
+
+    public func markSent(_ delivery: SentDelivery) async throws {
+        try await sent.submit(delivery)
+    }
+
+    public func markOutcomePublished(_ deliveryId: String) async throws {
+        try await published.submit(deliveryId)
+    }
+
+    public func release(_ deliveryId: String) async throws {
+        try await releases.submit(deliveryId)
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import ServiceLifecycle
+
+/// Herald's shared state: conversation references, the delivery ledger, opt-outs and deferred deliveries.
+///
+/// Two implementations, chosen by ``makeStore(url:logger:options:)``: ``SQLiteStore`` (one worker, the demo) and
+/// ``PostgresStore`` (every worker of a group). Every method takes a batch so the hot path costs one round trip
+/// (PostgreSQL) or one transaction (SQLite) for many deliveries; ``DeliveryLedger`` coalesces concurrent
+/// single-delivery calls into such batches. Errors are ``StoreError``.
+///
+/// `run()` must be running (as a `Service`, or through ``withStore(url:logger:options:_:)``) while the store is
+/// used; call ``migrate()`` once at start-up.
+public protocol HeraldStore: Service {
+    /// Brings the schema to the latest version. Safe when several workers start at once.
+    /// Returns the schema version now in force.
+    @discardableResult func migrate() async throws -> Int
+
+    // MARK: Conversation references
+
+    /// Inserts or replaces references by key; keeps `blockedAt`/`blockCode` of an existing row unless set.
+    func upsertReferences(_ references: [ConversationReference]) async throws
+    func reference(key: String) async throws -> ConversationReference?
+    func reference(tenantId: String, userId: String) async throws -> ConversationReference?
+    func reference(tenantId: String, aadObjectId: String) async throws -> ConversationReference?
+    /// Deletes references; returns how many existed.
+    @discardableResult func forgetReferences(keys: [String]) async throws -> Int
+    /// Marks references blocked with Teams' error code; returns how many exist.
+    @discardableResult func markBlocked(keys: [String], code: String, at: Date) async throws -> Int
+    @discardableResult func markUnblocked(keys: [String]) async throws -> Int
+    /// References ordered by key, `limit` at most, after the cursor; `blockedOnly` lists blocked recipients.
+    func listReferences(
+        after cursor: String?, limit: Int, blockedOnly: Bool
+    ) async throws -> Page<ConversationReference>
+
+    // MARK: Delivery ledger
+
+    /// Atomically claims deliveries for `worker` until `now + lease`. A delivery is claimed when it has no row,
+    /// is pending, is claimed by this worker, or its claim expired. Two workers never both get `.claimed` for
+    /// one id while a lease holds.
+    func claim(
+        _ deliveryIds: [String], worker: String, lease: Duration, now: Date
+    ) async throws -> [String: ClaimResult]
+    func markSent(_ deliveries: [SentDelivery], now: Date) async throws
+    func markOutcomePublished(_ deliveryIds: [String], now: Date) async throws
+    /// Gives claims back (the delivery goes back to pending) if `worker` still holds them.
+    func release(_ deliveryIds: [String], worker: String, now: Date) async throws
+    func ledgerEntry(deliveryId: String) async throws -> LedgerEntry?
+    /// The most recently sent delivery for this notification key and recipient (for update/delete).
+    func latestSent(notificationKey: String, recipient: String) async throws -> LedgerEntry?
+    /// Deletes ledger rows last updated before `cutoff`, `batchSize` per statement; returns how many.
+    @discardableResult func purge(olderThan cutoff: Date, batchSize: Int) async throws -> Int
+
+    // MARK: Opt-outs
+
+    /// Adds an opt-out (adding it again changes nothing).
+    func addOptOut(_ optOut: OptOut) async throws
+    /// Returns whether it existed.
+    @discardableResult func removeOptOut(_ optOut: OptOut) async throws -> Bool
+    func listOptOuts(tenantId: String?) async throws -> [OptOut]
+    /// Indices in `recipients` that opted out of `route` (or of every route).
+    func optedOut(_ recipients: [OptOutCheck], route: String) async throws -> Set<Int>
+
+    // MARK: Deferred deliveries
+
+    /// Adds or replaces deferrals by id.
+    func addDeferred(_ deliveries: [DeferredDelivery]) async throws
+    /// Claims up to `limit` due deferrals for `worker` until `now + lease`, oldest due first. Under contention
+    /// each due deferral goes to exactly one caller; an expired claim (a killed worker) is claimable again.
+    func claimDue(now: Date, limit: Int, worker: String, lease: Duration) async throws -> [DeferredDelivery]
+    /// Deletes finished deferrals.
+    func completeDeferred(_ ids: [String]) async throws
+    /// Moves a deferral to a new due time and drops its claim.
+    func rescheduleDeferred(_ id: String, dueAt: Date) async throws
+    /// How many deferrals are stored (due or not).
+    func deferredCount() async throws -> Int
+
+    /// The store URL without its password.
+    var redactedURL: String { get }
+}
+
+extension HeraldStore {
+    func claim(_ deliveryIds: [String], worker: String, lease: Duration) async throws -> [String: ClaimResult] {
+        try await claim(deliveryIds, worker: worker, lease: lease, now: Date())
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds.
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}
+
+extension Date {
+    /// Milliseconds since the epoch, as both backends store times.
+    var epochMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    init(epochMilliseconds: Int64) { self.init(timeIntervalSince1970: Double(epochMilliseconds) / 1000) }
+
+    func adding(_ duration: Duration) -> Date { Date(epochMilliseconds: epochMilliseconds + duration.milliseconds) }
+}

@@ -1,0 +1,89 @@
+/// The versioned schema, one list of statements per version and backend. Versions only ever get appended:
+/// a released version's statements never change. Times are milliseconds since the epoch in both backends.
+enum Schema {
+    /// Version 1: references, ledger, opt-outs, deferred deliveries.
+    static func version1(blob: String, integer: String) -> [String] {
+        [
+            """
+            CREATE TABLE herald_references (
+                key TEXT PRIMARY KEY,
+                conversation_id TEXT NOT NULL,
+                service_url TEXT NOT NULL,
+                tenant_id TEXT NOT NULL,
+                user_id TEXT,
+                aad_object_id TEXT,
+                channel_id TEXT,
+                team_id TEXT,
+                scope TEXT NOT NULL,
+                bot_id TEXT,
+                updated_at BIGINT NOT NULL,
+                blocked_at BIGINT,
+                block_code TEXT
+            )
+            """,
+            "CREATE INDEX herald_references_user ON herald_references (tenant_id, user_id)",
+            "CREATE INDEX herald_references_aad ON herald_references (tenant_id, aad_object_id)",
+            "CREATE INDEX herald_references_blocked ON herald_references (blocked_at) WHERE blocked_at IS NOT NULL",
+            """
+            CREATE TABLE herald_ledger (
+                delivery_id TEXT PRIMARY KEY,
+                state TEXT NOT NULL,
+                claimed_by TEXT,
+                claim_expires_at BIGINT,
+                activity_id TEXT,
+                conversation_id TEXT,
+                service_url TEXT,
+                attempts \(integer) NOT NULL DEFAULT 0,
+                notification_key TEXT,
+                recipient TEXT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                sent_at BIGINT
+            )
+            """,
+            """
+            CREATE INDEX herald_ledger_notification ON herald_ledger (notification_key, recipient, sent_at)
+                WHERE notification_key IS NOT NULL
+            """,
+            "CREATE INDEX herald_ledger_updated ON herald_ledger (updated_at)",
+            """
+            CREATE TABLE herald_optouts (
+                tenant_id TEXT NOT NULL,
+                subject_kind TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                route TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (tenant_id, subject_kind, subject, route)
+            )
+            """,
+            """
+            CREATE TABLE herald_deferred (
+                id TEXT PRIMARY KEY,
+                payload \(blob) NOT NULL,
+                due_at BIGINT NOT NULL,
+                attempts \(integer) NOT NULL DEFAULT 0,
+                claimed_by TEXT,
+                claim_expires_at BIGINT,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX herald_deferred_due ON herald_deferred (due_at)",
+        ]
+    }
+
+    static let sqlite: [[String]] = [version1(blob: "BLOB", integer: "INTEGER")]
+    static let postgres: [[String]] = [version1(blob: "BYTEA", integer: "INTEGER")]
+
+    /// The newest version this build knows.
+    static var latestVersion: Int { sqlite.count }
+
+    /// Columns read into a ``LedgerEntry`` by ``ledgerEntry(_:)`` of each backend, in order.
+    static let ledgerColumns =
+        "delivery_id, state, claimed_by, claim_expires_at, activity_id, conversation_id, service_url, attempts, "
+        + "notification_key, recipient, created_at, updated_at, sent_at"
+
+    /// Columns read into a ``ConversationReference``, in order.
+    static let referenceColumns =
+        "key, conversation_id, service_url, tenant_id, user_id, aad_object_id, channel_id, team_id, scope, bot_id, "
+        + "updated_at, blocked_at, block_code"
+}

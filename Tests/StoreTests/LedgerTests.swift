@@ -1,0 +1,134 @@
+import Foundation
+import Store
+import Testing
+
+@Suite("Delivery ledger", .timeLimit(.minutes(3)))
+struct LedgerTests {
+    let now = Date(timeIntervalSince1970: 1_700_000_000)
+
+    @Test(arguments: Backend.allCases)
+    func claimSendPublishLifecycle(_ backend: Backend) async throws {
+        let now = self.now
+        try await withTestStore(backend) { store, _ in
+            let first = try await store.claim(["d1", "d2"], worker: "w1", lease: .seconds(60), now: now)
+            #expect(first == ["d1": .claimed, "d2": .claimed])
+            // Another worker is refused while the lease holds; the holder may claim again.
+            let other = try await store.claim(
+                ["d1"], worker: "w2", lease: .seconds(60), now: now.addingTimeInterval(10))
+            #expect(other["d1"] == .claimedByOther(worker: "w1", until: now.addingTimeInterval(60)))
+            #expect(try await store.claim(["d1"], worker: "w1", lease: .seconds(60), now: now)["d1"] == .claimed)
+
+            try await store.markSent(
+                [
+                    SentDelivery(
+                        deliveryId: "d1", activityId: "act-1", conversationId: "a:c", serviceUrl: "https://s/",
+                        attempts: 2,
+                        notificationKey: "ticket-1", recipient: "user:aad:t/u")
+                ], now: now)
+            guard
+                case .alreadySent(let entry)? = try await store.claim(
+                    ["d1"], worker: "w2", lease: .seconds(60), now: now)["d1"]
+            else { Issue.record("a sent delivery must not be claimable"); return }
+            #expect(entry.activityId == "act-1")
+            #expect(entry.attempts == 2)
+            #expect(entry.conversationId == "a:c")
+
+            try await store.markOutcomePublished(["d1"], now: now)
+            let published = try await store.claim(["d1"], worker: "w1", lease: .seconds(60), now: now)["d1"]
+            guard case .outcomePublished(let done)? = published else {
+                Issue.record("got \(String(describing: published))"); return
+            }
+            #expect(done.state == .outcomePublished)
+            #expect(try await store.ledgerEntry(deliveryId: "d1")?.activityId == "act-1")
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func expiredAndReleasedClaimsCanBeTakenOver(_ backend: Backend) async throws {
+        let now = self.now
+        try await withTestStore(backend) { store, _ in
+            _ = try await store.claim(["lease", "release"], worker: "killed", lease: .seconds(30), now: now)
+            let later = now.addingTimeInterval(31)
+            #expect(
+                try await store.claim(["lease"], worker: "w2", lease: .seconds(30), now: later)["lease"] == .claimed)
+            try await store.release(["release"], worker: "someone-else", now: now)  // not the holder: no effect
+            #expect(try await store.ledgerEntry(deliveryId: "release")?.state == .claimed)
+            try await store.release(["release"], worker: "killed", now: now)
+            #expect(try await store.ledgerEntry(deliveryId: "release")?.state == .pending)
+            #expect(
+                try await store.claim(["release"], worker: "w2", lease: .seconds(30), now: now)["release"] == .claimed)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func latestSentFindsTheNewestActivityForUpdates(_ backend: Backend) async throws {
+        let now = self.now
+        try await withTestStore(backend) { store, _ in
+            for (i, id) in ["e1", "e2"].enumerated() {
+                try await store.markSent(
+                    [
+                        SentDelivery(
+                            deliveryId: id, activityId: "act-\(id)", conversationId: "a:c", serviceUrl: "https://s/",
+                            attempts: 1, notificationKey: "ticket-9", recipient: "user:aad:t/u")
+                    ],
+                    now: now.addingTimeInterval(Double(i)))
+            }
+            #expect(
+                try await store.latestSent(notificationKey: "ticket-9", recipient: "user:aad:t/u")?.activityId
+                    == "act-e2")
+            #expect(try await store.latestSent(notificationKey: "ticket-9", recipient: "user:aad:t/other") == nil)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func purgeDeletesOldRowsInBatches(_ backend: Backend) async throws {
+        let now = self.now
+        try await withTestStore(backend) { store, _ in
+            let old = (0..<25).map { "old-\($0)" }
+            _ = try await store.claim(old, worker: "w", lease: .seconds(1), now: now.addingTimeInterval(-86_400 * 10))
+            _ = try await store.claim(["new"], worker: "w", lease: .seconds(1), now: now)
+            #expect(try await store.purge(olderThan: now.addingTimeInterval(-86_400), batchSize: 7) == 25)
+            #expect(try await store.ledgerEntry(deliveryId: "old-3") == nil)
+            #expect(try await store.ledgerEntry(deliveryId: "new") != nil)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func concurrentWorkersNeverClaimOneDeliveryTwice(_ backend: Backend) async throws {
+        try await withTestStore(backend) { store, _ in
+            let ids = (0..<600).map { "race-\($0)" }
+            // 4 workers, each with its own batching ledger and 150 concurrent claimers over the same ids.
+            let claims = try await withThrowingTaskGroup(of: [String].self) { group in
+                for worker in 0..<4 {
+                    let ledger = DeliveryLedger(
+                        store: store, worker: "w\(worker)", lease: .seconds(600), maxBatchSize: 50)
+                    for slice in stride(from: 0, to: ids.count, by: 4) {
+                        let mine = Array(ids[slice..<min(slice + 4, ids.count)]).shuffled()
+                        group.addTask {
+                            var won: [String] = []
+                            for id in mine where try await ledger.claim(id) == .claimed { won.append(id) }
+                            return won
+                        }
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0 += $1 }
+            }
+            #expect(claims.count == ids.count, "every delivery is claimed exactly once")
+            #expect(Set(claims) == Set(ids))
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func batchedLedgerRecordsEveryStateUpdate(_ backend: Backend) async throws {
+        try await withTestStore(backend) { store, _ in
+            let result = try await StoreBenchmark(deliveries: 500, inFlight: 200).run(
+                store: store, backend: backend.rawValue, run: "t")
+            #expect(result.notClaimed == 0)
+            for i in [0, 250, 499] {
+                let entry = try await store.ledgerEntry(deliveryId: "bench-t-\(i)")
+                #expect(entry?.state == .outcomePublished)
+                #expect(entry?.activityId == "a-bench-t-\(i)")
+            }
+        }
+    }
+}

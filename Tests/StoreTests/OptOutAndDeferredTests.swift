@@ -1,0 +1,84 @@
+import Foundation
+import Store
+import Testing
+
+@Suite("Opt-outs and deferred deliveries", .timeLimit(.minutes(2)))
+struct OptOutAndDeferredTests {
+    @Test(arguments: Backend.allCases)
+    func optOutsApplyPerRouteOrEverywhere(_ backend: Backend) async throws {
+        try await withTestStore(backend) { store, _ in
+            try await store.addOptOut(OptOut(tenantId: "T1", subject: .aadObjectId("AAD-1")))
+            try await store.addOptOut(OptOut(tenantId: "t1", subject: .aadObjectId("aad-1")))  // same one again
+            try await store.addOptOut(OptOut(tenantId: "t1", subject: .userId("29:u2"), route: "digest"))
+            #expect(try await store.listOptOuts(tenantId: nil).count == 2)
+            #expect(try await store.listOptOuts(tenantId: "T1").count == 2)
+            #expect(try await store.listOptOuts(tenantId: "t2").isEmpty)
+
+            let recipients = [
+                OptOutCheck(tenantId: "t1", aadObjectId: "aad-1"),  // every route
+                OptOutCheck(tenantId: "t1", userId: "29:u2"),  // only digest
+                OptOutCheck(tenantId: "t2", aadObjectId: "aad-1"),  // other tenant
+                OptOutCheck(tenantId: "T1", userId: "29:x", aadObjectId: "AAD-1"),  // matched by object id
+            ]
+            #expect(try await store.optedOut(recipients, route: "digest") == [0, 1, 3])
+            #expect(try await store.optedOut(recipients, route: "alerts") == [0, 3])
+
+            #expect(try await store.removeOptOut(OptOut(tenantId: "t1", subject: .aadObjectId("aad-1"))))
+            #expect(try await store.removeOptOut(OptOut(tenantId: "t1", subject: .aadObjectId("aad-1"))) == false)
+            #expect(try await store.optedOut(recipients, route: "alerts").isEmpty)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func deferralsAreClaimedWhenDueThenCompletedOrRescheduled(_ backend: Backend) async throws {
+        try await withTestStore(backend) { store, _ in
+            let now = Date(timeIntervalSince1970: 1_700_000_000)
+            try await store.addDeferred([
+                DeferredDelivery(id: "due", payload: Array("{\"a\":1}".utf8), dueAt: now.addingTimeInterval(-5)),
+                DeferredDelivery(id: "later", payload: [0, 1, 2, 255], dueAt: now.addingTimeInterval(3600)),
+            ])
+            let claimed = try await store.claimDue(now: now, limit: 10, worker: "w1", lease: .seconds(60))
+            #expect(claimed.map(\.id) == ["due"])
+            #expect(claimed.first?.payload == Array("{\"a\":1}".utf8))
+            #expect(claimed.first?.attempts == 1)
+            #expect(try await store.claimDue(now: now, limit: 10, worker: "w2", lease: .seconds(60)).isEmpty)
+            // The claimer died: after its lease another worker gets it.
+            let retaken = try await store.claimDue(
+                now: now.addingTimeInterval(61), limit: 10, worker: "w2", lease: .seconds(60))
+            #expect(retaken.map(\.id) == ["due"])
+            try await store.rescheduleDeferred("due", dueAt: now.addingTimeInterval(7200))
+            let atLater = try await store.claimDue(
+                now: now.addingTimeInterval(3600), limit: 10, worker: "w3", lease: .seconds(60))
+            #expect(atLater.map(\.id) == ["later"])
+            #expect(atLater.first?.payload == [0, 1, 2, 255])
+            try await store.completeDeferred(["later"])
+            #expect(try await store.deferredCount() == 1)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func eachDueDeferralIsClaimedExactlyOnceUnderContention(_ backend: Backend) async throws {
+        try await withTestStore(backend) { store, _ in
+            let now = Date()
+            let ids = (0..<300).map { "def-\($0)" }
+            try await store.addDeferred(
+                ids.map { DeferredDelivery(id: $0, payload: Array($0.utf8), dueAt: now.addingTimeInterval(-1)) })
+            let claimed = try await withThrowingTaskGroup(of: [String].self) { group in
+                for worker in 0..<6 {
+                    group.addTask {
+                        var mine: [String] = []
+                        while true {
+                            let batch = try await store.claimDue(
+                                now: now, limit: 7, worker: "w\(worker)", lease: .seconds(600))
+                            if batch.isEmpty { return mine }
+                            mine += batch.map(\.id)
+                        }
+                    }
+                }
+                return try await group.reduce(into: [String]()) { $0 += $1 }
+            }
+            #expect(claimed.count == ids.count, "no deferral handed out twice")
+            #expect(Set(claimed) == Set(ids))
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Store
+import Testing
+
+@Suite("Conversation references", .timeLimit(.minutes(2)))
+struct ReferenceTests {
+    @Test(arguments: Backend.allCases)
+    func upsertLookUpAndForget(_ backend: Backend) async throws {
+        try await withTestStore(backend) { store, _ in
+            try await store.upsertReferences([
+                reference("k1", user: "29:user-1", aad: "AAD-1"),
+                reference("k2", tenant: "tenant-b", user: "29:user-2"),
+            ])
+            let byKey = try await store.reference(key: "k1")
+            #expect(byKey?.conversationId == "a:conv-k1")
+            #expect(byKey?.tenantId == "tenant-a", "tenant ids are stored lower-cased")
+            #expect(byKey?.aadObjectId == "aad-1")
+            #expect(byKey?.updatedAt == Date(timeIntervalSince1970: 1_700_000_000))
+            #expect(try await store.reference(tenantId: "TENANT-A", userId: "29:user-1")?.key == "k1")
+            #expect(try await store.reference(tenantId: "tenant-a", aadObjectId: "aad-1")?.key == "k1")
+            #expect(try await store.reference(tenantId: "tenant-b", aadObjectId: "aad-1") == nil)
+
+            var moved = reference("k1", user: "29:user-1", aad: "aad-1")
+            moved.serviceUrl = "https://smba.trafficmanager.net/amer/"
+            try await store.upsertReferences([moved])
+            #expect(try await store.reference(key: "k1")?.serviceUrl == "https://smba.trafficmanager.net/amer/")
+
+            #expect(try await store.forgetReferences(keys: ["k1", "missing"]) == 1)
+            #expect(try await store.reference(key: "k1") == nil)
+            #expect(try await store.reference(key: "k2") != nil)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func blockedReferencesAreReportedAndKeepTheirMarkAcrossUpserts(_ backend: Backend) async throws {
+        try await withTestStore(backend) { store, _ in
+            try await store.upsertReferences((1...5).map { reference("b\($0)") })
+            let at = Date(timeIntervalSince1970: 1_700_000_500)
+            #expect(
+                try await store.markBlocked(keys: ["b2", "b4", "nope"], code: "ConversationBlockedByUser", at: at) == 2)
+            try await store.upsertReferences([reference("b2")])  // a fresh reference does not unblock
+            let blocked = try await store.listReferences(after: nil, limit: 10, blockedOnly: true)
+            #expect(blocked.items.map(\.key) == ["b2", "b4"])
+            #expect(blocked.items.first?.blockCode == "ConversationBlockedByUser")
+            #expect(blocked.items.first?.blockedAt == at)
+            #expect(try await store.markUnblocked(keys: ["b2"]) == 1)
+            #expect(try await store.listReferences(after: nil, limit: 10, blockedOnly: true).items.map(\.key) == ["b4"])
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func listingPagesThroughEveryReferenceInKeyOrder(_ backend: Backend) async throws {
+        try await withTestStore(backend) { store, _ in
+            let keys = (0..<23).map { String(format: "key-%02d", $0) }
+            try await store.upsertReferences(keys.shuffled().map { reference($0) })
+            var seen: [String] = []
+            var cursor: String?
+            repeat {
+                let page = try await store.listReferences(after: cursor, limit: 10, blockedOnly: false)
+                #expect(page.items.count <= 10)
+                seen += page.items.map(\.key)
+                cursor = page.nextCursor
+            } while cursor != nil
+            #expect(seen == keys)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func refusesInvalidReferencesWithAClearError(_ backend: Backend) async throws {
+        try await withTestStore(backend) { store, _ in
+            let error = await #expect(throws: StoreError.self) {
+                try await store.upsertReferences([reference("")])
+            }
+            #expect(error?.code == .invalidInput)
+            #expect(error?.isRetryable == false)
+            var huge = reference("huge")
+            huge.conversationId = String(repeating: "x", count: 10_000)
+            await #expect(throws: StoreError.self) { try await store.upsertReferences([huge]) }
+        }
+    }
+}
