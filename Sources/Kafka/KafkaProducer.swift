@@ -71,11 +71,18 @@ public final class KafkaProducer: Sendable {
     /// Enqueues `messages` (waiting for room when the local queue is full) without waiting for their
     /// delivery, so the caller can poll and produce more while these are in flight.
     public func enqueue(_ messages: [ProducerMessage]) async -> PendingDeliveries {
-        let batch = BatchCompletion<Result<DeliveryReport, KafkaError>>(count: messages.count)
+        let batch = BatchDeliveries(topics: messages.map(\.topic))
         for (index, message) in messages.enumerated() {
-            await sendWaitingForRoom(message) { batch.complete(index, $0) }
+            while let error = enqueue(message, opaque: batch.opaque(index)) {
+                guard error.code == .queueFull else {
+                    batch.refused(index, error)
+                    break
+                }
+                // librdkafka frees room as delivery reports arrive on the polling thread.
+                try? await Task.sleep(for: .milliseconds(1))
+            }
         }
-        return PendingDeliveries(batch: batch)
+        return PendingDeliveries(batch: batch.completion)
     }
 
     /// Waits until every queued record has its delivery report, up to `timeout`.

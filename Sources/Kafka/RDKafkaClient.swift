@@ -150,5 +150,9 @@ private let rdKafkaDeliveryReportCallback:
     @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = {
         _, message, _ in
         guard let message, let opaque = message.pointee._private else { return }
-        DeliveryCompletion.complete(opaque: opaque, message: message)
+        if BatchDeliveries.isSlot(opaque) {
+            BatchDeliveries.complete(opaque: opaque, message: message)
+        } else {
+            DeliveryCompletion.complete(opaque: opaque, message: message)
+        }
     }
