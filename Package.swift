@@ -6,6 +6,7 @@ import PackageDescription
 
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let dequeModule: Target.Dependency = .product(name: "DequeModule", package: "swift-collections")
 
 // MARK: - Child processes, awaited without blocking a thread (kcat in benchmarks, the binary in tests)
 
@@ -21,7 +22,7 @@ let kafkaTargets: [Target] = [
         pkgConfig: "rdkafka",
         providers: [.apt(["librdkafka-dev"])]
     ),
-    .target(name: "Kafka", dependencies: ["CRdKafka", logging]),
+    .target(name: "Kafka", dependencies: ["CRdKafka", dequeModule, logging]),
     .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
 ]
 
@@ -45,7 +46,6 @@ let nioFoundation: Target.Dependency = .product(name: "NIOFoundationCompat", pac
 let nioExtras: Target.Dependency = .product(name: "NIOExtras", package: "swift-nio-extras")
 let asyncHTTPClient: Target.Dependency = .product(name: "AsyncHTTPClient", package: "async-http-client")
 let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
-let dequeModule: Target.Dependency = .product(name: "DequeModule", package: "swift-collections")
 
 let teamsTargets: [Target] = [
     .target(name: "RateLimiting", dependencies: [dequeModule]),
