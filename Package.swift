@@ -54,7 +54,9 @@ let teamsTargets: [Target] = [
     .target(name: "BotConnector", dependencies: [nioCore, nioHTTP1, nioFoundation, asyncHTTPClient, logging]),
     .target(
         name: "TeamsEmulator",
-        dependencies: ["HeraldHTTP", "RateLimiting", nioCore, nioHTTP1, nioFoundation, dequeModule, serviceLifecycle, logging]
+        dependencies: [
+            "HeraldHTTP", "RateLimiting", nioCore, nioHTTP1, nioFoundation, dequeModule, serviceLifecycle, logging,
+        ]
     ),
     .executableTarget(
         name: "emulator-load",
@@ -68,7 +70,10 @@ let teamsTargets: [Target] = [
     ),
     .testTarget(
         name: "TeamsEmulatorTests",
-        dependencies: ["TeamsEmulator", "HeraldHTTP", "ChildProcess", "RateLimiting", asyncHTTPClient, nioCore, nioHTTP1, nioFoundation, logging]
+        dependencies: [
+            "TeamsEmulator", "HeraldHTTP", "ChildProcess", "RateLimiting", asyncHTTPClient, nioCore, nioHTTP1,
+            nioFoundation, logging,
+        ]
     ),
 ]
 

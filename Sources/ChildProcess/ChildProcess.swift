@@ -56,7 +56,9 @@ public final class ChildProcess: Sendable {
     /// Prepares `executable arguments...`; nothing runs until ``start()``.
     ///
     /// With `collectOutput` false, the child's stdout and stderr go to `/dev/null`.
-    public init(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil, collectOutput: Bool = true) {
+    public init(
+        _ executable: URL, _ arguments: [String], environment: [String: String]? = nil, collectOutput: Bool = true
+    ) {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -219,7 +221,10 @@ public final class ChildProcess: Sendable {
 
     private static func takeReady(
         _ state: inout State
-    ) -> (lines: [(CheckedContinuation<String, Never>, String)], exits: [(CheckedContinuation<Termination, Never>, Termination)]) {
+    ) -> (
+        lines: [(CheckedContinuation<String, Never>, String)],
+        exits: [(CheckedContinuation<Termination, Never>, Termination)]
+    ) {
         var lines: [(CheckedContinuation<String, Never>, String)] = []
         var waiting = state.lineWaiters
         waiting.removeAll { waiter in

@@ -51,7 +51,9 @@ final class BatchDeliveries: @unchecked Sendable {
         let topic = batch.topics[index]
         if err == RD_KAFKA_RESP_ERR_NO_ERROR {
             batch.finish(
-                index, .success(DeliveryReport(topic: topic, partition: message.pointee.partition, offset: message.pointee.offset)))
+                index,
+                .success(
+                    DeliveryReport(topic: topic, partition: message.pointee.partition, offset: message.pointee.offset)))
         } else {
             batch.finish(index, .failure(KafkaError(err, context: "delivery to \(topic) failed")))
         }

@@ -28,7 +28,8 @@ final class DeliveryCompletion: @unchecked Sendable {
         if err == RD_KAFKA_RESP_ERR_NO_ERROR {
             completion.callback(
                 .success(
-                    DeliveryReport(topic: completion.topic, partition: message.pointee.partition, offset: message.pointee.offset)
+                    DeliveryReport(
+                        topic: completion.topic, partition: message.pointee.partition, offset: message.pointee.offset)
                 )
             )
         } else {

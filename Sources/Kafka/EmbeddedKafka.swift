@@ -65,7 +65,9 @@ public final class EmbeddedKafka: @unchecked Sendable {
     /// Makes the next `errors.count` requests of `api` fail with those errors, in order, on any broker.
     /// ``KafkaError/Code/transport`` disconnects instead of answering.
     public func pushRequestErrors(_ api: KafkaAPIKey, _ errors: [KafkaError.Code]) {
-        let codes = errors.map { rd_kafka_resp_err_t(rawValue: $0.librdkafkaCode ?? RD_KAFKA_RESP_ERR_UNKNOWN.rawValue) }
+        let codes = errors.map {
+            rd_kafka_resp_err_t(rawValue: $0.librdkafkaCode ?? RD_KAFKA_RESP_ERR_UNKNOWN.rawValue)
+        }
         codes.withUnsafeBufferPointer {
             rd_kafka_mock_push_request_errors_array(cluster, api.rawValue, $0.count, $0.baseAddress)
         }
@@ -79,18 +81,23 @@ public final class EmbeddedKafka: @unchecked Sendable {
     /// Makes metadata answers report `error` for `topic` (e.g. `.librdkafka(29)`, TOPIC_AUTHORIZATION_FAILED),
     /// until set back to `nil`.
     public func setTopicError(_ topic: String, _ error: KafkaError.Code?) {
-        let code = error.map { $0.librdkafkaCode ?? RD_KAFKA_RESP_ERR_UNKNOWN.rawValue } ?? RD_KAFKA_RESP_ERR_NO_ERROR.rawValue
+        let code =
+            error.map { $0.librdkafkaCode ?? RD_KAFKA_RESP_ERR_UNKNOWN.rawValue } ?? RD_KAFKA_RESP_ERR_NO_ERROR.rawValue
         rd_kafka_mock_topic_set_error(cluster, topic, rd_kafka_resp_err_t(rawValue: code))
     }
 
     /// Moves the leadership of one partition to `broker`.
     public func setPartitionLeader(topic: String, partition: Int32, broker: Int32) throws(KafkaError) {
-        try check(rd_kafka_mock_partition_set_leader(cluster, topic, partition, broker), "cannot move leader of \(topic)/\(partition)")
+        try check(
+            rd_kafka_mock_partition_set_leader(cluster, topic, partition, broker),
+            "cannot move leader of \(topic)/\(partition)")
     }
 
     /// Makes `broker` the coordinator of consumer group `groupId`.
     public func setGroupCoordinator(_ groupId: String, broker: Int32) throws(KafkaError) {
-        try check(rd_kafka_mock_coordinator_set(cluster, "group", groupId, broker), "cannot set the coordinator of \(groupId)")
+        try check(
+            rd_kafka_mock_coordinator_set(cluster, "group", groupId, broker), "cannot set the coordinator of \(groupId)"
+        )
     }
 
     private func check(_ err: rd_kafka_resp_err_t, _ context: String) throws(KafkaError) {

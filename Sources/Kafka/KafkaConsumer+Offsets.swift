@@ -60,10 +60,13 @@ extension KafkaConsumer {
             let committed = state.committedOffset(partition) ?? (fetched[partition] ?? nil)
             var low: Int64 = -1
             var high: Int64 = -1
-            let err = client.withHandle { rd_kafka_get_watermark_offsets($0, partition.topic, partition.partition, &low, &high) }
+            let err = client.withHandle {
+                rd_kafka_get_watermark_offsets($0, partition.topic, partition.partition, &low, &high)
+            }
             let highWatermark = err == RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0 ? high : nil
             let lag = highWatermark.map { max(0, $0 - (committed ?? max(0, low))) }
-            return PartitionLag(topicPartition: partition, committedOffset: committed, highWatermark: highWatermark, lag: lag)
+            return PartitionLag(
+                topicPartition: partition, committedOffset: committed, highWatermark: highWatermark, lag: lag)
         }
     }
 
@@ -83,7 +86,9 @@ extension KafkaConsumer {
         let list = TopicPartitionList.make(partitions)
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let what = paused ? "pause" : "resume"
-        let err = client.withHandle { paused ? rd_kafka_pause_partitions($0, list) : rd_kafka_resume_partitions($0, list) }
+        let err = client.withHandle {
+            paused ? rd_kafka_pause_partitions($0, list) : rd_kafka_resume_partitions($0, list)
+        }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "cannot \(what) partitions") }
         if let error = TopicPartitionList.firstError(list, context: "cannot \(what)") { throw error }
         if paused { state.paused(partitions) } else { state.resumed(partitions) }

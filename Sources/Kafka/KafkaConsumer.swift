@@ -39,7 +39,9 @@ public final class KafkaConsumer: Sendable {
             ],
             user: configuration.cluster.properties,
             managed: [
-                .init(name: "bootstrap.servers", value: configuration.cluster.bootstrapServers, reason: "set it with kafka.brokers"),
+                .init(
+                    name: "bootstrap.servers", value: configuration.cluster.bootstrapServers,
+                    reason: "set it with kafka.brokers"),
                 .init(name: "group.id", value: configuration.groupId, reason: "set it with kafka.groupId"),
                 .init(name: "enable.auto.commit", value: "false", reason: "Herald commits only what has an outcome"),
                 .init(name: "enable.auto.offset.store", value: "false", reason: "Herald commits explicit offsets"),

@@ -11,38 +11,38 @@ extension KafkaProducer {
                 withOptionalBytes(message.value) { value in
                     // At most 8 arguments: on the stack, not the heap (this runs once per record).
                     withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { vus in
-                    var count = 0
-                    func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
-                        vus.initializeElement(at: count, to: rd_kafka_vu_t())
-                        vus[count].vtype = type
-                        fill(&vus[count])
-                        count += 1
-                    }
-                    add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
-                    add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
-                    add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = opaque }
-                    if let partition = message.partition {
-                        add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition }
-                    }
-                    if let value {
-                        add(RD_KAFKA_VTYPE_VALUE) {
-                            $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
-                            $0.u.mem.size = value.count
+                        var count = 0
+                        func add(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
+                            vus.initializeElement(at: count, to: rd_kafka_vu_t())
+                            vus[count].vtype = type
+                            fill(&vus[count])
+                            count += 1
                         }
-                    }
-                    if let key {
-                        add(RD_KAFKA_VTYPE_KEY) {
-                            $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
-                            $0.u.mem.size = key.count
+                        add(RD_KAFKA_VTYPE_TOPIC) { $0.u.cstr = topic }
+                        add(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+                        add(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = opaque }
+                        if let partition = message.partition {
+                            add(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition }
                         }
-                    }
-                    if let timestamp = message.timestampMilliseconds {
-                        add(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestamp }
-                    }
-                    if let headers {
-                        add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers }
-                    }
-                    return withHandle { rd_kafka_produceva($0, vus.baseAddress, count) }
+                        if let value {
+                            add(RD_KAFKA_VTYPE_VALUE) {
+                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
+                                $0.u.mem.size = value.count
+                            }
+                        }
+                        if let key {
+                            add(RD_KAFKA_VTYPE_KEY) {
+                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
+                                $0.u.mem.size = key.count
+                            }
+                        }
+                        if let timestamp = message.timestampMilliseconds {
+                            add(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestamp }
+                        }
+                        if let headers {
+                            add(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = headers }
+                        }
+                        return withHandle { rd_kafka_produceva($0, vus.baseAddress, count) }
                     }
                 }
             }

@@ -38,13 +38,19 @@ extension KafkaProducer {
         }
         defer { rd_kafka_metadata_destroy(metadata) }
         guard metadata.pointee.topic_cnt == 1, let entry = metadata.pointee.topics?.pointee else {
-            return .failure(KafkaError(code: .librdkafka(RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC.rawValue), message: "topic \(topic) is unknown to the cluster"))
+            return .failure(
+                KafkaError(
+                    code: .librdkafka(RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC.rawValue),
+                    message: "topic \(topic) is unknown to the cluster"))
         }
         guard entry.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
             return .failure(KafkaError(entry.err, context: "topic \(topic)"))
         }
         guard entry.partition_cnt > 0 else {
-            return .failure(KafkaError(code: .librdkafka(RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC.rawValue), message: "topic \(topic) has no partitions", isRetryable: true))
+            return .failure(
+                KafkaError(
+                    code: .librdkafka(RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC.rawValue),
+                    message: "topic \(topic) has no partitions", isRetryable: true))
         }
         return .success(Int(entry.partition_cnt))
     }

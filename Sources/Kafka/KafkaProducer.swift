@@ -20,8 +20,11 @@ public final class KafkaProducer: Sendable {
             defaults: ["linger.ms": "5", "client.id": configuration.cluster.clientId],
             user: configuration.cluster.properties,
             managed: [
-                .init(name: "bootstrap.servers", value: configuration.cluster.bootstrapServers, reason: "set it with kafka.brokers"),
-                .init(name: "enable.idempotence", value: "true", reason: "outcomes must not be duplicated or reordered"),
+                .init(
+                    name: "bootstrap.servers", value: configuration.cluster.bootstrapServers,
+                    reason: "set it with kafka.brokers"),
+                .init(
+                    name: "enable.idempotence", value: "true", reason: "outcomes must not be duplicated or reordered"),
             ]
         )
         let client = try RDKafkaClient(kind: .producer, conf: conf, context: .init(logger: logger))
@@ -92,7 +95,8 @@ public final class KafkaProducer: Sendable {
         let err = await runBlocking(on: flushQueue) { client.withHandle { rd_kafka_flush($0, ms) } }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
             let pending = client.withHandle { rd_kafka_outq_len($0) }
-            throw KafkaError(code: .timedOut, message: "Kafka producer flush timed out with \(pending) records undelivered")
+            throw KafkaError(
+                code: .timedOut, message: "Kafka producer flush timed out with \(pending) records undelivered")
         }
     }
 
@@ -136,7 +140,7 @@ public final class KafkaProducer: Sendable {
             do {
                 try send(message, onDelivery: completion)
                 return
-            } catch where error.code == .queueFull {
+            } catch  where error.code == .queueFull {
                 // librdkafka frees room as delivery reports arrive on the polling thread.
                 try? await Task.sleep(for: .milliseconds(1))
             } catch {

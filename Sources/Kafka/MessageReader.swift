@@ -62,7 +62,8 @@ final class MessageReader: @unchecked Sendable {
         let timestamp = rd_kafka_message_timestamp(pointer, &timestampType)
         return KafkaMessage(
             topic: topic, partition: message.partition, offset: message.offset, key: key, value: value,
-            headers: headers(of: pointer), timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp
+            headers: headers(of: pointer),
+            timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp
         )
     }
 

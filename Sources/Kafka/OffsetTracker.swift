@@ -49,7 +49,9 @@ public struct OffsetTracker: Sendable {
             let middle = (low + high) / 2
             if state.pending[middle].offset < offset { low = middle + 1 } else { high = middle }
         }
-        guard low < state.pending.count, state.pending[low].offset == offset, !state.pending[low].done else { return false }
+        guard low < state.pending.count, state.pending[low].offset == offset, !state.pending[low].done else {
+            return false
+        }
         state.pending[low].done = true
         inFlight -= 1
         while let head = state.pending.first, head.done {

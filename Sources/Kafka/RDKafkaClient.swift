@@ -19,7 +19,8 @@ final class RDKafkaClient: @unchecked Sendable {
         let logger: Logger
         let fatalError = Mutex<KafkaError?>(nil)
         /// Consumer only: invoked on the polling thread inside a poll call.
-        var rebalance: ((OpaquePointer, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> Void)?
+        var rebalance:
+            ((OpaquePointer, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> Void)?
 
         init(logger: Logger) {
             self.logger = logger
@@ -92,50 +93,53 @@ private func context(of opaque: UnsafeMutableRawPointer?) -> RDKafkaClient.Conte
     return Unmanaged<RDKafkaClient.Context>.fromOpaque(opaque).takeUnretainedValue()
 }
 
-private let rdKafkaLogCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) ->
-    Void = { rk, level, facility, message in
-        guard let rk, let context = context(of: rd_kafka_opaque(rk)) else { return }
-        let text = message.map { String(cString: $0) } ?? ""
-        // kafka.properties is shared by consumer and producer: each ignores the other's properties, as it should.
-        let ignoredForOtherClient = text.contains("property and will be ignored by this")
-        let swiftLevel: Logger.Level =
-            switch level {
-            case _ where ignoredForOtherClient: .debug
-            case ...2: .critical
-            case 3: .error
-            case 4: .warning
-            case 5, 6: .info
-            default: .debug
-            }
-        context.logger.log(
-            level: swiftLevel,
-            "\(text)",
-            metadata: ["librdkafka.facility": "\(facility.map { String(cString: $0) } ?? "")"]
-        )
-    }
-
-private let rdKafkaErrorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) ->
-    Void = { rk, err, reason, opaque in
-        guard let rk, let context = context(of: opaque) else { return }
-        let text = reason.map { String(cString: $0) } ?? ""
-        if err == RD_KAFKA_RESP_ERR__FATAL.rawValue {
-            var errstr = [CChar](repeating: 0, count: 512)
-            let underlying = rd_kafka_fatal_error(rk, &errstr, errstr.count)
-            let detail = String(decoding: errstr.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            let error = KafkaError(
-                code: .fatal,
-                message: "Kafka client hit a fatal error (\(String(cString: rd_kafka_err2name(underlying)))): \(detail)"
-            )
-            context.fatalError.withLock { if $0 == nil { $0 = error } }
-            context.logger.critical("\(error.message)")
-        } else {
-            // Transport errors and "all brokers down" are retried by librdkafka on its own.
-            context.logger.warning(
-                "Kafka client error: \(text)",
-                metadata: ["kafka.error": "\(String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(err))))"]
+private let rdKafkaLogCallback:
+    @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) ->
+        Void = { rk, level, facility, message in
+            guard let rk, let context = context(of: rd_kafka_opaque(rk)) else { return }
+            let text = message.map { String(cString: $0) } ?? ""
+            // kafka.properties is shared by consumer and producer: each ignores the other's properties, as it should.
+            let ignoredForOtherClient = text.contains("property and will be ignored by this")
+            let swiftLevel: Logger.Level =
+                switch level {
+                case _ where ignoredForOtherClient: .debug
+                case ...2: .critical
+                case 3: .error
+                case 4: .warning
+                case 5, 6: .info
+                default: .debug
+                }
+            context.logger.log(
+                level: swiftLevel,
+                "\(text)",
+                metadata: ["librdkafka.facility": "\(facility.map { String(cString: $0) } ?? "")"]
             )
         }
-    }
+
+private let rdKafkaErrorCallback:
+    @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) ->
+        Void = { rk, err, reason, opaque in
+            guard let rk, let context = context(of: opaque) else { return }
+            let text = reason.map { String(cString: $0) } ?? ""
+            if err == RD_KAFKA_RESP_ERR__FATAL.rawValue {
+                var errstr = [CChar](repeating: 0, count: 512)
+                let underlying = rd_kafka_fatal_error(rk, &errstr, errstr.count)
+                let detail = String(decoding: errstr.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                let error = KafkaError(
+                    code: .fatal,
+                    message:
+                        "Kafka client hit a fatal error (\(String(cString: rd_kafka_err2name(underlying)))): \(detail)"
+                )
+                context.fatalError.withLock { if $0 == nil { $0 = error } }
+                context.logger.critical("\(error.message)")
+            } else {
+                // Transport errors and "all brokers down" are retried by librdkafka on its own.
+                context.logger.warning(
+                    "Kafka client error: \(text)",
+                    metadata: ["kafka.error": "\(String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(err))))"]
+                )
+            }
+        }
 
 private let rdKafkaRebalanceCallback:
     @convention(c) (

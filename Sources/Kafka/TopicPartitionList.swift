@@ -3,7 +3,9 @@ import CRdKafka
 /// Conversions between Swift values and `rd_kafka_topic_partition_list_t`.
 enum TopicPartitionList {
     /// Creates a list the caller must destroy with `rd_kafka_topic_partition_list_destroy`.
-    static func make(_ offsets: some Collection<TopicPartitionOffset>) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+    static func make(
+        _ offsets: some Collection<TopicPartitionOffset>
+    ) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
         let list = rd_kafka_topic_partition_list_new(Int32(offsets.count))!
         for entry in offsets {
             rd_kafka_topic_partition_list_add(list, entry.topic, entry.partition).pointee.offset = entry.offset
@@ -11,8 +13,13 @@ enum TopicPartitionList {
         return list
     }
 
-    static func make(_ partitions: some Collection<TopicPartition>) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
-        make(partitions.map { TopicPartitionOffset(topic: $0.topic, partition: $0.partition, offset: Int64(RD_KAFKA_OFFSET_INVALID)) })
+    static func make(
+        _ partitions: some Collection<TopicPartition>
+    ) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+        make(
+            partitions.map {
+                TopicPartitionOffset(topic: $0.topic, partition: $0.partition, offset: Int64(RD_KAFKA_OFFSET_INVALID))
+            })
     }
 
     /// Calls `body` with a temporary list.
@@ -25,12 +32,16 @@ enum TopicPartitionList {
         return try body(list)
     }
 
-    static func entries(_ list: UnsafePointer<rd_kafka_topic_partition_list_t>) -> UnsafeBufferPointer<rd_kafka_topic_partition_t> {
+    static func entries(
+        _ list: UnsafePointer<rd_kafka_topic_partition_list_t>
+    ) -> UnsafeBufferPointer<rd_kafka_topic_partition_t> {
         UnsafeBufferPointer(start: list.pointee.elems, count: Int(list.pointee.cnt))
     }
 
     static func offsets(_ list: UnsafePointer<rd_kafka_topic_partition_list_t>) -> [TopicPartitionOffset] {
-        entries(list).map { TopicPartitionOffset(topic: String(cString: $0.topic), partition: $0.partition, offset: $0.offset) }
+        entries(list).map {
+            TopicPartitionOffset(topic: String(cString: $0.topic), partition: $0.partition, offset: $0.offset)
+        }
     }
 
     static func partitions(_ list: UnsafePointer<rd_kafka_topic_partition_list_t>) -> [TopicPartition] {

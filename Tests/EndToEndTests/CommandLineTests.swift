@@ -14,7 +14,9 @@ struct CommandLineTests {
     }
 
     @Test func kafkaRelayBenchmarkRunsAtSmokeSize() async throws {
-        let result = try await HeraldProcess.run(["bench", "kafka-relay", "--messages", "3000", "--size", "200", "--json"])
+        let result = try await HeraldProcess.run([
+            "bench", "kafka-relay", "--messages", "3000", "--size", "200", "--json",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         #expect(object?["scenario"] as? String == "kafka-relay")
@@ -35,14 +37,18 @@ struct CommandLineTests {
         #expect(bootstrap.hasPrefix("127.0.0.1:"))
 
         let logger = Logger(label: "e2e", factory: { _ in SwiftLogNoOpLogHandler() })
-        let producer = try KafkaProducer(configuration: .init(cluster: .init(bootstrapServers: bootstrap)), logger: logger)
-        let report = try await producer.send(ProducerMessage(topic: "shared", key: Array("k".utf8), value: Array("hello".utf8)))
+        let producer = try KafkaProducer(
+            configuration: .init(cluster: .init(bootstrapServers: bootstrap)), logger: logger)
+        let report = try await producer.send(
+            ProducerMessage(topic: "shared", key: Array("k".utf8), value: Array("hello".utf8)))
         #expect(report.topic == "shared")
         try await producer.shutdown()
 
         let consumer = try KafkaConsumer(
             configuration: .init(
-                cluster: .init(bootstrapServers: bootstrap, properties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]),
+                cluster: .init(
+                    bootstrapServers: bootstrap,
+                    properties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]),
                 groupId: "e2e", topics: ["shared"]
             ),
             logger: logger
@@ -58,7 +64,8 @@ struct CommandLineTests {
 
         process.terminate()
         let termination = await process.exit(timeout: .seconds(30))
-        #expect(termination == .init(status: 0, signalled: false, timedOut: false), "kafka-dev stops cleanly on SIGTERM")
+        #expect(
+            termination == .init(status: 0, signalled: false, timedOut: false), "kafka-dev stops cleanly on SIGTERM")
     }
 
     @Test func badUsageIsOneClearLineAndANonZeroExit() async throws {

@@ -41,10 +41,14 @@ struct ConfigurationTests {
                 logger: testLogger
             )
         }
-        #expect(error?.message == "kafka.properties: \"enable.auto.commit\" must be \"false\" (Herald commits only what has an outcome)")
+        #expect(
+            error?.message
+                == "kafka.properties: \"enable.auto.commit\" must be \"false\" (Herald commits only what has an outcome)"
+        )
         #expect(throws: KafkaError.self) {
             _ = try KafkaProducer(
-                configuration: .init(cluster: .init(bootstrapServers: bootstrap, properties: ["enable.idempotence": "false"])),
+                configuration: .init(
+                    cluster: .init(bootstrapServers: bootstrap, properties: ["enable.idempotence": "false"])),
                 logger: testLogger
             )
         }
@@ -71,7 +75,9 @@ struct ConfigurationTests {
         let secret = "hunter2-not-a-number"
         let error = #expect(throws: KafkaError.self) {
             _ = try KafkaProducer(
-                configuration: .init(cluster: .init(bootstrapServers: bootstrap, properties: ["ssl.key.password": secret, "linger.ms": "x"])),
+                configuration: .init(
+                    cluster: .init(
+                        bootstrapServers: bootstrap, properties: ["ssl.key.password": secret, "linger.ms": "x"])),
                 logger: testLogger
             )
         }

@@ -32,7 +32,8 @@ struct ConsumerGroupTests {
             try await ledger.process(a.poll(), by: a)
             return a.assignment.count == 4 && ledger.distinct(prefix: "second") == 100
         }
-        #expect(ledger.redeliveredPastCommit.isEmpty, "re-delivered after being committed: \(ledger.redeliveredPastCommit)")
+        #expect(
+            ledger.redeliveredPastCommit.isEmpty, "re-delivered after being committed: \(ledger.redeliveredPastCommit)")
         #expect(ledger.distinct(prefix: "first") + ledger.distinct(prefix: "second") == 300, "no record lost")
         await a.close()
         try await producer.shutdown()
@@ -68,7 +69,9 @@ struct ConsumerGroupTests {
         let revoked = try #require(observations.first)
         #expect(Set(revoked.revoked).count == 2)
         #expect(revoked.stillAssigned, "the revoked partitions are still assigned while the handler runs")
-        #expect(revoked.commitError == nil, "a commit made in the handler succeeds: \(String(describing: revoked.commitError))")
+        #expect(
+            revoked.commitError == nil,
+            "a commit made in the handler succeeds: \(String(describing: revoked.commitError))")
         #expect(a.assignment.isEmpty, "after the handler returns the partitions are gone")
 
         // B takes over from A's commit: it sees only records produced from now on.
@@ -146,7 +149,9 @@ final class CommitLedger {
             guard error.isRetryable else { throw error }
             return
         }
-        for entry in offsets { committed[entry.topicPartition] = max(committed[entry.topicPartition, default: 0], entry.offset) }
+        for entry in offsets {
+            committed[entry.topicPartition] = max(committed[entry.topicPartition, default: 0], entry.offset)
+        }
     }
 
     func distinct(prefix: String) -> Int {

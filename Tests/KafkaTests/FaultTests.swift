@@ -68,7 +68,8 @@ struct FaultTests {
     @Test func undeliverableRecordsFailWithAClearErrorAtShutdownInsteadOfHanging() async throws {
         let kafka = try KafkaFixture(partitions: 1)
         let producer = try KafkaProducer(
-            configuration: .init(cluster: .init(bootstrapServers: kafka.cluster.bootstrapServers), flushTimeout: .milliseconds(300)),
+            configuration: .init(
+                cluster: .init(bootstrapServers: kafka.cluster.bootstrapServers), flushTimeout: .milliseconds(300)),
             logger: testLogger
         )
         try await kafka.produce(producer, count: 1)

@@ -59,7 +59,8 @@ struct KafkaFixture {
         _ producer: KafkaProducer, count: Int, prefix: String = "m", partition: Int32? = nil
     ) async throws -> [DeliveryReport] {
         let messages = (0..<count).map {
-            ProducerMessage(topic: topic, partition: partition, key: Array("key-\($0)".utf8), value: Array("\(prefix)-\($0)".utf8))
+            ProducerMessage(
+                topic: topic, partition: partition, key: Array("key-\($0)".utf8), value: Array("\(prefix)-\($0)".utf8))
         }
         return try await producer.send(messages).map { try $0.get() }
     }

@@ -19,9 +19,10 @@ struct BackoffTests {
     @Test("ceilings double from the base and stop at the cap")
     func ceilings() {
         let backoff = Backoff(base: .milliseconds(500), cap: .seconds(5))
-        #expect((1...6).map { backoff.ceiling(attempt: $0) } == [
-            .milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(5), .seconds(5),
-        ])
+        #expect(
+            (1...6).map { backoff.ceiling(attempt: $0) } == [
+                .milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(5), .seconds(5),
+            ])
         #expect(backoff.ceiling(attempt: 10_000) == .seconds(5), "a huge attempt count neither overflows nor traps")
     }
 

@@ -17,7 +17,9 @@ import Testing
     }
 
     @Test func examplesPass() async throws {
-        let result = try await run(["validate", "--config", Fixtures.examples.appendingPathComponent("herald.yaml").path])
+        let result = try await run([
+            "validate", "--config", Fixtures.examples.appendingPathComponent("herald.yaml").path,
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("are valid"))
         #expect(result.stderr.isEmpty)

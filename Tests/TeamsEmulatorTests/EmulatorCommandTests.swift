@@ -47,7 +47,8 @@ struct EmulatorCommandTests {
     @Test("a bad flag is one clear error line and a non-zero exit")
     func badFlag() async throws {
         let result = try await ChildProcess.run(
-            heraldBinary, ["emulator", "--app-id", "a", "--app-password", "b", "--limits", "fast"], timeout: .seconds(60))
+            heraldBinary, ["emulator", "--app-id", "a", "--app-password", "b", "--limits", "fast"],
+            timeout: .seconds(60))
         #expect(result.stderr.split(separator: "\n").contains("Error: --limits must be teams, off or scaled:K"))
         #expect(result.status != 0)
         #expect(!result.termination.signalled)

@@ -73,10 +73,15 @@ struct KafkaRelay {
                 var lastCommit = clock.now
                 for await (offsets, pending, size) in batches {
                     for report in await pending.reports() { _ = try report.get() }
-                    for entry in offsets { uncommitted[entry.topicPartition] = max(uncommitted[entry.topicPartition] ?? 0, entry.offset) }
+                    for entry in offsets {
+                        uncommitted[entry.topicPartition] = max(uncommitted[entry.topicPartition] ?? 0, entry.offset)
+                    }
                     committed += size
                     if committed >= count || clock.now - lastCommit >= commitInterval {
-                        try await consumer.commit(uncommitted.map { TopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) })
+                        try await consumer.commit(
+                            uncommitted.map {
+                                TopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value)
+                            })
                         uncommitted = [:]
                         lastCommit = clock.now
                     }

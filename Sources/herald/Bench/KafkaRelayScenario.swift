@@ -36,7 +36,8 @@ struct KafkaRelayScenario {
             var object: [String: Any] = [
                 "scenario": "kafka-relay", "messages": messages, "messageBytes": size,
                 "bindingConsumePerSecond": bindingConsumePerSecond.rounded(),
-                "bindingProducePerSecond": bindingProducePerSecond.rounded(), "relayPerSecond": relayPerSecond.rounded(),
+                "bindingProducePerSecond": bindingProducePerSecond.rounded(),
+                "relayPerSecond": relayPerSecond.rounded(),
             ]
             object["kcatConsumePerSecond"] = kcatConsumePerSecond?.rounded()
             object["kcatProducePerSecond"] = kcatProducePerSecond?.rounded()
@@ -64,7 +65,8 @@ struct KafkaRelayScenario {
         try kafka.createTopic("empty", partitions: partitions)
         try kafka.createTopic("kcat-out", partitions: partitions)
         let relay = KafkaRelay(
-            cluster: .init(bootstrapServers: kafka.bootstrapServers, properties: properties), groupId: "bench-relay", logger: logger
+            cluster: .init(bootstrapServers: kafka.bootstrapServers, properties: properties), groupId: "bench-relay",
+            logger: logger
         )
         let produced = try await relay.seed(topic: "relay-in", count: messages, size: size)
 
@@ -84,7 +86,8 @@ struct KafkaRelayScenario {
             kcatStartup = startup
             kcatRate = Double(messages) / max(total - startup, 1e-6)
             // One run only: each one adds `messages` records to the topic.
-            let lines = FileManager.default.temporaryDirectory.appendingPathComponent("herald-kcat-\(UUID().uuidString)")
+            let lines = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "herald-kcat-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: lines) }
             var records = Data(repeating: UInt8(ascii: "x"), count: messages * (size + 1))
             for end in stride(from: size, to: records.count, by: size + 1) { records[end] = UInt8(ascii: "\n") }
@@ -97,7 +100,8 @@ struct KafkaRelayScenario {
         let consumed = try await consumeOnly.consume(topic: "relay-in", count: messages)
         let relayed = try await relay.relay(from: "relay-in", to: "relay-out", count: messages)
         return Result(
-            messages: messages, size: size, bindingProducePerSecond: produced.perSecond, bindingConsumePerSecond: consumed.perSecond, relayPerSecond: relayed.perSecond,
+            messages: messages, size: size, bindingProducePerSecond: produced.perSecond,
+            bindingConsumePerSecond: consumed.perSecond, relayPerSecond: relayed.perSecond,
             kcatConsumePerSecond: kcatRate, kcatProducePerSecond: kcatProduceRate, kcatStartupSeconds: kcatStartup
         )
     }
