@@ -91,6 +91,13 @@ let storeTargets: [Target] = [
     .testTarget(name: "StoreTests", dependencies: ["Store", "Kafka", "ChildProcess", serviceLifecycle, logging]),
 ]
 
+// MARK: - The delivery engine
+
+let engineTargets: [Target] = [
+    .target(name: "Engine", dependencies: [dequeModule]),
+    .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+]
+
 // MARK: - The executable
 
 let executableTargets: [Target] = [
@@ -134,6 +141,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
-    targets: childProcessTargets + kafkaTargets + routingTargets + teamsTargets + storeTargets + executableTargets,
+    targets: childProcessTargets + kafkaTargets + routingTargets + teamsTargets + storeTargets + engineTargets
+        + executableTargets,
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,54 @@
+import DequeModule
+
+/// Deliveries to one conversation run one at a time, in the order they were admitted; deliveries to
+/// different conversations run in parallel; at most `limit` are admitted (running or waiting) at once.
+///
+/// A plain state machine: ``Lanes`` keeps it behind a lock and performs what its methods return.
+public struct LaneState<Key: Hashable & Sendable, Item: Sendable>: Sendable {
+    /// What the caller does with an admitted item.
+    public enum Admission: Sendable {
+        /// The key was idle: start a lane for it, beginning with this item.
+        case startLane(Item)
+        /// The key's lane is busy: the item runs after those before it.
+        case queued
+    }
+
+    /// Per active key, the items waiting behind the one running.
+    private var lanes: [Key: Deque<Item>] = [:]
+    /// Items admitted and not finished, running or waiting.
+    public private(set) var admitted = 0
+    /// The bound on ``admitted`` (`delivery.maxInFlight`).
+    public let limit: Int
+
+    public init(limit: Int) {
+        precondition(limit > 0, "a lane limit must be positive")
+        self.limit = limit
+    }
+
+    /// True while another item may be admitted; when false, the caller stops taking input (pauses partitions).
+    public var hasRoom: Bool { admitted < limit }
+
+    /// Keys with a running lane.
+    public var activeLanes: Int { lanes.count }
+
+    /// Admits `item` for `key`. Admitting beyond ``limit`` is a caller error: check ``hasRoom`` first.
+    public mutating func admit(_ item: Item, key: Key) -> Admission {
+        precondition(hasRoom, "admitted beyond the limit")
+        admitted += 1
+        if lanes[key] != nil {
+            lanes[key]!.append(item)
+            return .queued
+        }
+        lanes[key] = []
+        return .startLane(item)
+    }
+
+    /// The lane of `key` finished an item: returns the next one to run on it, or nil when the lane is done.
+    public mutating func finish(key: Key) -> Item? {
+        precondition(lanes[key] != nil, "finish for a key without a lane")
+        admitted -= 1
+        if let next = lanes[key]!.popFirst() { return next }
+        lanes[key] = nil
+        return nil
+    }
+}
