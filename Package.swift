@@ -94,8 +94,8 @@ let storeTargets: [Target] = [
 // MARK: - The delivery engine
 
 let engineTargets: [Target] = [
-    .target(name: "Engine", dependencies: [dequeModule]),
-    .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+    .target(name: "Engine", dependencies: ["RateLimiting", dequeModule]),
+    .testTarget(name: "EngineTests", dependencies: ["Engine", "RateLimiting"]),
 ]
 
 // MARK: - The executable
