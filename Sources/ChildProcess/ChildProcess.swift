@@ -73,14 +73,15 @@ public final class ChildProcess: Sendable {
 
     /// Starts the process; its output is collected from now on.
     public func start() throws {
-        if !collectsOutput {
+        var readers: [FileHandle] = []
+        if collectsOutput {
+            let (stdout, stderr) = (Pipe(), Pipe())
+            process.standardOutput = stdout
+            process.standardError = stderr
+            readers = [stdout.fileHandleForReading, stderr.fileHandleForReading]
+        } else {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
-        }
-        var readers: [FileHandle] = []
-        for (index, pipe) in [Pipe(), Pipe()].enumerated() where collectsOutput {
-            if index == 0 { process.standardOutput = pipe } else { process.standardError = pipe }
-            readers.append(pipe.fileHandleForReading)
         }
         process.terminationHandler = { [self] process in
             let termination = Termination(

@@ -47,16 +47,7 @@ final class BatchDeliveries: @unchecked Sendable {
         let slot = (opaque - tag).assumingMemoryBound(to: Unmanaged<BatchDeliveries>.self)
         let batch = slot.pointee.takeUnretainedValue()
         let index = slot - batch.slots
-        let err = message.pointee.err
-        let topic = batch.topics[index]
-        if err == RD_KAFKA_RESP_ERR_NO_ERROR {
-            batch.finish(
-                index,
-                .success(
-                    DeliveryReport(topic: topic, partition: message.pointee.partition, offset: message.pointee.offset)))
-        } else {
-            batch.finish(index, .failure(KafkaError(err, context: "delivery to \(topic) failed")))
-        }
+        batch.finish(index, DeliveryReport.result(of: message, topic: batch.topics[index]))
     }
 
     private func finish(_ index: Int, _ result: Result<DeliveryReport, KafkaError>) {

@@ -24,16 +24,20 @@ final class DeliveryCompletion: @unchecked Sendable {
     /// Called from librdkafka's delivery-report callback on the producer's polling thread.
     static func complete(opaque: UnsafeMutableRawPointer, message: UnsafePointer<rd_kafka_message_t>) {
         let completion = Unmanaged<DeliveryCompletion>.fromOpaque(opaque).takeRetainedValue()
+        completion.callback(DeliveryReport.result(of: message, topic: completion.topic))
+    }
+}
+
+extension DeliveryReport {
+    /// The outcome librdkafka reported for one produced record.
+    static func result(
+        of message: UnsafePointer<rd_kafka_message_t>, topic: String
+    ) -> Result<DeliveryReport, KafkaError> {
         let err = message.pointee.err
-        if err == RD_KAFKA_RESP_ERR_NO_ERROR {
-            completion.callback(
-                .success(
-                    DeliveryReport(
-                        topic: completion.topic, partition: message.pointee.partition, offset: message.pointee.offset)
-                )
-            )
-        } else {
-            completion.callback(.failure(KafkaError(err, context: "delivery to \(completion.topic) failed")))
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            return .failure(KafkaError(err, context: "delivery to \(topic) failed"))
         }
+        return .success(
+            DeliveryReport(topic: topic, partition: message.pointee.partition, offset: message.pointee.offset))
     }
 }

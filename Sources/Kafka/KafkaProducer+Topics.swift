@@ -11,7 +11,7 @@ extension KafkaProducer {
     public func prepare(topics: [String], timeout: Duration = .seconds(10)) async throws(KafkaError) -> [String: Int] {
         let client = self.client
         let ms = timeout.milliseconds
-        let result = await runBlocking(on: flushQueue) { () -> Result<[String: Int], KafkaError> in
+        let result = await runBlocking(on: blockingQueue) { () -> Result<[String: Int], KafkaError> in
             var partitions: [String: Int] = [:]
             for topic in topics {
                 switch client.withHandle({ Self.partitionCount(of: topic, rk: $0, timeoutMilliseconds: ms) }) {

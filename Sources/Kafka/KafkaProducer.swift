@@ -13,7 +13,8 @@ public final class KafkaProducer: Sendable {
     private let configuration: KafkaProducerConfiguration
     private let logger: Logger
     private let closed = Atomic<Bool>(false)
-    let flushQueue = DispatchQueue(label: "herald.kafka.producer.flush")
+    /// Blocking librdkafka calls (flush, metadata), off Swift's cooperative pool.
+    let blockingQueue = DispatchQueue(label: "herald.kafka.producer.blocking")
 
     public init(configuration: KafkaProducerConfiguration, logger: Logger) throws(KafkaError) {
         let conf = try RDKafkaConfig.make(
@@ -61,9 +62,7 @@ public final class KafkaProducer: Sendable {
 
     /// Produces `message` and waits for its delivery report. Waits for room when the local queue is full.
     public func send(_ message: ProducerMessage) async throws(KafkaError) -> DeliveryReport {
-        let report = OneShot<Result<DeliveryReport, KafkaError>>()
-        await sendWaitingForRoom(message) { report.fulfill($0) }
-        return try await report.value().get()
+        try await enqueue([message]).reports()[0].get()
     }
 
     /// Produces `messages` and waits for every delivery report; results are in the order of `messages`.
@@ -92,7 +91,7 @@ public final class KafkaProducer: Sendable {
     public func flush(timeout: Duration? = nil) async throws(KafkaError) {
         let ms = (timeout ?? configuration.flushTimeout).milliseconds
         let client = self.client
-        let err = await runBlocking(on: flushQueue) { client.withHandle { rd_kafka_flush($0, ms) } }
+        let err = await runBlocking(on: blockingQueue) { client.withHandle { rd_kafka_flush($0, ms) } }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
             let pending = client.withHandle { rd_kafka_outq_len($0) }
             throw KafkaError(
@@ -130,24 +129,6 @@ public final class KafkaProducer: Sendable {
     /// Records waiting for a delivery report.
     public var pendingCount: Int {
         Int(client.withHandle { rd_kafka_outq_len($0) })
-    }
-
-    private func sendWaitingForRoom(
-        _ message: ProducerMessage,
-        _ completion: @escaping @Sendable (Result<DeliveryReport, KafkaError>) -> Void
-    ) async {
-        while true {
-            do {
-                try send(message, onDelivery: completion)
-                return
-            } catch  where error.code == .queueFull {
-                // librdkafka frees room as delivery reports arrive on the polling thread.
-                try? await Task.sleep(for: .milliseconds(1))
-            } catch {
-                completion(.failure(error))
-                return
-            }
-        }
     }
 }
 

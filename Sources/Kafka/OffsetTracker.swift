@@ -14,6 +14,8 @@ public struct OffsetTracker: Sendable {
         var watermark: Int64?
         /// The last watermark reported committed.
         var committed: Int64?
+
+        var unfinished: Int { pending.reduce(0) { $0 + ($1.done ? 0 : 1) } }
     }
 
     private var partitions: [TopicPartition: Partition] = [:]
@@ -81,14 +83,14 @@ public struct OffsetTracker: Sendable {
 
     /// Records of `partition` still in progress.
     public func inFlight(_ partition: TopicPartition) -> Int {
-        partitions[partition]?.pending.reduce(0) { $0 + ($1.done ? 0 : 1) } ?? 0
+        partitions[partition]?.unfinished ?? 0
     }
 
     /// Forgets `revoked` partitions (after their last commit); late finishes for them are ignored.
     public mutating func remove(_ revoked: some Sequence<TopicPartition>) {
         for partition in revoked {
             if let state = partitions.removeValue(forKey: partition) {
-                inFlight -= state.pending.reduce(0) { $0 + ($1.done ? 0 : 1) }
+                inFlight -= state.unfinished
             }
         }
     }
