@@ -94,8 +94,13 @@ let storeTargets: [Target] = [
 // MARK: - The delivery engine
 
 let engineTargets: [Target] = [
-    .target(name: "Engine", dependencies: ["RateLimiting", dequeModule]),
-    .testTarget(name: "EngineTests", dependencies: ["Engine", "RateLimiting"]),
+    .target(
+        name: "Engine",
+        dependencies: [
+            "RateLimiting", "Kafka", "Routing", "HeraldConfig", "BotConnector", "Store", dequeModule, logging,
+        ]
+    ),
+    .testTarget(name: "EngineTests", dependencies: ["Engine", "RateLimiting", "Routing"]),
 ]
 
 // MARK: - The executable
@@ -112,6 +117,7 @@ let executableTargets: [Target] = [
             "TeamsEmulator",
             "ChildProcess",
             "Store",
+            "Engine",
             serviceLifecycle,
             argumentParser,
             logging,
@@ -119,7 +125,7 @@ let executableTargets: [Target] = [
     ),
     .testTarget(
         name: "EndToEndTests",
-        dependencies: ["Kafka", "ChildProcess", logging],
+        dependencies: ["Kafka", "ChildProcess", "TeamsEmulator", logging],
         // Drives the real `herald` binary, which `swift build --build-tests` builds alongside.
     ),
 ]

@@ -72,10 +72,10 @@ extension HeraldConfiguration {
                 r.problem(key, at: r.node(key), "\"\(value)\" is not an http(s) URL")
             }
         }
-        for host in bot.allowedServiceHosts where host.isEmpty || host.contains("/") || host.contains(" ") {
+        for host in bot.allowedServiceHosts where !Self.isServiceHostEntry(host) {
             r.problem(
                 "bot.allowedServiceHosts", at: r.node("bot.allowedServiceHosts"),
-                "\"\(host)\" is not a host name (no scheme or path)")
+                "\"\(host)\" is not a host, host:port or scheme://host[:port] (no path)")
         }
 
         let store = Store(url: r.secret("store.url", default: nil, baseDirectory: baseDirectory))
@@ -127,5 +127,18 @@ extension HeraldConfiguration {
     /// `routing.routesFile` resolved against the configuration file's folder.
     public var routesFilePath: String {
         routing.routesFile.hasPrefix("/") ? routing.routesFile : baseDirectory + "/" + routing.routesFile
+    }
+}
+
+extension HeraldConfiguration {
+    /// `host` or `host:port` (https), or `http(s)://host[:port]` with nothing after the authority.
+    static func isServiceHostEntry(_ entry: String) -> Bool {
+        var rest = Substring(entry)
+        for scheme in ["https://", "http://"] where rest.hasPrefix(scheme) {
+            rest = rest.dropFirst(scheme.count)
+            break
+        }
+        if rest.hasSuffix("/") { rest = rest.dropLast() }
+        return !rest.isEmpty && !rest.contains("/") && !rest.contains(" ") && !rest.contains("://")
     }
 }

@@ -7,6 +7,7 @@ struct Herald: AsyncParsableCommand {
         abstract: "Turns events on Kafka into Microsoft Teams proactive messages.",
         subcommands: [
             BenchCommand.self,
+            RunCommand.self,
             DemoCommand.self,
             KafkaDevCommand.self,
             ValidateCommand.self,

@@ -12,6 +12,21 @@ public struct Delivery: Sendable {
     public var expiresAt: Date?
     public var deliverAt: Date?
 
+    public init(
+        eventId: String, route: String, recipient: Recipient, message: RenderedMessage, notificationKey: String?,
+        action: DeliveryAction, quietHours: QuietHours?, expiresAt: Date?, deliverAt: Date?
+    ) {
+        self.eventId = eventId
+        self.route = route
+        self.recipient = recipient
+        self.message = message
+        self.notificationKey = notificationKey
+        self.action = action
+        self.quietHours = quietHours
+        self.expiresAt = expiresAt
+        self.deliverAt = deliverAt
+    }
+
     /// `<eventId>|<route>|<recipient identity>`, with `%` and `|` percent-encoded in each part, so the id is
     /// deterministic across restarts and workers and no two different triples share one. The ledger key.
     public var deliveryId: String {

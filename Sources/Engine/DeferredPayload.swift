@@ -1,0 +1,68 @@
+import Foundation
+import Routing
+
+/// A deferred delivery as the store keeps it: everything needed to send it and publish its outcome later.
+struct DeferredPayload: Codable {
+    var deliveryId: String
+    var route: String
+    var recipient: Recipient
+    var text: String?
+    var card: String?
+    var summary: String?
+    var alert: Bool
+    var notificationKey: String?
+    var action: DeliveryAction
+    var expiresAt: Date?
+    var eventId: String
+    var eventType: String
+    var eventSource: String
+    var eventTime: String?
+    var traceparent: String?
+    var input: InputPosition
+    var startedAt: Date
+
+    init(_ item: WorkItem) {
+        deliveryId = item.deliveryId
+        route = item.delivery.route
+        recipient = item.delivery.recipient
+        switch item.delivery.message.body {
+        case .text(let value): text = value
+        case .card(let bytes): card = String(decoding: bytes, as: UTF8.self)
+        case .none: break
+        }
+        summary = item.delivery.message.summary
+        alert = item.delivery.message.alert
+        notificationKey = item.delivery.notificationKey
+        action = item.delivery.action
+        expiresAt = item.delivery.expiresAt
+        eventId = item.event.id
+        eventType = item.event.type
+        eventSource = item.event.source
+        eventTime = item.event.time
+        traceparent = item.event.traceparent
+        input = item.event.input
+        startedAt = item.startedAt
+    }
+
+    func workItem(deferralId: String) -> WorkItem {
+        let body: RenderedMessage.Body = text.map { .text($0) } ?? card.map { .card(Array($0.utf8)) } ?? .none
+        let delivery = Delivery(
+            eventId: eventId, route: route, recipient: recipient,
+            message: RenderedMessage(body: body, summary: summary, alert: alert), notificationKey: notificationKey,
+            action: action, quietHours: nil, expiresAt: expiresAt, deliverAt: nil)
+        let event = NotificationEvent(
+            id: eventId, type: eventType, source: eventSource, subject: nil, time: eventTime, data: .null,
+            herald: HeraldInstructions(), traceparent: traceparent, input: input)
+        var item = WorkItem(delivery: delivery, event: event, origin: .deferred(id: deferralId), now: startedAt)
+        item.deliveryId = deliveryId
+        item.startedAt = startedAt
+        item.wasDeferred = true
+        return item
+    }
+
+    func encoded() throws -> [UInt8] { [UInt8](try JSONEncoder().encode(self)) }
+
+    static func decode(_ bytes: [UInt8]) throws -> DeferredPayload {
+        try JSONDecoder().decode(DeferredPayload.self, from: Data(bytes))
+    }
+}

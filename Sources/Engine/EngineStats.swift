@@ -1,0 +1,68 @@
+import Routing
+import Synchronization
+
+/// What a worker has done so far: counts for the demo's summary, tests and (later) metrics. Thread-safe.
+public final class EngineStats: Sendable {
+    /// A copy of the counters at one moment.
+    public struct Snapshot: Sendable {
+        /// Records read from the events topics.
+        public var recordsConsumed = 0
+        /// Final outcomes published, by status and code (`delivered`, `failed/MessageWritesBlocked` ...).
+        public var outcomes: [String: Int] = [:]
+        /// `deferred` outcomes published (informational; a final one follows later).
+        public var deferred = 0
+        /// Records sent to the dead-letter topic.
+        public var deadLettered = 0
+        /// Teams requests made (creates, sends, updates, deletes, member pages).
+        public var requests = 0
+        /// Retries after a retryable error.
+        public var retries = 0
+        /// 429 answers received.
+        public var throttled = 0
+        /// Deliveries admitted and not finished.
+        public var inFlight = 0
+        /// Event time (or first sight) to final outcome, in milliseconds, of delivered/updated/deleted outcomes.
+        public var latenciesMs: [Int] = []
+
+        /// Final outcomes published.
+        public var finalOutcomes: Int { outcomes.values.reduce(0, +) }
+
+        /// The `p`-th percentile (0...100) of ``latenciesMs``; nil without samples.
+        public func latencyPercentile(_ p: Double) -> Int? {
+            guard !latenciesMs.isEmpty else { return nil }
+            let sorted = latenciesMs.sorted()
+            let index = Int((p / 100 * Double(sorted.count - 1)).rounded())
+            return sorted[min(max(index, 0), sorted.count - 1)]
+        }
+    }
+
+    private let state = Mutex(Snapshot())
+    /// Latency samples kept (the most recent win once full).
+    private let maxLatencySamples = 200_000
+
+    public init() {}
+
+    public func snapshot() -> Snapshot { state.withLock { $0 } }
+
+    func consumed(_ count: Int) { state.withLock { $0.recordsConsumed += count } }
+    func deadLettered() { state.withLock { $0.deadLettered += 1 } }
+    func request() { state.withLock { $0.requests += 1 } }
+    func retry() { state.withLock { $0.retries += 1 } }
+    func throttled() { state.withLock { $0.throttled += 1 } }
+    func admitted(_ delta: Int) { state.withLock { $0.inFlight += delta } }
+
+    func published(_ outcome: DeliveryOutcome) {
+        state.withLock { stats in
+            if outcome.status == .deferred {
+                stats.deferred += 1
+                return
+            }
+            let key = outcome.error.map { "\(outcome.status.rawValue)/\($0.code)" } ?? outcome.status.rawValue
+            stats.outcomes[key, default: 0] += 1
+            if let latency = outcome.latencyMs, [.delivered, .updated, .deleted].contains(outcome.status) {
+                if stats.latenciesMs.count >= maxLatencySamples { stats.latenciesMs.removeFirst(maxLatencySamples / 2) }
+                stats.latenciesMs.append(latency)
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import Kafka
+import Routing
+import Synchronization
+
+/// One record being worked on: its offset may be committed once every delivery planned from it has a
+/// published outcome (``done()`` returned true for the last).
+final class RecordTicket: Sendable {
+    let partition: TopicPartition
+    let offset: Int64
+    /// The partition's assignment generation when the record was read; a later revoke makes it stale.
+    let generation: UInt64
+    private let remaining: Atomic<Int>
+
+    init(partition: TopicPartition, offset: Int64, generation: UInt64, deliveries: Int) {
+        self.partition = partition
+        self.offset = offset
+        self.generation = generation
+        self.remaining = Atomic(deliveries)
+    }
+
+    /// One delivery is finished; true when it was the last.
+    func done() -> Bool {
+        remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0
+    }
+}
+
+/// Where a work item came from, and so what finishing it means.
+enum Origin: Sendable {
+    /// A record of an events topic: finishing counts down its ticket.
+    case record(RecordTicket)
+    /// A due deferred delivery: finishing deletes the deferral.
+    case deferred(id: String)
+}
+
+/// One delivery on its way through the pipeline.
+struct WorkItem: Sendable {
+    var delivery: Delivery
+    /// The ledger key (a team member's delivery has its own, see ``Delivery/deliveryId(forMember:)``).
+    var deliveryId: String
+    var event: NotificationEvent
+    var origin: Origin
+    /// Time the delivery's clock starts: the event's time, else when it was first read.
+    var startedAt: Date
+    /// Set on a deferred delivery that came due: it is not deferred again.
+    var wasDeferred = false
+
+    init(delivery: Delivery, event: NotificationEvent, origin: Origin, now: Date) {
+        self.delivery = delivery
+        self.deliveryId = delivery.deliveryId
+        self.event = event
+        self.origin = origin
+        self.startedAt = event.time.flatMap(RFC3339.parse) ?? now
+    }
+
+    /// The lane key: one recipient's deliveries run in order.
+    var laneKey: String { delivery.recipient.identity }
+
+    var recordTicket: RecordTicket? {
+        if case .record(let ticket) = origin { return ticket }
+        return nil
+    }
+}

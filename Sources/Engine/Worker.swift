@@ -1,0 +1,394 @@
+import BotConnector
+import Foundation
+import Kafka
+import Logging
+import RateLimiting
+import Routing
+import Store
+import Synchronization
+
+/// The delivery engine: one member of the consumer group, turning event records into Teams messages and
+/// outcome records.
+///
+/// Records are read in batches, decoded and routed; each planned delivery goes into a per-recipient lane
+/// (``Lanes``: one recipient's deliveries in event order, recipients in parallel). A delivery is claimed in the
+/// ledger, checked against opt-outs and blocks, resolved to a conversation (created when needed), deferred when
+/// due later, rate limited (``RateGovernor``), sent with retries, recorded, and its outcome published. A record's
+/// offset is committed once every delivery planned from it has a published outcome.
+///
+/// Call ``run()`` and cancel its task, or call ``drain()``, to stop: the worker stops reading, finishes or
+/// parks what is in flight within `shutdownGracePeriod`, commits, and leaves the group.
+public final class Worker: Sendable {
+    struct State: Sendable {
+        var tracker = OffsetTracker()
+        /// Owned partitions and their assignment generation.
+        var generations: [TopicPartition: UInt64] = [:]
+        /// Partitions being revoked: their deliveries start nothing new.
+        var revoking: Set<TopicPartition> = []
+        var nextGeneration: UInt64 = 1
+        /// Partitions of the subscribed topics, for this worker's share of the tenant budget.
+        var totalPartitions = 1
+        /// Stop reading records.
+        var draining = false
+        /// Stop starting anything: in-flight deliveries park (their claims are released, offsets not committed).
+        var parking = false
+        /// Due deferred deliveries waiting for the poll loop to put them in lanes.
+        var incoming: [WorkItem] = []
+    }
+
+    /// Whether a delivery may go on.
+    enum Liveness {
+        /// Go on.
+        case live
+        /// Finish a step already under way (publish its outcome) but start no new wait or request.
+        case winding
+        /// Its partition is no longer ours: publish nothing (the new owner will).
+        case stale
+    }
+
+    public let options: WorkerOptions
+    public let stats = EngineStats()
+    let router: Router
+    let decoder: EventDecoder
+    let client: BotConnectorClient
+    let store: any HeraldStore
+    let ledger: DeliveryLedger
+    let consumer: KafkaConsumer
+    let producer: KafkaProducer
+    let logger: Logger
+    let backoff: Backoff
+    let state = Mutex(State())
+    let governor: Mutex<RateGovernor>
+    let lanes: Lanes<String, WorkItem>
+    private let lanesBox: LanesBox
+
+    /// - Parameters:
+    ///   - cluster: brokers and librdkafka properties shared by the consumer and the producer.
+    ///   - router: the compiled routes.
+    ///   - client: the Teams client (its allow-list guards the token).
+    ///   - store: a running, migrated store.
+    public init(
+        options: WorkerOptions, cluster: KafkaClusterConfiguration, router: Router, decoder: EventDecoder,
+        client: BotConnectorClient, store: any HeraldStore, logger: Logger
+    ) throws {
+        self.options = options
+        self.router = router
+        self.decoder = decoder
+        self.client = client
+        self.store = store
+        self.logger = logger
+        self.ledger = DeliveryLedger(store: store, worker: options.worker, lease: options.claimLease)
+        self.backoff = Backoff(base: options.retryBase, cap: max(options.retryBase, options.maxRetryDelay))
+        self.governor = Mutex(
+            RateGovernor(conversationWindows: options.conversationWindows, tenantBudget: options.perTenantPerSecond))
+        self.producer = try KafkaProducer(configuration: .init(cluster: cluster), logger: logger)
+        let box = LanesBox()
+        self.lanesBox = box
+        // The limit is enforced by pausing partitions (below), never by blocking the poll loop: a member that
+        // stops polling is thrown out of the group.
+        self.lanes = Lanes(limit: Int.max) { item in await box.worker?.process(item) }
+        let events = KafkaConsumerConfiguration(
+            cluster: cluster, groupId: options.groupId, topics: options.eventsTopics,
+            maxBatchSize: options.pollBatchSize, pollTimeout: .milliseconds(100))
+        let rebalance = RebalanceForwarder()
+        self.consumer = try KafkaConsumer(configuration: events, logger: logger) { event in
+            await rebalance.worker?.rebalanced(event)
+        }
+        box.worker = self
+        rebalance.worker = self
+    }
+
+    /// Asks a running worker to stop: it drains as ``run()`` describes, and ``run()`` returns.
+    public func drain() {
+        state.withLock { $0.draining = true }
+    }
+
+    /// Runs until ``drain()`` is called or the task is cancelled, then drains and returns. Throws when the
+    /// worker cannot start (topics missing or forbidden, brokers unreachable) or Kafka fails fatally.
+    public func run() async throws {
+        let topics = try await producer.prepare(topics: options.eventsTopics + [options.outcomesTopic, options.deadLetterTopic])
+        let total = options.eventsTopics.reduce(0) { $0 + (topics[$1] ?? 1) }
+        state.withLock { $0.totalPartitions = max(1, total) }
+        try consumer.subscribe()
+        logger.info("worker started", metadata: ["worker": "\(options.worker)", "group": "\(options.groupId)"])
+        await withTaskCancellationHandler {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.commitLoop() }
+                group.addTask { await self.deferredLoop() }
+                await self.pollLoop(&group)
+                await self.finishDraining()
+                group.cancelAll()
+            }
+        } onCancel: {
+            self.drain()
+        }
+        await commitCompleted()
+        await consumer.close()
+        try? await producer.flush(timeout: .seconds(10))
+        try? await producer.shutdown()
+        logger.info("worker stopped", metadata: ["worker": "\(options.worker)"])
+    }
+
+    // MARK: Reading
+
+    private func pollLoop(_ group: inout DiscardingTaskGroup) async {
+        var paused = false
+        while !state.withLock({ $0.draining }) {
+            let admitted = lanes.admitted
+            if !paused, admitted >= options.maxInFlight {
+                paused = true
+                setPaused(true)
+            } else if paused, admitted <= options.maxInFlight / 2 {
+                paused = false
+                setPaused(false)
+            } else if paused, !consumer.assignment.isSubset(of: consumer.pausedPartitions) {
+                setPaused(true)  // a rebalance assigned partitions, which start unpaused
+            }
+            for item in state.withLock({ state in defer { state.incoming = [] }; return state.incoming }) {
+                stats.admitted(1)
+                await lanes.admit(item, key: item.laneKey, in: &group)
+            }
+            let batch: [KafkaMessage]
+            do {
+                batch = try await consumer.poll()
+            } catch {
+                logger.error("Kafka consumer failed; stopping", metadata: ["error": "\(error)"])
+                drain()
+                break
+            }
+            guard !batch.isEmpty else { continue }
+            stats.consumed(batch.count)
+            let now = Date()
+            for message in batch {
+                await handle(message, now: now, group: &group)
+            }
+        }
+    }
+
+    private func setPaused(_ paused: Bool) {
+        let partitions = consumer.assignment
+        do {
+            if paused { try consumer.pause(partitions) } else { try consumer.resume(partitions) }
+            logger.debug(paused ? "in-flight bound reached: partitions paused" : "partitions resumed")
+        } catch {
+            logger.warning("cannot \(paused ? "pause" : "resume") partitions", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func handle(_ message: KafkaMessage, now: Date, group: inout DiscardingTaskGroup) async {
+        let partition = message.topicPartition
+        guard
+            let generation = state.withLock({ state -> UInt64? in
+                guard let generation = state.generations[partition], !state.revoking.contains(partition) else {
+                    return nil
+                }
+                return state.tracker.start(partition, offset: message.offset) ? generation : nil
+            })
+        else { return }
+        let record = InboundRecord(
+            topic: message.topic, partition: message.partition, offset: message.offset, key: message.key,
+            value: message.value, headers: message.headers.map { ($0.name, $0.value ?? []) },
+            timestamp: message.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) })
+        let event: NotificationEvent
+        do throws(EventDecodingError) {
+            event = try decoder.decode(record)
+        } catch {
+            let ticket = RecordTicket(partition: partition, offset: message.offset, generation: generation, deliveries: 1)
+            group.addTask { await self.deadLetter(record, error: error, ticket: ticket) }
+            return
+        }
+        let routing = router.route(event, now: now)
+        let count = routing.isUnroutable ? 1 : routing.deliveries.count + routing.rejections.count
+        let ticket = RecordTicket(partition: partition, offset: message.offset, generation: generation, deliveries: count)
+        if routing.isUnroutable {
+            let outcome = DeliveryOutcome.unroutable(event: event, completedAt: now, worker: options.worker)
+            group.addTask { await self.publishWithoutDelivery(outcome, traceparent: event.traceparent, ticket: ticket) }
+            return
+        }
+        for rejection in routing.rejections {
+            let outcome = DeliveryOutcome.rejected(rejection, event: event, completedAt: now, worker: options.worker)
+            group.addTask { await self.publishWithoutDelivery(outcome, traceparent: event.traceparent, ticket: ticket) }
+        }
+        for delivery in routing.deliveries {
+            let item = WorkItem(delivery: delivery, event: event, origin: .record(ticket), now: now)
+            stats.admitted(1)
+            await lanes.admit(item, key: item.laneKey, in: &group)
+        }
+    }
+
+    /// An undecodable record: unchanged to the dead-letter topic, then a `rejected` outcome.
+    private func deadLetter(_ record: InboundRecord, error: EventDecodingError, ticket: RecordTicket) async {
+        logger.warning(
+            "record cannot be decoded; sent to the dead-letter topic",
+            metadata: ["input": "\(record.coordinates)", "code": "\(error.code)"])
+        let letter = ProducerMessage(
+            topic: options.deadLetterTopic, key: record.key, value: record.value,
+            headers: error.deadLetterHeaders(for: record).map { KafkaHeader(name: $0.name, value: $0.value) })
+        guard await produceUntilDone(letter, ticket: ticket) else { return }
+        stats.deadLettered()
+        let outcome = DeliveryOutcome.rejected(record: record, error: error, completedAt: Date(), worker: options.worker)
+        await publishWithoutDelivery(outcome, traceparent: nil, ticket: ticket)
+    }
+
+    /// Publishes an outcome that involved no delivery (unroutable, rejected), then counts the record down.
+    private func publishWithoutDelivery(_ outcome: DeliveryOutcome, traceparent: String?, ticket: RecordTicket) async {
+        guard await publish(outcome, traceparent: traceparent, ticket: ticket) else { return }
+        finish(ticket)
+    }
+
+    // MARK: Outcomes and offsets
+
+    /// Publishes `outcome` on the outcomes topic, retrying until Kafka takes it or the record's partition is
+    /// no longer ours. Returns whether it was published.
+    func publish(_ outcome: DeliveryOutcome, traceparent: String?, ticket: RecordTicket?) async -> Bool {
+        let value: [UInt8]
+        do {
+            value = try outcome.jsonBytes()
+        } catch {
+            logger.error("cannot encode an outcome", metadata: ["deliveryId": "\(outcome.deliveryId)"])
+            return false
+        }
+        let message = ProducerMessage(
+            topic: options.outcomesTopic, key: Array(outcome.eventId.utf8), value: value,
+            headers: traceparent.map { [KafkaHeader(name: "traceparent", string: $0)] } ?? [])
+        guard await produceUntilDone(message, ticket: ticket) else { return false }
+        stats.published(outcome)
+        return true
+    }
+
+    private func produceUntilDone(_ message: ProducerMessage, ticket: RecordTicket?) async -> Bool {
+        var attempt = 0
+        while true {
+            do {
+                _ = try await producer.send(message)
+                return true
+            } catch {
+                attempt += 1
+                logger.error(
+                    "cannot publish to \(message.topic); retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                if let ticket, isStale(ticket) { return false }
+                if state.withLock({ $0.parking }) && ticket == nil { return false }
+                try? await Task.sleep(for: backoff.delay(attempt: min(attempt, 4)))
+            }
+        }
+    }
+
+    /// One delivery of `ticket`'s record has its outcome: when it was the last, the offset may be committed.
+    func finish(_ ticket: RecordTicket) {
+        guard ticket.done() else { return }
+        state.withLock { state in
+            guard state.generations[ticket.partition] == ticket.generation else { return }
+            state.tracker.finish(ticket.partition, offset: ticket.offset)
+        }
+    }
+
+    func isStale(_ ticket: RecordTicket) -> Bool {
+        state.withLock { $0.generations[ticket.partition] != ticket.generation }
+    }
+
+    func liveness(_ item: WorkItem) -> Liveness {
+        state.withLock { state in
+            if let ticket = item.recordTicket {
+                if state.generations[ticket.partition] != ticket.generation { return .stale }
+                if state.revoking.contains(ticket.partition) { return .winding }
+            }
+            return state.parking ? .winding : .live
+        }
+    }
+
+    private func commitLoop() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: options.commitInterval)
+            await commitCompleted()
+        }
+    }
+
+    /// Commits every partition's watermark that moved.
+    func commitCompleted(only partitions: Set<TopicPartition>? = nil) async {
+        let offsets = state.withLock { state in
+            state.tracker.committable.filter { partitions?.contains($0.topicPartition) ?? true }
+        }
+        guard !offsets.isEmpty else { return }
+        do {
+            try await consumer.commit(offsets)
+            state.withLock { $0.tracker.committed(offsets) }
+        } catch {
+            logger.warning("offset commit failed; retried with the next one", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: Rebalance
+
+    func rebalanced(_ event: RebalanceEvent) async {
+        switch event {
+        case .assigned(let partitions):
+            let share = state.withLock { state -> Double in
+                for partition in partitions {
+                    state.generations[partition] = state.nextGeneration
+                    state.nextGeneration += 1
+                }
+                return Double(state.generations.count) / Double(state.totalPartitions)
+            }
+            governor.withLock { $0.setShare(min(1, max(share, 0.01)), now: .now) }
+        case .revoked(let partitions):
+            await release(partitions, commit: true)
+        case .lost(let partitions):
+            await release(partitions, commit: false)
+        }
+    }
+
+    /// Revoked partitions: deliveries start nothing new, those under way get `revokeGrace` to finish, what is
+    /// complete is committed, and the rest is left to the next owner (the ledger stops it sending twice).
+    private func release(_ partitions: [TopicPartition], commit: Bool) async {
+        let set = Set(partitions)
+        state.withLock { $0.revoking.formUnion(set) }
+        let deadline = ContinuousClock.now + options.revokeGrace
+        while ContinuousClock.now < deadline, state.withLock({ state in set.contains { state.tracker.inFlight($0) > 0 } }) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if commit { await commitCompleted(only: set) }
+        let share = state.withLock { state -> Double in
+            for partition in set { state.generations[partition] = nil }
+            state.revoking.subtract(set)
+            state.tracker.remove(set)
+            return Double(state.generations.count) / Double(state.totalPartitions)
+        }
+        if share > 0 { governor.withLock { $0.setShare(min(1, share), now: .now) } }
+    }
+
+    // MARK: Draining
+
+    private func finishDraining() async {
+        state.withLock { $0.draining = true }
+        logger.info("draining", metadata: ["inFlight": "\(lanes.admitted)"])
+        let idle = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await self.lanes.waitUntilIdle()
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: self.options.shutdownGracePeriod)
+                return false
+            }
+            let first = await group.next()!
+            group.cancelAll()
+            return first
+        }
+        if !idle {
+            logger.warning("grace period over: parking in-flight deliveries", metadata: ["inFlight": "\(lanes.admitted)"])
+            state.withLock { $0.parking = true }
+            await lanes.waitUntilIdle()
+        }
+    }
+
+}
+
+/// Breaks the init-time cycle between the worker and the closures it hands to its parts.
+private final class LanesBox: @unchecked Sendable {
+    // Set once in Worker.init before any use.
+    nonisolated(unsafe) weak var worker: Worker?
+}
+
+private final class RebalanceForwarder: @unchecked Sendable {
+    nonisolated(unsafe) weak var worker: Worker?
+}

@@ -1,0 +1,74 @@
+import HeraldConfig
+import RateLimiting
+
+/// How a ``Worker`` runs: the `delivery.*` and `kafka.*` settings it uses, plus a few internal bounds.
+public struct WorkerOptions: Sendable {
+    /// `host/process`: recorded in outcomes and as the ledger's claimant.
+    public var worker: String
+    public var groupId: String
+    public var eventsTopics: [String]
+    public var outcomesTopic: String
+    public var deadLetterTopic: String
+    /// Deliveries admitted and not finished before the consumer pauses its partitions. Default: 2000.
+    public var maxInFlight = 2000
+    /// Send attempts per delivery, the first included. Default: 10.
+    public var maxAttempts = 10
+    /// The first retry waits up to this long; each later one up to twice as long. Default: 500 ms.
+    public var retryBase: Duration = .milliseconds(500)
+    /// No retry waits longer (unless Teams' `Retry-After` says so). Default: 5 min.
+    public var maxRetryDelay: Duration = .seconds(300)
+    /// A delivery still failing this long after its event's time fails. Default: 24 h.
+    public var giveUpAfter: Duration = .seconds(86_400)
+    /// Per-conversation windows (Teams': 7/1 s, 8/2 s, 60/30 s, 1800/3600 s).
+    public var conversationWindows: [SlidingWindowLimiter.Window]
+    /// Requests per second per tenant, for the whole group. Default: 50.
+    public var perTenantPerSecond: Double = 50
+    /// A blocked recipient is tried again after this long. Default: 24 h.
+    public var blockedRecheckAfter: Duration = .seconds(86_400)
+    /// How long a SIGTERM drain may take before in-flight deliveries are parked. Default: 30 s.
+    public var shutdownGracePeriod: Duration = .seconds(30)
+    /// How long a ledger claim holds; a killed worker's claims are taken over after it. Default: 30 s.
+    public var claimLease: Duration = .seconds(30)
+    /// How long a revoke waits for in-flight deliveries of the revoked partitions. Default: 5 s.
+    public var revokeGrace: Duration = .seconds(5)
+    /// Records per poll. Default: 500.
+    public var pollBatchSize = 500
+    /// How often due deferred deliveries are looked for. Default: 1 s.
+    public var deferredPollInterval: Duration = .seconds(1)
+    /// How often committable offsets are committed. Default: 250 ms.
+    public var commitInterval: Duration = .milliseconds(250)
+    /// Members of one team delivered to at once in a `teamMembers` fan-out. Default: 16.
+    public var memberConcurrency = 16
+
+    public init(
+        worker: String, groupId: String, eventsTopics: [String], outcomesTopic: String, deadLetterTopic: String,
+        conversationWindows: [SlidingWindowLimiter.Window]
+    ) {
+        self.worker = worker
+        self.groupId = groupId
+        self.eventsTopics = eventsTopics
+        self.outcomesTopic = outcomesTopic
+        self.deadLetterTopic = deadLetterTopic
+        self.conversationWindows = conversationWindows
+    }
+
+    /// The options `configuration` asks for.
+    public init(configuration: HeraldConfiguration, worker: String) {
+        let delivery = configuration.delivery
+        self.init(
+            worker: worker, groupId: configuration.kafka.groupId, eventsTopics: configuration.kafka.eventsTopics,
+            outcomesTopic: configuration.kafka.outcomesTopic, deadLetterTopic: configuration.kafka.deadLetterTopic,
+            conversationWindows: delivery.rateLimits.perConversation.windows.map {
+                SlidingWindowLimiter.Window(count: $0.count, length: .milliseconds(Int64($0.seconds * 1000)))
+            })
+        maxInFlight = delivery.maxInFlight
+        maxAttempts = delivery.maxAttempts
+        maxRetryDelay = delivery.maxRetryDelay
+        retryBase = min(retryBase, maxRetryDelay)
+        giveUpAfter = delivery.giveUpAfter
+        perTenantPerSecond = Double(delivery.rateLimits.perTenantPerSecond)
+        blockedRecheckAfter = delivery.blockedRecheckAfter
+        shutdownGracePeriod = delivery.shutdownGracePeriod
+        pollBatchSize = min(500, max(1, maxInFlight))
+    }
+}

@@ -1,0 +1,70 @@
+import BotConnector
+import Foundation
+import HeraldConfig
+import Kafka
+import Logging
+import Routing
+import Store
+
+/// Builds a ``Worker`` from the configuration: the parts `herald run` and `herald demo` share.
+public enum WorkerSetup {
+    /// The compiled routes of `configuration.routing.routesFile`; throws ``ConfigError`` listing every problem.
+    public static func router(_ configuration: HeraldConfiguration) throws(ConfigError) -> Router {
+        let limits = RenderLimits(configuration: configuration.routing)
+        let (set, problems) = RouteSet.load(file: configuration.routesFilePath, limits: limits)
+        guard let set, problems.isEmpty else { throw ConfigError(problems: problems) }
+        return Router(routes: set.routes, limits: limits)
+    }
+
+    /// The Teams client settings `bot.*` asks for.
+    public static func botConfiguration(_ bot: HeraldConfiguration.Bot) -> BotConnectorClient.Configuration {
+        BotConnectorClient.Configuration(
+            appId: bot.appId, appPassword: bot.appPassword, tenantId: bot.tenantId,
+            cloud: Cloud(rawValue: bot.cloud.rawValue) ?? .public, tokenURL: bot.tokenUrl.isEmpty ? nil : bot.tokenUrl,
+            scope: bot.scope.isEmpty ? nil : bot.scope,
+            defaultServiceURL: bot.defaultServiceUrl.isEmpty ? nil : bot.defaultServiceUrl,
+            allowedServiceHosts: bot.allowedServiceHosts)
+    }
+
+    /// `host/pid`: this process's worker id in outcomes and ledger claims.
+    public static var defaultWorkerId: String {
+        "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)"
+    }
+
+    /// Opens the store and the Teams client, runs a worker until `stop` returns (or the worker fails), drains it
+    /// and closes everything. `bootstrapServers` replaces `kafka.brokers` (an embedded cluster's address).
+    /// `started` receives the worker once it exists (for progress and statistics).
+    public static func run(
+        _ configuration: HeraldConfiguration, bootstrapServers: String? = nil, worker: String = defaultWorkerId,
+        logger: Logger, tune: (inout WorkerOptions) -> Void = { _ in },
+        started: @Sendable (Worker) async -> Void = { _ in },
+        until stop: @escaping @Sendable () async -> Void
+    ) async throws {
+        let router = try router(configuration)
+        let decoder = EventDecoder(options: EventDecodingOptions(configuration: configuration.routing))
+        var options = WorkerOptions(configuration: configuration, worker: worker)
+        tune(&options)
+        let cluster = KafkaClusterConfiguration(
+            bootstrapServers: bootstrapServers ?? configuration.kafka.brokers, clientId: "herald",
+            properties: configuration.kafka.properties)
+        let client = BotConnectorClient(configuration: botConfiguration(configuration.bot), logger: logger)
+        defer { Task { try? await client.shutdown() } }
+        let store = try await makeStore(url: configuration.store.url, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await store.run() }
+            defer { group.cancelAll() }
+            try await store.migrate()
+            let engine = try Worker(
+                options: options, cluster: cluster, router: router, decoder: decoder, client: client, store: store,
+                logger: logger)
+            await started(engine)
+            // Draining, not cancelling: cancellation would cut in-flight requests short.
+            let stopper = Task {
+                await stop()
+                engine.drain()
+            }
+            defer { stopper.cancel() }
+            try await engine.run()
+        }
+    }
+}

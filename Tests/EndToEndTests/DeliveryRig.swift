@@ -1,0 +1,207 @@
+import ChildProcess
+import Foundation
+import Kafka
+import Logging
+import TeamsEmulator
+import Testing
+
+/// Everything a delivery end-to-end test needs around real `herald run` processes: an embedded Kafka cluster
+/// (over TCP), the Teams emulator (over HTTP), a store, a configuration file and routes in a temporary folder.
+final class DeliveryRig: Sendable {
+    static let appId = "00000000-0000-0000-0000-0000000000e2"
+    static let appPassword = "e2e-app-password-never-logged"
+    static let routes = """
+        routes:
+          - name: notify
+            match: { type: "test.notify" }
+            to:
+              - user: { aadObjectId: "${data.user}", tenantId: "${data.tenant}" }
+            message:
+              text: "#${data.seq} for ${data.user}"
+          - name: direct
+            match: { type: "test.direct" }
+            to:
+              - conversation: { id: "${data.conversation}", serviceUrl: "${data.serviceUrl}", tenantId: "${data.tenant}" }
+            message:
+              text: "direct #${data.seq}"
+          - name: card
+            match: { type: "test.card" }
+            to:
+              - user: { aadObjectId: "${data.user}", tenantId: "${data.tenant}" }
+            message:
+              card: card.json
+        """
+    static let card = """
+        {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "${data.title}"}]}
+        """
+
+    let kafka: EmbeddedKafka
+    let emulator: TeamsEmulator
+    let directory: URL
+    let eventsTopic = "events"
+    let outcomesTopic = "outcomes"
+    let deadLetterTopic = "dead-letters"
+    let logger = Logger(label: "e2e", factory: { _ in SwiftLogNoOpLogHandler() })
+    private let emulatorTask: Task<Void, any Error>
+
+    /// - Parameters:
+    ///   - storeURL: nil for a SQLite file in the rig's folder.
+    ///   - delivery: extra YAML lines under `delivery:`.
+    init(
+        partitions: Int32 = 8, emulator configuration: EmulatorConfiguration, storeURL: String? = nil,
+        delivery: String = ""
+    ) async throws {
+        kafka = try EmbeddedKafka(brokers: 1, logger: logger)
+        for topic in [eventsTopic, outcomesTopic, deadLetterTopic] {
+            try kafka.createTopic(topic, partitions: topic == eventsTopic ? partitions : 4)
+        }
+        let emulator = try await TeamsEmulator.bind(configuration: configuration, logger: logger)
+        self.emulator = emulator
+        emulatorTask = Task { try await emulator.run() }
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Self.routes.write(to: directory.appendingPathComponent("routes.yaml"), atomically: true, encoding: .utf8)
+        try Self.card.write(to: directory.appendingPathComponent("card.json"), atomically: true, encoding: .utf8)
+        let store = storeURL ?? "sqlite://\(directory.path)/herald.db"
+        let config = """
+            kafka:
+              brokers: "\(kafka.bootstrapServers)"
+              groupId: herald-e2e
+              eventsTopics: [\(eventsTopic)]
+              outcomesTopic: \(outcomesTopic)
+              deadLetterTopic: \(deadLetterTopic)
+            bot:
+              appId: "\(Self.appId)"
+              appPassword: "\(Self.appPassword)"
+              tokenUrl: "\(emulator.tokenURL)"
+              defaultServiceUrl: "\(emulator.serviceURL)"
+              allowedServiceHosts: ["\(emulator.origin)"]
+            store:
+              url: "\(store)"
+            routing:
+              routesFile: routes.yaml
+            delivery:
+              shutdownGracePeriod: 10s
+            \(delivery.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+            log:
+              level: info
+            """
+        try config.write(to: configFile, atomically: true, encoding: .utf8)
+    }
+
+    var configFile: URL { directory.appendingPathComponent("herald.yaml") }
+
+    /// Starts `herald run` and waits until it owns partitions.
+    func startWorker() async throws -> ChildProcess {
+        let process = ChildProcess(HeraldProcess.binary, ["run", "--config", configFile.path])
+        try process.start()
+        let line = await process.line(containing: "worker started", on: .stderr)
+        #expect(!line.isEmpty, "herald run starts: \(process.text(of: .stderr).suffix(2000))")
+        return process
+    }
+
+    /// Produces records on the events topic and waits for them to be stored.
+    func publish(_ records: [(key: String, value: String)]) async throws {
+        let producer = try KafkaProducer(
+            configuration: .init(cluster: .init(bootstrapServers: kafka.bootstrapServers)), logger: logger)
+        let results = await producer.send(
+            records.map { ProducerMessage(topic: eventsTopic, key: Array($0.key.utf8), value: Array($0.value.utf8)) })
+        for result in results { _ = try result.get() }
+        try await producer.shutdown()
+    }
+
+    /// Reads a topic from the start until `done` holds for what was read, or `timeout` passes.
+    func read(
+        _ topic: String, timeout: Duration, until done: ([KafkaMessage]) -> Bool
+    ) async throws -> [KafkaMessage] {
+        let consumer = try KafkaConsumer(
+            configuration: .init(
+                cluster: .init(bootstrapServers: kafka.bootstrapServers), groupId: "reader-\(UUID().uuidString)",
+                topics: [topic]),
+            logger: logger)
+        try consumer.subscribe()
+        var messages: [KafkaMessage] = []
+        let deadline = ContinuousClock.now + timeout
+        while !done(messages), ContinuousClock.now < deadline {
+            messages += try await consumer.poll()
+        }
+        await consumer.close()
+        return messages
+    }
+
+    /// Outcomes read until `finalCount` final (not `deferred`) outcomes are in, or `timeout`.
+    func outcomes(finalCount: Int, timeout: Duration = .seconds(120)) async throws -> [Outcome] {
+        let messages = try await read(outcomesTopic, timeout: timeout) { messages in
+            messages.count >= finalCount
+                && messages.compactMap { try? Outcome.decode($0.value) }.filter { $0.status != "deferred" }.count
+                    >= finalCount
+        }
+        return try messages.map { try Outcome.decode($0.value) }
+    }
+
+    func shutdown() async {
+        emulator.shutdown()
+        _ = await emulatorTask.result
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// A CloudEvent (structured JSON) of `type` with `data`.
+    static func event(id: String, type: String, data: [String: Any]) -> String {
+        let object: [String: Any] = [
+            "specversion": "1.0", "id": id, "type": type, "source": "/e2e",
+            "time": ISO8601DateFormatter().string(from: Date()), "data": data,
+        ]
+        return String(decoding: try! JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+    }
+}
+
+/// The fields of an outcome record the tests look at.
+struct Outcome: Decodable, Sendable {
+    struct ErrorInfo: Decodable, Sendable {
+        var code: String
+    }
+    struct Input: Decodable, Sendable {
+        var topic: String
+        var partition: Int32
+        var offset: Int64
+    }
+
+    var deliveryId: String
+    var eventId: String
+    var status: String
+    var route: String?
+    var conversationId: String?
+    var activityId: String?
+    var attempts: Int
+    var throttled: Int
+    var error: ErrorInfo?
+    var input: Input
+    var worker: String
+
+    static func decode(_ bytes: [UInt8]) throws -> Outcome {
+        try JSONDecoder().decode(Outcome.self, from: Data(bytes))
+    }
+
+    /// `status` or `status/code`.
+    var summary: String { error.map { "\(status)/\($0.code)" } ?? status }
+
+    /// Not an informational `deferred`, not a repeated `suppressed/Duplicate`.
+    var isFinal: Bool { status != "deferred" && error?.code != "Duplicate" }
+}
+
+extension Array where Element == Outcome {
+    /// Final outcomes per delivery id.
+    var finalByDelivery: [String: [Outcome]] {
+        Dictionary(grouping: filter(\.isFinal), by: \.deliveryId)
+    }
+}
+
+/// The `#N` sequence numbers of a conversation's sent messages, in the order Teams received them.
+func sequenceNumbers(_ conversation: EmulatedConversation) -> [Int] {
+    conversation.activities.compactMap { activity -> Int? in
+        guard activity.operation == .send, let body = activity.body else { return nil }
+        let text = String(decoding: body, as: UTF8.self)
+        guard let start = text.range(of: "\"text\":\"#") else { return nil }
+        return Int(text[start.upperBound...].prefix { $0.isNumber })
+    }
+}
