@@ -119,6 +119,9 @@ public final class ChildProcess: Sendable {
     /// The process id.
     public var processIdentifier: Int32 { process.processIdentifier }
 
+    /// Whether the child has started and not yet exited.
+    public var isRunning: Bool { process.isRunning }
+
     /// What the process printed on `stream` so far.
     public func text(of stream: Stream) -> String {
         state.withLock { $0.text[stream.index] }

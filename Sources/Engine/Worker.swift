@@ -79,8 +79,13 @@ public final class Worker: Sendable {
         self.logger = logger
         self.ledger = DeliveryLedger(store: store, worker: options.worker, lease: options.claimLease)
         self.backoff = Backoff(base: options.retryBase, cap: max(options.retryBase, options.maxRetryDelay))
+        let stretch = 1 / max(0.1, min(options.headroom, 1))
         self.governor = Mutex(
-            RateGovernor(conversationWindows: options.conversationWindows, tenantBudget: options.perTenantPerSecond))
+            RateGovernor(
+                conversationWindows: options.conversationWindows.map {
+                    SlidingWindowLimiter.Window(count: $0.count, length: $0.length * stretch + .milliseconds(50))
+                },
+                tenantBudget: options.perTenantPerSecond * min(options.headroom, 1)))
         self.producer = try KafkaProducer(configuration: .init(cluster: cluster), logger: logger)
         let box = LanesBox()
         self.lanesBox = box
@@ -224,7 +229,11 @@ public final class Worker: Sendable {
         let letter = ProducerMessage(
             topic: options.deadLetterTopic, key: record.key, value: record.value,
             headers: error.deadLetterHeaders(for: record).map { KafkaHeader(name: $0.name, value: $0.value) })
-        guard await produceUntilDone(letter, ticket: ticket) else { return }
+        // A record Kafka will not take back (too large for the dead-letter topic) goes without its value.
+        var stripped = letter
+        stripped.value = nil
+        stripped.headers.append(KafkaHeader(name: "herald-value-dropped", string: "\(record.value.count) bytes"))
+        guard await produceUntilDone(letter, ticket: ticket, fallback: stripped) else { return }
         stats.deadLettered()
         let outcome = DeliveryOutcome.rejected(record: record, error: error, completedAt: Date(), worker: options.worker)
         await publishWithoutDelivery(outcome, traceparent: nil, ticket: ticket)
@@ -256,14 +265,23 @@ public final class Worker: Sendable {
         return true
     }
 
-    private func produceUntilDone(_ message: ProducerMessage, ticket: RecordTicket?) async -> Bool {
+    /// Produces `message`, retrying while the record's partition is ours; after an error retrying cannot fix,
+    /// `fallback` is produced instead (when given).
+    private func produceUntilDone(
+        _ message: ProducerMessage, ticket: RecordTicket?, fallback: ProducerMessage? = nil
+    ) async -> Bool {
         var attempt = 0
+        var message = message
         while true {
             do {
                 _ = try await producer.send(message)
                 return true
             } catch {
                 attempt += 1
+                if !error.isRetryable, let fallback {
+                    logger.error("Kafka refused a record; producing it without its value", metadata: ["error": "\(error)"])
+                    message = fallback
+                }
                 logger.error(
                     "cannot publish to \(message.topic); retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
                 if let ticket, isStale(ticket) { return false }

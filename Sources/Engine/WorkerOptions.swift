@@ -31,6 +31,10 @@ public struct WorkerOptions: Sendable {
     public var claimLease: Duration = .seconds(30)
     /// How long a revoke waits for in-flight deliveries of the revoked partitions. Default: 5 s.
     public var revokeGrace: Duration = .seconds(5)
+    /// The fraction of Teams' limits the engine plans to use: requests leave a little later than planned
+    /// (scheduling, connection reuse), and without headroom that drift would cross a window now and then.
+    /// Default: 0.9.
+    public var headroom = 0.9
     /// Records per poll. Default: 500.
     public var pollBatchSize = 500
     /// How often due deferred deliveries are looked for. Default: 1 s.

@@ -18,7 +18,9 @@ public final class KafkaProducer: Sendable {
 
     public init(configuration: KafkaProducerConfiguration, logger: Logger) throws(KafkaError) {
         let conf = try RDKafkaConfig.make(
-            defaults: ["linger.ms": "5", "client.id": configuration.cluster.clientId],
+            // Records up to 16 MiB: a dead-lettered record is republished unchanged, and an events topic may
+            // allow more than librdkafka's 1 MB default.
+            defaults: ["linger.ms": "5", "client.id": configuration.cluster.clientId, "message.max.bytes": "16777216"],
             user: configuration.cluster.properties,
             managed: [
                 .init(

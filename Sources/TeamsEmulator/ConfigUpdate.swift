@@ -2,7 +2,7 @@
 ///
 /// ```json
 /// {"limits": "scaled:10", "retryAfter": "always", "latencyMs": 5, "faultRate": 0.1,
-///  "faults": {"412": 0.0, "502": 0.0, "503": 0.5, "504": 0.0, "drop": 0.0},
+///  "faults": {"412": 0.0, "429": 0.0, "502": 0.0, "503": 0.5, "504": 0.0, "drop": 0.0},
 ///  "blocked": [{"id": "29:1abc", "shape": "messageWritesBlocked"}], "notInstalled": ["29:1def"],
 ///  "disabledTenants": [], "removedFromConversations": [], "tokenLifetimeSeconds": 60,
 ///  "teams": {"19:team@thread.tacv2": [{"id": "29:1a", "name": "Ada", "aadObjectId": "..."}]}}
@@ -18,6 +18,7 @@ struct ConfigUpdate: Decodable {
         var serviceUnavailable: Double?
         var gatewayTimeout: Double?
         var drop: Double?
+        var throttled: Double?
 
         enum CodingKeys: String, CodingKey {
             case preconditionFailed = "412"
@@ -25,6 +26,7 @@ struct ConfigUpdate: Decodable {
             case serviceUnavailable = "503"
             case gatewayTimeout = "504"
             case drop
+            case throttled = "429"
         }
     }
 
@@ -80,9 +82,10 @@ struct ConfigUpdate: Decodable {
             merged.serviceUnavailable = faults.serviceUnavailable ?? merged.serviceUnavailable
             merged.gatewayTimeout = faults.gatewayTimeout ?? merged.gatewayTimeout
             merged.dropConnection = faults.drop ?? merged.dropConnection
+            merged.throttled = faults.throttled ?? merged.throttled
             let rates = [
                 merged.preconditionFailed, merged.badGateway, merged.serviceUnavailable, merged.gatewayTimeout,
-                merged.dropConnection,
+                merged.dropConnection, merged.throttled,
             ]
             guard rates.allSatisfy({ (0...1).contains($0) }), merged.total <= 1 else {
                 throw Invalid(message: "fault rates must be within 0...1 and add up to at most 1")

@@ -27,6 +27,8 @@ public struct EmulatorConfiguration: Sendable {
         public var gatewayTimeout: Double = 0
         /// Close the connection without answering.
         public var dropConnection: Double = 0
+        /// 429 without `Retry-After`, outside the rate limits (Teams does this under service-wide load).
+        public var throttled: Double = 0
 
         public init() {}
 
@@ -40,7 +42,7 @@ public struct EmulatorConfiguration: Sendable {
 
         var total: Double {
             self.preconditionFailed + self.badGateway + self.serviceUnavailable + self.gatewayTimeout
-                + self.dropConnection
+                + self.dropConnection + self.throttled
         }
     }
 

@@ -34,7 +34,7 @@ extension EmulatorState {
         return nil
     }
 
-    /// An injected failure (412, 502, 503, 504 or a dropped connection) drawn at the configured rates.
+    /// An injected failure (412, 429, 502, 503, 504 or a dropped connection) drawn at the configured rates.
     mutating func injectedFault() -> Reply? {
         let faults = self.configuration.faults
         guard faults.total > 0 else { return nil }
@@ -44,6 +44,7 @@ extension EmulatorState {
             (faults.badGateway, .badGateway, "BadGateway"),
             (faults.serviceUnavailable, .serviceUnavailable, "ServiceUnavailable"),
             (faults.gatewayTimeout, .gatewayTimeout, "GatewayTimeout"),
+            (faults.throttled, .tooManyRequests, "Throttled"),
         ]
         for (rate, status, code) in table {
             if draw < rate { return Self.error(status, code, "Injected fault.") }

@@ -129,12 +129,11 @@ final class DeliveryRig: Sendable {
         return messages
     }
 
-    /// Outcomes read until `finalCount` final (not `deferred`) outcomes are in, or `timeout`.
+    /// Outcomes read until `finalCount` final outcomes (see ``Outcome/isFinal``) are in, or `timeout`.
     func outcomes(finalCount: Int, timeout: Duration = .seconds(120)) async throws -> [Outcome] {
         let messages = try await read(outcomesTopic, timeout: timeout) { messages in
             messages.count >= finalCount
-                && messages.compactMap { try? Outcome.decode($0.value) }.filter { $0.status != "deferred" }.count
-                    >= finalCount
+                && messages.compactMap { try? Outcome.decode($0.value) }.filter(\.isFinal).count >= finalCount
         }
         return try messages.map { try Outcome.decode($0.value) }
     }
@@ -203,5 +202,38 @@ func sequenceNumbers(_ conversation: EmulatedConversation) -> [Int] {
         let text = String(decoding: body, as: UTF8.self)
         guard let start = text.range(of: "\"text\":\"#") else { return nil }
         return Int(text[start.upperBound...].prefix { $0.isNumber })
+    }
+}
+
+extension DeliveryRig {
+    /// `count` notify events numbered 0..<count for `recipients` users (user i % recipients) spread over
+    /// `tenants` tenants, keyed by user so one user's events share a partition and so an order. Ids and user
+    /// names carry `run` so runs sharing a store do not meet.
+    static func notifyEvents(
+        count: Int, recipients: Int, tenants: Int = 10, run: String = String(UUID().uuidString.prefix(8))
+    ) -> [(key: String, value: String)] {
+        (0..<count).map { index in
+            let user = "\(run)-user-\(index % recipients)"
+            let data: [String: Any] = ["user": user, "tenant": "tenant-\(index % recipients % tenants)", "seq": index]
+            return (user, event(id: "\(run)-\(index)", type: "test.notify", data: data))
+        }
+    }
+
+    /// Checks what a user would: one final outcome per delivery, all `delivered`; Teams received each of the
+    /// `count` messages exactly once, each conversation's in event order.
+    func expectEachDeliveredOnceInOrder(_ outcomes: [Outcome], count: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+        let finals = outcomes.finalByDelivery
+        #expect(finals.count == count, "one final outcome per delivery", sourceLocation: sourceLocation)
+        #expect(finals.values.allSatisfy { $0.count == 1 }, "no delivery has two final outcomes", sourceLocation: sourceLocation)
+        let statuses = Dictionary(grouping: outcomes.filter(\.isFinal), by: \.summary).mapValues(\.count)
+        #expect(statuses == ["delivered": count], sourceLocation: sourceLocation)
+        var received: [Int] = []
+        for conversation in emulator.conversations() {
+            let numbers = sequenceNumbers(conversation)
+            #expect(numbers == numbers.sorted(), "\(conversation.id) got its messages in order", sourceLocation: sourceLocation)
+            received += numbers
+        }
+        #expect(received.count == count, "Teams received \(received.count) messages for \(count) deliveries", sourceLocation: sourceLocation)
+        #expect(Set(received).count == received.count, "no message was delivered twice", sourceLocation: sourceLocation)
     }
 }
