@@ -24,6 +24,8 @@ public final class EngineStats: Sendable {
         /// Event time (or first sight) to final outcome, in milliseconds, of delivered/updated/deleted outcomes.
         public var latenciesMs: [Int] = []
 
+        public init() {}
+
         /// Final outcomes published.
         public var finalOutcomes: Int { outcomes.values.reduce(0, +) }
 

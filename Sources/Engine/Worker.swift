@@ -223,7 +223,7 @@ public final class Worker: Sendable {
 
     /// An undecodable record: unchanged to the dead-letter topic, then a `rejected` outcome.
     private func deadLetter(_ record: InboundRecord, error: EventDecodingError, ticket: RecordTicket) async {
-        logger.warning(
+        logger.notice(
             "record cannot be decoded; sent to the dead-letter topic",
             metadata: ["input": "\(record.coordinates)", "code": "\(error.code)"])
         let letter = ProducerMessage(

@@ -1,0 +1,198 @@
+import ArgumentParser
+import Engine
+import Foundation
+import HeraldConfig
+import Kafka
+import Logging
+import Store
+import Synchronization
+import TeamsEmulator
+
+/// `herald demo`: the whole pipeline on one machine with no external services.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run Herald end to end on this machine with no external services.",
+        discussion: """
+            Starts an embedded Kafka cluster, the Teams emulator (with Teams' real rate limits) and a SQLite store \
+            in a temporary folder, loads the example configuration and routes from deploy/examples, publishes a \
+            realistic mix of events (ticket cards, updates of earlier cards, channel threads, a team broadcast, \
+            blocked recipients, unroutable and malformed events) and runs a delivery worker until every delivery \
+            has an outcome. Prints progress while it runs, then a summary.
+            """
+    )
+
+    @Option(help: "Number of sample events to publish.")
+    var events = 2_000
+
+    @Option(help: "Number of distinct recipients.")
+    var recipients = 500
+
+    @Option(help: "The example configuration (its routes and templates are used). Default: deploy/examples/herald.yaml")
+    var config: String?
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard (1...1_000_000).contains(events) else { throw ValidationError("--events must be between 1 and 1000000") }
+        guard (1...1_000_000).contains(recipients) else {
+            throw ValidationError("--recipients must be between 1 and 1000000")
+        }
+    }
+
+    func run() async throws {
+        let logger = logging.makeLogger("herald.demo")
+        let file = try config ?? Self.findExampleConfiguration()
+        var configuration: HeraldConfiguration
+        do {
+            configuration = try HeraldConfiguration.load(file: file, environment: [:])
+        } catch {
+            throw DemoError("\(file): \(error)")
+        }
+        let world = DemoWorld(events: events, recipients: recipients)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-demo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+
+        let kafka = try EmbeddedKafka(brokers: 1, logger: logger)
+        let partitions: Int32 = 8
+        for topic in configuration.kafka.eventsTopics + [configuration.kafka.outcomesTopic, configuration.kafka.deadLetterTopic] {
+            try kafka.createTopic(topic, partitions: partitions)
+        }
+        let emulatorConfiguration = world.emulatorConfiguration(
+            appId: configuration.bot.appId, appPassword: configuration.bot.appPassword)
+        try await TeamsEmulator.withRunning(configuration: emulatorConfiguration, logger: logger) { emulator in
+            configuration.kafka.brokers = kafka.bootstrapServers
+            configuration.bot.tokenUrl = emulator.tokenURL
+            configuration.bot.defaultServiceUrl = emulator.serviceURL
+            configuration.bot.allowedServiceHosts = [emulator.origin]
+            configuration.store.url = "sqlite://\(folder.path)/herald.db"
+            print("Herald demo: \(events) events for \(recipients) recipients in \(world.tenants) tenants")
+            print("  Kafka     embedded at \(kafka.bootstrapServers), topic \(configuration.kafka.eventsTopics.joined(separator: ",")) (\(partitions) partitions)")
+            print("  Teams     emulator at \(emulator.origin) with Teams' rate limits (50 requests/s per tenant, 7/1 s per conversation ...)")
+            print("  store     SQLite in \(folder.path)")
+            print("  routes    \(configuration.routesFilePath)")
+
+            try await withStore(url: configuration.store.url, logger: logger) { store in
+                try await store.upsertReferences(world.references(serviceURL: emulator.serviceURL))
+            }
+            let (records, expectation) = world.records(now: Date())
+            let producer = try KafkaProducer(
+                configuration: .init(cluster: .init(bootstrapServers: kafka.bootstrapServers)), logger: logger)
+            for result in await producer.send(records) { _ = try result.get() }
+            try await producer.shutdown()
+            print("  published \(records.count) events: " + expectation.byKind.sorted { $0.value > $1.value }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+            print("")
+
+            let started = ContinuousClock.now
+            let finished = try await Self.deliver(configuration, expected: expectation.outcomes, logger: logger)
+            let elapsed = ContinuousClock.now - started
+            Self.printSummary(finished, expected: expectation.outcomes, elapsed: elapsed, teams: emulator.stats())
+            guard finished.finalOutcomes + finished.deferred >= expectation.outcomes else {
+                throw DemoError("only \(finished.finalOutcomes + finished.deferred) of \(expectation.outcomes) outcomes were published")
+            }
+            guard emulator.stats().activitiesSent <= finished.outcomes["delivered", default: 0] + finished.outcomes["failed/MessageWritesBlocked", default: 0] + finished.outcomes["failed/ConversationBlockedByUser", default: 0] else {
+                throw DemoError("Teams received more messages than were delivered")
+            }
+        }
+    }
+
+    /// Runs a worker until `expected` outcomes are out (or progress stops for a minute), printing progress.
+    private static func deliver(
+        _ configuration: HeraldConfiguration, expected: Int, logger: Logger
+    ) async throws -> EngineStats.Snapshot {
+        let running = RunningWorker()
+        let interactive = isatty(STDOUT_FILENO) != 0
+        let final = Mutex<EngineStats.Snapshot?>(nil)
+        try await WorkerSetup.run(
+            configuration, worker: "herald-demo/1", logger: logger,
+            tune: { $0.shutdownGracePeriod = .seconds(5) },
+            started: { worker in running.worker.withLock { $0 = worker } },
+            until: {
+                var last = -1
+                var lastChange = ContinuousClock.now
+                var lastPrint = ContinuousClock.now
+                while true {
+                    try? await Task.sleep(for: .milliseconds(interactive ? 250 : 500))
+                    guard let worker = running.worker.withLock({ $0 }) else { continue }
+                    let stats = worker.stats.snapshot()
+                    let settled = stats.finalOutcomes + stats.deferred
+                    if settled != last {
+                        last = settled
+                        lastChange = .now
+                    }
+                    let line = progressLine(stats, expected: expected)
+                    if interactive {
+                        print("\r" + line, terminator: "")
+                        fflush(nil)
+                    } else if ContinuousClock.now - lastPrint >= .seconds(5) {
+                        print(line)
+                        lastPrint = .now
+                    }
+                    if settled >= expected || ContinuousClock.now - lastChange > .seconds(60) {
+                        final.withLock { $0 = stats }
+                        if interactive { print("\r" + line) }
+                        return
+                    }
+                }
+            })
+        return final.withLock { $0 } ?? EngineStats.Snapshot()
+    }
+
+    private static func progressLine(_ stats: EngineStats.Snapshot, expected: Int) -> String {
+        let settled = stats.finalOutcomes + stats.deferred
+        let percent = expected == 0 ? 100 : settled * 100 / expected
+        return "  outcomes \(settled)/\(expected) (\(percent)%)  delivered \(stats.outcomes["delivered", default: 0])"
+            + "  updated \(stats.outcomes["updated", default: 0])  in flight \(stats.inFlight)"
+            + "  Teams requests \(stats.requests)  429s \(stats.throttled)   "
+    }
+
+    private static func printSummary(
+        _ stats: EngineStats.Snapshot, expected: Int, elapsed: Duration, teams: EmulatorStats
+    ) {
+        let seconds = max(0.001, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        print("")
+        print("Outcomes")
+        var rows = stats.outcomes.sorted { $0.value == $1.value ? $0.key < $1.key : $0.value > $1.value }
+            .map { ($0.key, $0.value) }
+        if stats.deferred > 0 { rows.append(("deferred (quiet hours; delivered when they end)", stats.deferred)) }
+        let width = max(10, rows.map(\.0.count).max() ?? 0)
+        for (key, count) in rows {
+            print("  " + key.padding(toLength: width, withPad: " ", startingAt: 0) + String(format: "%8d", count))
+        }
+        print("  " + "total".padding(toLength: width, withPad: " ", startingAt: 0) + String(format: "%8d", stats.finalOutcomes + stats.deferred))
+        print("")
+        print(String(format: "Throughput   %.0f outcomes/s (%d in %.1f s)", Double(stats.finalOutcomes + stats.deferred) / seconds, stats.finalOutcomes + stats.deferred, seconds))
+        let p50 = stats.latencyPercentile(50).map { "\($0) ms" } ?? "-"
+        let p99 = stats.latencyPercentile(99).map { "\($0) ms" } ?? "-"
+        print("Latency      p50 \(p50), p99 \(p99) (event time to outcome, delivered messages)")
+        print("Teams        \(stats.requests) requests, \(stats.throttled) answered 429 (emulator: \(teams.throttled) throttled, \(teams.conversationsCreated) conversations created, \(teams.activitiesSent) sent, \(teams.activitiesUpdated) updated)")
+        print("Kafka        \(stats.recordsConsumed) records consumed, \(stats.deadLettered) dead-lettered")
+    }
+
+    /// `deploy/examples/herald.yaml` under the working directory or above the executable (a build folder).
+    static func findExampleConfiguration() throws -> String {
+        let relative = "deploy/examples/herald.yaml"
+        var candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<5 {
+            candidates.append(directory)
+            directory.deleteLastPathComponent()
+        }
+        for candidate in candidates {
+            let path = candidate.appendingPathComponent(relative).path
+            if FileManager.default.fileExists(atPath: path) { return path }
+        }
+        throw DemoError("cannot find \(relative): run the demo from the repository, or pass --config")
+    }
+}
+
+/// The demo's worker, once it exists.
+private final class RunningWorker: Sendable {
+    let worker = Mutex<Worker?>(nil)
+}
+
+struct DemoError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

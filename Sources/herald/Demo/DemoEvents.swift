@@ -1,0 +1,170 @@
+import Foundation
+import Kafka
+import Store
+import TeamsEmulator
+
+/// The demo's world: tenants, users, teams and channels, and a realistic mix of events about them.
+struct DemoWorld {
+    let events: Int
+    let recipients: Int
+    let tenants: Int
+    /// One on-call conversation, channel and team per this many recipients.
+    let teams: Int
+    /// Members of each team's roster (the `teamMembers` broadcast).
+    let membersPerTeam = 8
+
+    init(events: Int, recipients: Int) {
+        self.events = events
+        self.recipients = recipients
+        self.tenants = max(1, min(10, recipients / 20))
+        self.teams = max(1, recipients / 10)
+    }
+
+    static func guid(_ kind: Int, _ index: Int) -> String {
+        String(format: "%08x-0000-4000-8000-%012x", kind, index)
+    }
+
+    func tenant(ofUser user: Int) -> String { Self.guid(0x7e4a47, user % tenants) }
+    func aadObjectId(_ user: Int) -> String { Self.guid(0xaad, user) }
+    func teamName(_ team: Int) -> String { "team\(team)" }
+    func teamId(_ team: Int) -> String { "19:demo-team-\(team)@thread.tacv2" }
+    func channelId(_ team: Int) -> String { "19:demo-channel-\(team)@thread.tacv2" }
+    func tenant(ofTeam team: Int) -> String { tenant(ofUser: team) }
+
+    /// Every 40th recipient blocked the bot (both of Teams' error body shapes).
+    func isBlocked(_ user: Int) -> Bool { user % 40 == 7 }
+
+    /// The emulator: Teams' real limits, blocked users and team rosters.
+    func emulatorConfiguration(appId: String, appPassword: String) -> EmulatorConfiguration {
+        var blocked: [String: EmulatorConfiguration.BlockShape] = [:]
+        for user in 0..<recipients where isBlocked(user) {
+            blocked[aadObjectId(user)] = user % 80 == 7 ? .messageWritesBlocked : .conversationBlockedByUser
+        }
+        var rosters: [String: [EmulatorConfiguration.Member]] = [:]
+        for team in 0..<teams {
+            rosters[teamId(team)] = (0..<membersPerTeam).map { member in
+                let user = (team * membersPerTeam + member) % recipients
+                return EmulatorConfiguration.Member(
+                    id: "29:demo-\(user)", name: "User \(user)", aadObjectId: aadObjectId(user))
+            }
+        }
+        return EmulatorConfiguration(
+            appId: appId, appPassword: appPassword, limits: .teams, blocked: blocked, teams: rosters)
+    }
+
+    /// The stored references the example routes address by key: each team's on-call chat and the operators'.
+    func references(serviceURL: String) -> [ConversationReference] {
+        var references = (0..<teams).map { team in
+            ConversationReference(
+                key: "oncall-\(teamName(team))", conversationId: "a:demo-oncall-\(team)", serviceUrl: serviceURL,
+                tenantId: tenant(ofTeam: team), userId: "29:demo-oncall-\(team)", scope: .personal)
+        }
+        references.append(
+            ConversationReference(
+                key: "herald-operators", conversationId: "a:demo-operators", serviceUrl: serviceURL,
+                tenantId: tenant(ofUser: 0), userId: "29:demo-operators", scope: .personal))
+        return references
+    }
+
+    /// A time zone where it is now mid-day (outside the example's 20:00-08:00 quiet hours), and one where
+    /// it is night.
+    static func zones(now: Date) -> (day: String, night: String) {
+        let hour = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).hour ?? 0
+        func zone(localHour: Int) -> String {
+            var offset = localHour - hour
+            if offset > 14 { offset -= 24 }
+            if offset < -12 { offset += 24 }
+            // POSIX sign: Etc/GMT-3 is three hours ahead of UTC.
+            return offset == 0 ? "UTC" : "Etc/GMT\(offset > 0 ? "-" : "+")\(abs(offset))"
+        }
+        return (zone(localHour: 12), zone(localHour: 23))
+    }
+
+    /// What the events should produce.
+    struct Expectation {
+        /// Outcomes (final or deferred) the run must publish.
+        var outcomes = 0
+        var byKind: [String: Int] = [:]
+
+        mutating func add(_ kind: String, events: Int = 1, outcomes: Int) {
+            byKind[kind, default: 0] += events
+            self.outcomes += outcomes
+        }
+    }
+
+    /// The records to publish (key, value, headers) and what they should produce.
+    func records(now: Date) -> ([ProducerMessage], Expectation) {
+        var generator = SystemRandomNumberGenerator()
+        let zones = Self.zones(now: now)
+        let time = ISO8601DateFormatter().string(from: now)
+        var messages: [ProducerMessage] = []
+        var expectation = Expectation()
+        var openTickets: [(id: Int, user: Int)] = []
+        func add(key: String, _ value: String) {
+            messages.append(ProducerMessage(topic: "notifications", key: Array(key.utf8), value: Array(value.utf8)))
+        }
+        for index in 0..<events {
+            let draw = Int.random(in: 0..<1000, using: &generator)
+            let user = Int.random(in: 0..<recipients, using: &generator)
+            let team = user % teams
+            switch draw {
+            case 0..<700:  // a ticket assigned: a card to the assignee, a note to the team's on-call chat
+                let zone = draw < 14 ? zones.night : zones.day  // 2% of assignees are asleep: deferred
+                let data: [String: Any] = [
+                    "id": "HD-\(index)", "title": "Ticket \(index) needs attention", "priority": ["normal", "high", "urgent"][index % 3],
+                    "actor": "Dana Scully", "team": teamName(team), "tenantId": tenant(ofUser: user),
+                    "assignee": ["aadObjectId": aadObjectId(user), "timeZone": zone],
+                    "customer": ["name": "Contoso \(index % 97)", "url": "https://helpdesk.example.com/customers/\(index % 97)"],
+                    "dueAt": time, "url": "https://helpdesk.example.com/tickets/HD-\(index)",
+                    "description": "Reported by a customer; see the ticket for details.",
+                ]
+                add(key: "HD-\(index)", cloudEvent(id: "assigned-\(index)", type: "com.example.helpdesk.ticket.assigned", source: "/helpdesk/eu-1", time: time, data: data))
+                expectation.add("ticket assigned", outcomes: 2)
+                if draw >= 14 { openTickets.append((index, user)) }
+            case 700..<800 where !openTickets.isEmpty:  // an earlier ticket closed: its card is updated in place
+                let ticket = openTickets.removeFirst()
+                let data: [String: Any] = [
+                    "id": "HD-\(ticket.id)", "actor": "Fox Mulder", "tenantId": tenant(ofUser: ticket.user),
+                    "assignee": ["aadObjectId": aadObjectId(ticket.user)],
+                ]
+                add(key: "HD-\(ticket.id)", cloudEvent(id: "closed-\(ticket.id)", type: "com.example.helpdesk.ticket.closed", source: "/helpdesk/eu-1", time: time, data: data))
+                expectation.add("ticket closed (update)", outcomes: 1)
+            case 700..<850:  // a daily digest: a new thread in the team's channel
+                let data: [String: Any] = [
+                    "team": teamName(team), "date": String(time.prefix(10)), "teamId": teamId(team), "channelId": channelId(team),
+                    "tenantId": tenant(ofTeam: team), "overdue": 1, "queueUrl": "https://helpdesk.example.com/queues/\(team)",
+                    "tickets": [["id": "HD-\(index)", "title": "Printer jams", "assignee": "Dana Scully", "overdue": true]],
+                ]
+                add(key: "digest-\(team)", cloudEvent(id: "digest-\(index)", type: "com.example.helpdesk.digest.daily", source: "/helpdesk/scheduler", time: time, data: data))
+                expectation.add("digest (channel thread)", outcomes: 1)
+            case 850..<860:  // a monitoring alert (plain JSON): every member of the team
+                let alert: [String: Any] = [
+                    "type": "monitoring.alert", "eventId": "alert-\(index)", "service": "orders-db", "severity": "critical",
+                    "durationSeconds": 240, "runbookUrl": "https://wiki.example.com/runbooks/orders-db",
+                    "teamId": teamId(team), "tenantId": tenant(ofTeam: team),
+                ]
+                add(key: "alert-\(team)", json(alert))
+                expectation.add("alert (team broadcast)", outcomes: membersPerTeam)
+            case 860..<870:  // another helpdesk event: the catch-all route, to the operators
+                add(key: "misc-\(index)", cloudEvent(id: "misc-\(index)", type: "com.example.helpdesk.ticket.commented", source: "/helpdesk/eu-1", time: time, data: ["id": "HD-\(index)"]))
+                expectation.add("other helpdesk (catch-all)", outcomes: 1)
+            case 870..<950:  // from a system no route knows: unroutable
+                add(key: "billing-\(index)", cloudEvent(id: "billing-\(index)", type: "com.example.billing.invoice.paid", source: "/billing", time: time, data: ["invoice": index]))
+                expectation.add("unroutable", outcomes: 1)
+            default:  // malformed: dead-lettered
+                let bad = index % 2 == 0 ? "{\"specversion\": \"1.0\", \"id\": \(index), \"type\": [\"oops\"]}" : "<xml>not JSON</xml>"
+                add(key: "bad-\(index)", bad)
+                expectation.add("malformed", outcomes: 1)
+            }
+        }
+        return (messages, expectation)
+    }
+
+    private func cloudEvent(id: String, type: String, source: String, time: String, data: [String: Any]) -> String {
+        json(["specversion": "1.0", "id": id, "type": type, "source": source, "time": time, "data": data])
+    }
+
+    private func json(_ object: [String: Any]) -> String {
+        String(decoding: try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+}
