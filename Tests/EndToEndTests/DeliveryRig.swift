@@ -30,6 +30,31 @@ final class DeliveryRig: Sendable {
               - user: { aadObjectId: "${data.user}", tenantId: "${data.tenant}" }
             message:
               card: card.json
+          - name: by-reference
+            match: { type: "test.reference" }
+            to:
+              - reference: "${data.ref}"
+            message:
+              text: "ref #${data.seq}"
+          - name: keyed
+            match: { type: "test.keyed" }
+            to:
+              - user: { aadObjectId: "${data.user}", tenantId: "${data.tenant}" }
+            message:
+              text: "version ${data.version}"
+            notificationKey: "${data.key}"
+          - name: broadcast
+            match: { type: "test.broadcast" }
+            to:
+              - teamMembers: { teamId: "${data.team}", tenantId: "${data.tenant}" }
+            message:
+              text: "to everyone #${data.seq}"
+          - name: thread
+            match: { type: "test.thread" }
+            to:
+              - channel: { teamId: "${data.team}", channelId: "${data.channel}", tenantId: "${data.tenant}" }
+            message:
+              text: "new thread #${data.seq}"
         """
     static let card = """
         {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "${data.title}"}]}

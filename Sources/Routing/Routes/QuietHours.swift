@@ -13,4 +13,10 @@ public struct QuietHours: Sendable, Hashable {
     public var to: Int
     /// An IANA time zone id; `UTC` when the template rendered empty or unknown.
     public var timeZone: String
+
+    public init(from: Int, to: Int, timeZone: String) {
+        self.from = from
+        self.to = to
+        self.timeZone = timeZone
+    }
 }
