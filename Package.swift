@@ -100,7 +100,10 @@ let engineTargets: [Target] = [
             "RateLimiting", "Kafka", "Routing", "HeraldConfig", "BotConnector", "Store", dequeModule, logging,
         ]
     ),
-    .testTarget(name: "EngineTests", dependencies: ["Engine", "RateLimiting", "Routing"]),
+    .testTarget(
+        name: "EngineTests",
+        dependencies: ["Engine", "RateLimiting", "Routing", "Kafka", "Store", "BotConnector", "TeamsEmulator", logging]
+    ),
 ]
 
 // MARK: - The executable

@@ -121,6 +121,16 @@ extension Worker {
                     outcome(
                         item, run, status: .suppressed,
                         error: .init(code: "Duplicate", message: "this delivery's outcome was published before", retryable: false)))
+            case .uncertain:
+                // The worker that owned it died mid-request: Teams may have the message. Sending again could
+                // duplicate it, so say so instead.
+                return .final(
+                    outcome(
+                        item, run, status: .failed,
+                        error: .init(
+                            code: "DeliveryUncertain",
+                            message: "the worker sending this stopped during the Teams request; it was not sent again to avoid a duplicate",
+                            retryable: true)))
             case .claimedByOther(_, let until):
                 // Another worker holds it (it is finishing after a rebalance, or was killed): wait for it.
                 let wait = max(.milliseconds(100), min(.seconds(1), Duration.seconds(until.timeIntervalSinceNow)))
@@ -456,6 +466,12 @@ extension Worker {
                     return .failure(StepError(.abandoned))
                 }
                 run.claimedAt = .now
+            }
+            if run.claimed {
+                // From here until the answer, a crash leaves Teams' state unknown: the ledger says so.
+                guard await untilStored(item, { try await self.ledger.markSending(item.deliveryId) }) != nil else {
+                    return .failure(StepError(.abandoned))
+                }
             }
             attempts += 1
             run.attempts += 1

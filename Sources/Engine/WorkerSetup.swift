@@ -58,13 +58,25 @@ public enum WorkerSetup {
                 options: options, cluster: cluster, router: router, decoder: decoder, client: client, store: store,
                 logger: logger)
             await started(engine)
+            // References published by the bot's front end, when configured, are kept in the store meanwhile.
+            var ingestion: Task<Void, any Error>?
+            if !configuration.kafka.referencesTopic.isEmpty {
+                let ingestor = try ReferenceIngestor(
+                    cluster: cluster, groupId: "\(configuration.kafka.groupId)-references",
+                    topic: configuration.kafka.referencesTopic, store: store, logger: logger)
+                ingestion = Task { try await ingestor.run() }
+            }
             // Draining, not cancelling: cancellation would cut in-flight requests short.
             let stopper = Task {
                 await stop()
                 engine.drain()
             }
             defer { stopper.cancel() }
-            try await engine.run()
+            var failure: (any Error)?
+            do { try await engine.run() } catch { failure = error }
+            ingestion?.cancel()
+            _ = await ingestion?.result
+            if let failure { throw failure }
         }
     }
 }

@@ -40,6 +40,8 @@ public protocol HeraldStore: Service {
     func claim(
         _ deliveryIds: [String], worker: String, lease: Duration, now: Date
     ) async throws -> [String: ClaimResult]
+    /// Records that `worker` is about to make the Teams request for these claimed deliveries.
+    func markSending(_ deliveryIds: [String], worker: String, now: Date) async throws
     func markSent(_ deliveries: [SentDelivery], now: Date) async throws
     func markOutcomePublished(_ deliveryIds: [String], now: Date) async throws
     /// Gives claims back (the delivery goes back to pending) if `worker` still holds them.

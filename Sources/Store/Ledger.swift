@@ -6,6 +6,9 @@ public enum DeliveryState: String, Sendable, Hashable, Codable {
     case pending
     /// A worker owns it until its lease expires.
     case claimed
+    /// The owning worker is making the Teams request. Should its claim expire in this state (the worker died
+    /// mid-request), Teams may or may not have the message: the next owner must not send it blindly.
+    case sending
     /// Teams accepted the message; the outcome is not yet published.
     case sent
     /// The outcome is on the outcomes topic: nothing is left to do.
@@ -60,6 +63,9 @@ public enum ClaimResult: Sendable, Hashable {
     case claimedByOther(worker: String, until: Date)
     /// Sent and its outcome published: nothing to do.
     case outcomePublished(LedgerEntry)
+    /// Another worker's claim expired while it was making the Teams request (``DeliveryState/sending``): the
+    /// message may or may not have reached Teams.
+    case uncertain(LedgerEntry)
 }
 
 /// What ``HeraldStore/markSent(_:now:)`` records for one delivery.
@@ -96,6 +102,10 @@ extension ClaimResult {
         case .claimed:
             if existing.claimedBy == worker { return nil }
             if let until = existing.claimExpiresAt, until <= now { return nil }
+            return .claimedByOther(worker: existing.claimedBy ?? "", until: existing.claimExpiresAt ?? now)
+        case .sending:
+            if existing.claimedBy == worker { return nil }
+            if let until = existing.claimExpiresAt, until <= now { return .uncertain(existing) }
             return .claimedByOther(worker: existing.claimedBy ?? "", until: existing.claimExpiresAt ?? now)
         case .sent: return .alreadySent(existing)
         case .outcomePublished: return .outcomePublished(existing)

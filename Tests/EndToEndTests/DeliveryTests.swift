@@ -76,7 +76,7 @@ extension DeliveryTests {
         workers.append(try await rig.startWorker())
 
         let outcomes = try await rig.outcomes(finalCount: 3000, timeout: .seconds(240))
-        rig.expectEachDeliveredOnceInOrder(outcomes, count: 3000)
+        rig.expectEachDeliveredOnceInOrder(outcomes, count: 3000, afterCrash: true)
         let byWorker = Set(outcomes.filter(\.isFinal).map(\.worker))
         #expect(byWorker.count >= 3, "the group shared the work: \(byWorker)")
     }

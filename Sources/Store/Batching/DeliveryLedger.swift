@@ -13,6 +13,7 @@ public final class DeliveryLedger: Sendable {
     public let lease: Duration
 
     private let claims: Batcher<String, ClaimResult>
+    private let sending: Batcher<String, Void>
     private let sent: Batcher<SentDelivery, Void>
     private let published: Batcher<String, Void>
     private let releases: Batcher<String, Void>
@@ -27,6 +28,10 @@ public final class DeliveryLedger: Sendable {
         claims = Batcher(maxBatchSize: maxBatchSize, maxConcurrentBatches: maxConcurrentBatches) { ids in
             let results = try await store.claim(ids, worker: worker, lease: lease, now: Date())
             return ids.map { results[$0] ?? .claimedByOther(worker: "", until: Date()) }
+        }
+        sending = Batcher(maxBatchSize: maxBatchSize, maxConcurrentBatches: maxConcurrentBatches) { ids in
+            try await store.markSending(ids, worker: worker, now: Date())
+            return ids.map { _ in () }
         }
         sent = Batcher(maxBatchSize: maxBatchSize, maxConcurrentBatches: maxConcurrentBatches) { deliveries in
             try await store.markSent(deliveries, now: Date())
@@ -44,6 +49,11 @@ public final class DeliveryLedger: Sendable {
 
     public func claim(_ deliveryId: String) async throws -> ClaimResult {
         try await claims.submit(deliveryId)
+    }
+
+    /// Records that the Teams request for a claimed delivery is about to be made.
+    public func markSending(_ deliveryId: String) async throws {
+        try await sending.submit(deliveryId)
     }
 
     public func markSent(_ delivery: SentDelivery) async throws {

@@ -28,6 +28,7 @@ extension PostgresStore {
                 WHERE herald_ledger.state = 'pending' OR (herald_ledger.state = 'claimed'
                     AND (herald_ledger.claimed_by = EXCLUDED.claimed_by
                         OR herald_ledger.claim_expires_at <= EXCLUDED.updated_at))
+                    OR (herald_ledger.state = 'sending' AND herald_ledger.claimed_by = EXCLUDED.claimed_by)
                 RETURNING delivery_id
                 """, logger: logger
             ).decode(String.self) {
@@ -50,6 +51,19 @@ extension PostgresStore {
                 results[id] = .claimedByOther(worker: "", until: now)
             }
             return results
+        }
+    }
+
+    public func markSending(_ deliveryIds: [String], worker: String, now: Date) async throws {
+        let ids = Array(Set(deliveryIds)).sorted()
+        guard !ids.isEmpty else { return }
+        let nowMs = now.epochMilliseconds
+        try await perform("mark deliveries sending") { [client, logger] in
+            _ = try await client.query(
+                """
+                UPDATE herald_ledger SET state = 'sending', updated_at = \(nowMs)
+                WHERE delivery_id = ANY(\(ids)) AND claimed_by = \(worker) AND state IN ('claimed', 'sending')
+                """, logger: logger)
         }
     }
 
@@ -107,7 +121,7 @@ extension PostgresStore {
                 """
                 UPDATE herald_ledger SET state = 'pending', claimed_by = NULL, claim_expires_at = NULL,
                     updated_at = \(nowMs)
-                WHERE delivery_id = ANY(\(ids)) AND state = 'claimed' AND claimed_by = \(worker)
+                WHERE delivery_id = ANY(\(ids)) AND state IN ('claimed', 'sending') AND claimed_by = \(worker)
                 """, logger: logger)
         }
     }

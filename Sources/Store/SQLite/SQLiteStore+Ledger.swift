@@ -31,6 +31,20 @@ extension SQLiteStore {
         }
     }
 
+    public func markSending(_ deliveryIds: [String], worker: String, now: Date) async throws {
+        guard !deliveryIds.isEmpty else { return }
+        let nowMs = now.epochMilliseconds
+        try await write { db in
+            for id in deliveryIds {
+                try db.execute(
+                    """
+                    UPDATE herald_ledger SET state = 'sending', updated_at = ?
+                    WHERE delivery_id = ? AND claimed_by = ? AND state IN ('claimed', 'sending')
+                    """, [.integer(nowMs), .text(id), .text(worker)])
+            }
+        }
+    }
+
     public func markSent(_ deliveries: [SentDelivery], now: Date) async throws {
         guard !deliveries.isEmpty else { return }
         let nowMs = now.epochMilliseconds
@@ -81,7 +95,7 @@ extension SQLiteStore {
                 try db.execute(
                     """
                     UPDATE herald_ledger SET state = 'pending', claimed_by = NULL, claim_expires_at = NULL,
-                        updated_at = ? WHERE delivery_id = ? AND state = 'claimed' AND claimed_by = ?
+                        updated_at = ? WHERE delivery_id = ? AND state IN ('claimed', 'sending') AND claimed_by = ?
                     """, [.integer(nowMs), .text(id), .text(worker)])
             }
         }
