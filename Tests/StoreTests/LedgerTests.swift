@@ -61,6 +61,36 @@ struct LedgerTests {
     }
 
     @Test(arguments: Backend.allCases)
+    func aClaimThatExpiresMidRequestIsUncertainNotClaimable(_ backend: Backend) async throws {
+        let now = self.now
+        try await withTestStore(backend) { store, _ in
+            _ = try await store.claim(["wire", "parked"], worker: "killed", lease: .seconds(30), now: now)
+            try await store.markSending(["wire", "parked"], worker: "killed", now: now)
+            try await store.markSending(["wire"], worker: "not-the-holder", now: now)  // no effect
+            #expect(try await store.ledgerEntry(deliveryId: "wire")?.state == .sending)
+            // While the lease holds, others wait; the holder may claim again (a lease renewal).
+            #expect(
+                try await store.claim(["wire"], worker: "w2", lease: .seconds(30), now: now)["wire"]
+                    == .claimedByOther(worker: "killed", until: now.addingTimeInterval(30)))
+            #expect(try await store.claim(["wire"], worker: "killed", lease: .seconds(30), now: now)["wire"] == .claimed)
+            try await store.markSending(["wire"], worker: "killed", now: now)
+            // Expired mid-request: Teams may have the message, so nobody may claim it to send again.
+            let later = now.addingTimeInterval(31)
+            guard case .uncertain(let entry) = try await store.claim(["wire"], worker: "w2", lease: .seconds(30), now: later)["wire"]
+            else {
+                Issue.record("an expired 'sending' claim is uncertain")
+                return
+            }
+            #expect(entry.claimedBy == "killed")
+            // A holder that stops before its request (a parked delivery) gives the claim back cleanly.
+            try await store.release(["parked"], worker: "killed", now: now)
+            #expect(try await store.ledgerEntry(deliveryId: "parked")?.state == .pending)
+            try await store.markOutcomePublished(["wire"], now: later)
+            #expect(try await store.ledgerEntry(deliveryId: "wire")?.state == .outcomePublished)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
     func latestSentFindsTheNewestActivityForUpdates(_ backend: Backend) async throws {
         let now = self.now
         try await withTestStore(backend) { store, _ in
