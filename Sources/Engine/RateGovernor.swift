@@ -13,6 +13,8 @@ public struct RateGovernor: Sendable {
     private var share: Double
     private var conversations: [String: (limiter: SlidingWindowLimiter, lastSend: ContinuousClock.Instant)] = [:]
     private var tenants: [String: AdaptiveRate] = [:]
+    /// Per tenant, the requests that actually left in the last second (see ``confirm(tenant:now:)``).
+    private var sent: [String: SlidingWindowLimiter] = [:]
 
     /// - Parameters:
     ///   - conversationWindows: `delivery.rateLimits.perConversation` (Teams': 7/1 s, 8/2 s, 60/30 s, 1800/3600 s).
@@ -42,6 +44,18 @@ public struct RateGovernor: Sendable {
         return sendAt - now
     }
 
+    /// Checks the moment a request really leaves, after sleeping for its reservation: returns nil (and counts
+    /// it) when fewer than this worker's share of the tenant budget left in the last second, else how long to
+    /// wait before asking again. Reservations space requests evenly, but a stalled process wakes several of
+    /// them at once; this keeps such a bunch from exceeding the budget in any one-second window.
+    public mutating func confirm(tenant: String, now: ContinuousClock.Instant) -> Duration? {
+        let limit = max(1, Int(tenantBudget * share))
+        var limiter = sent[tenant] ?? SlidingWindowLimiter(windows: [.init(count: limit, length: .seconds(1))])
+        let wait = limiter.admit(now: now)
+        sent[tenant] = limiter
+        return wait
+    }
+
     /// Teams answered 429 for `tenant`: its rate halves, and nothing goes to it before `retryAfter`.
     public mutating func throttled(tenant: String, retryAfter: Duration?, now: ContinuousClock.Instant) {
         var rate = tenants[tenant] ?? AdaptiveRate(ceiling: tenantBudget * share, now: now)
@@ -53,6 +67,7 @@ public struct RateGovernor: Sendable {
     public mutating func setShare(_ share: Double, now: ContinuousClock.Instant) {
         precondition(share > 0 && share <= 1, "a share is in (0, 1]")
         self.share = share
+        sent = [:]  // rebuilt with the new share's count
         for tenant in Array(tenants.keys) {
             tenants[tenant]!.setCeiling(tenantBudget * share, now: now)
         }

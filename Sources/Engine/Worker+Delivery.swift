@@ -473,6 +473,10 @@ extension Worker {
                     return .failure(StepError(.abandoned))
                 }
             }
+            // Last, right before the request leaves: the tenant's real send rate (see RateGovernor.confirm).
+            while let more = governor.withLock({ $0.confirm(tenant: tenant.lowercased(), now: .now) }) {
+                guard await pause(more, item) else { return .failure(StepError(.abandoned)) }
+            }
             attempts += 1
             run.attempts += 1
             if run.firstAttemptAt == nil { run.firstAttemptAt = Date() }

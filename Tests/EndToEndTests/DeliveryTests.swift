@@ -126,7 +126,7 @@ extension DeliveryTests {
         var events = DeliveryRig.notifyEvents(count: 600, recipients: 300, tenants: 1, run: "busy")
         events += (0..<40).map { index in
             let data: [String: Any] = ["user": "busy-hot", "tenant": "tenant-0", "seq": 600 + index]
-            return ("busy-hot", DeliveryRig.event(id: "busy-hot-\(index)", type: "test.notify", data: data))
+            return ("busy-hot", DeliveryRig.event(id: "busy-hot-\(600 + index)", type: "test.notify", data: data))
         }
         try await rig.publish(events)
         let worker = try await rig.startWorker()

@@ -64,6 +64,18 @@ struct RateGovernorTests {
         #expect(governor.rate(tenant: "t") == 15, "a rebalance rescales, keeping the slowdown")
     }
 
+    @Test func requestsWokenTogetherAfterAStallStillKeepTheBudgetPerSecond() {
+        var governor = RateGovernor(conversationWindows: teams, tenantBudget: 10)
+        // Twenty reservations spaced 100 ms apart; the process then stalls and they all wake at 1 s.
+        for index in 0..<20 { _ = governor.reserve(conversation: "a:\(index)", tenant: "t", now: start) }
+        let woken = start + .seconds(1)
+        let admitted = (0..<20).filter { _ in governor.confirm(tenant: "t", now: woken) == nil }.count
+        #expect(admitted == 10, "no more than the budget leaves in one second, however many woke")
+        let wait = governor.confirm(tenant: "t", now: woken)
+        #expect(wait == .seconds(1), "the rest wait for the window")
+        #expect(governor.confirm(tenant: "other", now: woken) == nil, "other tenants are not held back")
+    }
+
     @Test func idleConversationsAreForgottenAfterTheLongestWindow() {
         var governor = RateGovernor(conversationWindows: teams, tenantBudget: 1_000)
         _ = sendTimes(&governor, count: 10) { "a:\($0)" }
