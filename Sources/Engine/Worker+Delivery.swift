@@ -49,7 +49,7 @@ extension Worker {
             await fanOut(item)
             return
         }
-        if await deliverAndPublish(item) { complete(item) }
+        if await deliverAndPublish(item) { await complete(item) }
     }
 
     /// One member of a team fan-out.
@@ -87,12 +87,12 @@ extension Worker {
     }
 
     /// The item's outcome is published: count its record down, or delete its deferral.
-    func complete(_ item: WorkItem) {
+    func complete(_ item: WorkItem) async {
         switch item.origin {
         case .record(let ticket): finish(ticket)
         case .deferred(let id):
-            let store = self.store
-            Task { try? await store.completeDeferred([id]) }
+            // If this fails, the deferral comes due again and the ledger answers Duplicate.
+            await untilStored(item) { try await self.store.completeDeferred([id]) }
         }
     }
 

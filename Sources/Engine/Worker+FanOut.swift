@@ -22,7 +22,7 @@ extension Worker {
             guard case .final(let outcome) = error.step,
                 await publish(outcome, traceparent: item.event.traceparent, ticket: item.recordTicket)
             else { return }
-            complete(item)
+            await complete(item)
             return
         }
         let concurrency = max(1, options.memberConcurrency)
@@ -39,6 +39,6 @@ extension Worker {
             for await done in group { all = all && done }
             return all
         }
-        if completed { complete(item) }
+        if completed { await complete(item) }
     }
 }

@@ -285,7 +285,8 @@ public final class Worker: Sendable {
                 logger.error(
                     "cannot publish to \(message.topic); retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
                 if let ticket, isStale(ticket) { return false }
-                if state.withLock({ $0.parking }) && ticket == nil { return false }
+                // Past the grace period of a drain: give up; the record stays uncommitted and is read again.
+                if state.withLock({ $0.parking }) { return false }
                 try? await Task.sleep(for: backoff.delay(attempt: min(attempt, 4)))
             }
         }
@@ -315,9 +316,15 @@ public final class Worker: Sendable {
     }
 
     private func commitLoop() async {
+        var lastSweep = ContinuousClock.now
         while !Task.isCancelled {
             try? await Task.sleep(for: options.commitInterval)
             await commitCompleted()
+            if ContinuousClock.now - lastSweep > .seconds(60) {
+                // Conversations quiet for longer than Teams' longest window need no memory.
+                lastSweep = .now
+                governor.withLock { _ = $0.forgetIdle(now: .now) }
+            }
         }
     }
 

@@ -8,7 +8,7 @@ struct DemoWorld {
     let events: Int
     let recipients: Int
     let tenants: Int
-    /// One on-call conversation, channel and team per this many recipients.
+    /// Teams, each with an on-call conversation, a channel and a roster.
     let teams: Int
     /// Members of each team's roster (the `teamMembers` broadcast).
     let membersPerTeam = 8
@@ -17,7 +17,9 @@ struct DemoWorld {
         self.events = events
         self.recipients = recipients
         self.tenants = max(1, min(10, recipients / 20))
-        self.teams = max(1, recipients / 10)
+        // Every assigned ticket also notes the team's on-call chat, and one chat takes 60 messages per 30 s:
+        // enough teams that no on-call chat gets more than about a hundred notes.
+        self.teams = max(1, recipients / 10, events / 100)
     }
 
     static func guid(_ kind: Int, _ index: Int) -> String {
