@@ -121,6 +121,7 @@ let executableTargets: [Target] = [
             "ChildProcess",
             "Store",
             "Engine",
+            "RateLimiting",
             serviceLifecycle,
             argumentParser,
             logging,

@@ -9,13 +9,27 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Run a benchmark scenario and print its results.",
         discussion: """
             Scenarios:
-              kafka-relay  consume → produce → commit through the Kafka binding on the embedded cluster,
-                           compared with kcat reading the same topic (the same librdkafka, in C).
+              kafka-relay       consume → produce → commit through the Kafka binding on the embedded cluster,
+                                compared with kcat reading the same topic (the same librdkafka, in C).
+              throughput        100,000 events to 20,000 users with stored references, emulator limits off,
+                                and the emulator's raw HTTP rate on this machine for comparison.
+              fanout            one tenant, 5,000 users, one message each, limits scaled:4: makespan vs the
+                                minimum the tenant budget allows.
+              hot-conversation  600 messages to one conversation, limits scaled:10: makespan vs the minimum the
+                                thread windows allow.
+              multi-tenant      50 tenants x 200 users, two messages each, Teams' limits: rate vs the summed budgets.
+              scale-out         throughput and multi-tenant with 1 and 3 workers on PostgreSQL (--store).
+            The delivery scenarios run the emulator and the workers as separate processes; --deliveries scales them.
             """
     )
 
     enum Scenario: String, ExpressibleByArgument, CaseIterable {
         case kafkaRelay = "kafka-relay"
+        case throughput
+        case fanout
+        case hotConversation = "hot-conversation"
+        case multiTenant = "multi-tenant"
+        case scaleOut = "scale-out"
     }
 
     @Argument(help: "The scenario to run: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -33,7 +47,16 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Do not run kcat for comparison.")
     var skipKcat = false
 
-    @Flag(help: "Print one JSON object instead of a table.")
+    @Option(help: "Deliveries per run of a delivery scenario (default: the scenario's size).")
+    var deliveries: Int?
+
+    @Option(name: .customLong("store"), help: "Store URL for the workers (scale-out needs postgres://...). Default: SQLite.")
+    var storeURL: String?
+
+    @Option(name: .customLong("raw-seconds"), help: "Seconds of raw HTTP load on the emulator (throughput).")
+    var rawSeconds = 5
+
+    @Flag(help: "Print JSON (one object per run) instead of a table.")
     var json = false
 
     @OptionGroup var logging: LoggingOptions
@@ -41,6 +64,10 @@ struct BenchCommand: AsyncParsableCommand {
     func validate() throws {
         guard properties.allSatisfy({ $0.contains("=") }) else { throw ValidationError("--property takes NAME=VALUE") }
         guard messages > 0 else { throw ValidationError("--messages must be positive") }
+        if let deliveries, deliveries < 1 { throw ValidationError("--deliveries must be positive") }
+        if scenario == .scaleOut, !(storeURL ?? "").hasPrefix("postgres") {
+            throw ValidationError("scale-out needs a shared store: --store postgres://user:pass@host/db")
+        }
         guard (1...1_000_000).contains(size) else { throw ValidationError("--size must be between 1 and 1000000") }
     }
 
@@ -58,6 +85,55 @@ struct BenchCommand: AsyncParsableCommand {
             )
             let result = try await scenario.run()
             print(json ? result.json : result.table)
+        default:
+            for plan in plans() {
+                let result = try await DeliveryScenario(plan: plan, storeURL: storeURL, logger: logging.makeLogger("herald.bench")).run()
+                if json {
+                    let data = try JSONSerialization.data(withJSONObject: result.object, options: [.sortedKeys])
+                    print(String(decoding: data, as: UTF8.self))
+                } else {
+                    print(result.row)
+                }
+            }
+        }
+    }
+
+    /// The runs of a delivery scenario at its default size, or scaled to `--deliveries`.
+    func plans() -> [DeliveryScenario.Plan] {
+        func sized(_ base: Int, users: Int) -> (Int, Int) {
+            guard let deliveries else { return (base, users) }
+            return (deliveries, max(1, users * deliveries / base))
+        }
+        let (throughputCount, throughputUsers) = sized(100_000, users: 20_000)
+        var throughput = DeliveryScenario.Plan(
+            name: "throughput", deliveries: throughputCount, users: throughputUsers, tenants: 100, limits: "off")
+        throughput.rawCeilingSeconds = rawSeconds
+        let (fanoutCount, _) = sized(5_000, users: 5_000)
+        let fanout = DeliveryScenario.Plan(
+            name: "fanout", deliveries: fanoutCount, users: fanoutCount, tenants: 1, limits: "scaled:4")
+        let (hotCount, _) = sized(600, users: 1)
+        let hot = DeliveryScenario.Plan(
+            name: "hot-conversation", deliveries: hotCount, users: 1, tenants: 1, limits: "scaled:10")
+        let (multiCount, multiUsers) = sized(20_000, users: 10_000)
+        let multi = DeliveryScenario.Plan(
+            name: "multi-tenant", deliveries: multiCount, users: multiUsers, tenants: min(50, multiUsers), limits: "teams")
+        switch scenario {
+        case .kafkaRelay: return []
+        case .throughput: return [throughput]
+        case .fanout: return [fanout]
+        case .hotConversation: return [hot]
+        case .multiTenant: return [multi]
+        case .scaleOut:
+            var runs: [DeliveryScenario.Plan] = []
+            for var plan in [throughput, multi] {
+                plan.name = "scale-out/" + plan.name
+                plan.rawCeilingSeconds = 0
+                for workers in [1, 3] {
+                    plan.workers = workers
+                    runs.append(plan)
+                }
+            }
+            return runs
         }
     }
 }

@@ -1,0 +1,402 @@
+import BotConnector
+import ChildProcess
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Kafka
+import Logging
+import RateLimiting
+import Store
+
+/// The delivery benchmarks (`throughput`, `fanout`, `hot-conversation`, `multi-tenant`, `scale-out`): an embedded
+/// Kafka cluster in this process, the Teams emulator and one or more `herald run` workers as separate processes
+/// (so their CPU and memory are their own), events published up front, outcomes read back.
+struct DeliveryScenario {
+    /// What one run delivers and under which limits.
+    struct Plan {
+        var name: String
+        /// Events, one delivery each.
+        var deliveries: Int
+        var users: Int
+        var tenants: Int
+        /// `off`, `teams` or `scaled:K` (the emulator's and, scaled alike, the workers' limits).
+        var limits: String
+        var workers = 1
+        /// Conversations exist and references are stored before the run (no creates in the measurement).
+        var storedReferences = true
+        /// Seconds to measure the emulator's raw HTTP ceiling on this machine for (0: not measured).
+        var rawCeilingSeconds = 0
+
+        var scale: Int? {
+            if limits == "teams" { return 1 }
+            if limits.hasPrefix("scaled:") { return Int(limits.dropFirst("scaled:".count)) }
+            return nil
+        }
+
+        /// The shortest time Teams' limits allow for the plan's sends (nil without limits): every request admitted
+        /// at the earliest moment the tenant and conversation windows allow.
+        var minimumSeconds: Double? {
+            guard let scale else { return nil }
+            let teams: [(Int, Int64)] = [(7, 1), (8, 2), (60, 30), (1800, 3600)]
+            let conversationWindows = teams.map { SlidingWindowLimiter.Window(count: $0.0 * scale, length: .seconds($0.1)) }
+            let tenantWindow = [SlidingWindowLimiter.Window(count: 50 * scale, length: .seconds(1))]
+            var conversations: [Int: SlidingWindowLimiter] = [:]
+            var tenantLimiters: [Int: SlidingWindowLimiter] = [:]
+            let start = ContinuousClock.now
+            var last = start
+            var clocks: [Int: ContinuousClock.Instant] = [:]
+            for index in 0..<deliveries {
+                let user = index % users
+                let tenant = user % tenants
+                var now = clocks[tenant] ?? start
+                var conversation = conversations[user] ?? SlidingWindowLimiter(windows: conversationWindows)
+                var limiter = tenantLimiters[tenant] ?? SlidingWindowLimiter(windows: tenantWindow)
+                while true {
+                    let wait = max(conversation.wait(now: now) ?? .zero, limiter.wait(now: now) ?? .zero)
+                    if wait == .zero { break }
+                    now += wait
+                }
+                conversation.record(now: now)
+                limiter.record(now: now)
+                conversations[user] = conversation
+                tenantLimiters[tenant] = limiter
+                clocks[tenant] = now
+                last = max(last, now)
+            }
+            let (seconds, attoseconds) = (last - start).components
+            return Double(seconds) + Double(attoseconds) / 1e18
+        }
+    }
+
+    struct Result {
+        var plan: Plan
+        var deliveries: Int
+        var delivered: Int
+        var makespanSeconds: Double
+        var p50Ms: Int
+        var p99Ms: Int
+        var throttled: Int
+        var cpuSeconds: Double
+        var peakRssBytes: Int
+        var rawCeilingPerSecond: Double?
+
+        var deliveriesPerSecond: Double { Double(deliveries) / max(makespanSeconds, 0.001) }
+        var cpuSecondsPer1000: Double { cpuSeconds / Double(max(deliveries, 1)) * 1000 }
+        /// Nil when the limits allow the whole plan in under half a second (a ratio would mean nothing).
+        var makespanRatio: Double? {
+            guard let minimum = plan.minimumSeconds, minimum >= 0.5 else { return nil }
+            return makespanSeconds / minimum
+        }
+
+        var object: [String: Any] {
+            var object: [String: Any] = [
+                "scenario": plan.name, "deliveries": deliveries, "delivered": delivered, "workers": plan.workers,
+                "deliveriesPerSecond": deliveriesPerSecond.rounded(), "p50Ms": p50Ms, "p99Ms": p99Ms,
+                "throttled": throttled, "cpuSecondsPer1000": (cpuSecondsPer1000 * 1000).rounded() / 1000,
+                "peakRssBytes": peakRssBytes, "makespanSeconds": (makespanSeconds * 1000).rounded() / 1000,
+                "limits": plan.limits,
+            ]
+            if let minimum = plan.minimumSeconds {
+                object["minimumSeconds"] = (minimum * 1000).rounded() / 1000
+                object["makespanRatio"] = makespanRatio.map { ($0 * 1000).rounded() / 1000 }
+            }
+            if let raw = rawCeilingPerSecond {
+                object["rawHttpPerSecond"] = raw.rounded()
+                object["ratioToRawHttp"] = (deliveriesPerSecond / raw * 1000).rounded() / 1000
+            }
+            return object
+        }
+
+        var row: String {
+            var text = plan.name.padding(toLength: 26, withPad: " ", startingAt: 0)
+            text += String(
+                format: "%d worker(s) %7d deliveries  %8.0f/s  p50 %6d ms  p99 %6d ms  429s %4d  cpu %.3f s/1000  rss %4d MB",
+                plan.workers, deliveries, deliveriesPerSecond, p50Ms, p99Ms, throttled, cpuSecondsPer1000,
+                peakRssBytes / 1_048_576)
+            if let minimum = plan.minimumSeconds, let ratio = makespanRatio {
+                text += String(format: "  makespan %.1f s = %.2fx the %.1f s minimum", makespanSeconds, ratio, minimum)
+            }
+            if let raw = rawCeilingPerSecond {
+                text += String(format: "  (emulator raw HTTP %.0f/s: %.2f of it)", raw, deliveriesPerSecond / raw)
+            }
+            return text
+        }
+    }
+
+    var plan: Plan
+    /// nil: SQLite in a temporary folder.
+    var storeURL: String?
+    var logger: Logger
+
+    static let appId = "00000000-0000-0000-0000-0000000be4c4"
+    static let appPassword = "bench-secret"
+
+    func tenant(_ index: Int) -> String { String(format: "%08x-0000-4000-8000-000000000000", index) }
+    func user(_ index: Int) -> String { String(format: "00000000-0000-4000-8000-%012x", index) }
+
+    func run() async throws -> Result {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let kafka = try EmbeddedKafka(brokers: 1, logger: logger)
+        // The mock cluster keeps about 5 MB per partition: enough partitions that nothing is dropped unread.
+        try kafka.createTopic("events", partitions: 16)
+        try kafka.createTopic("outcomes", partitions: 32)
+        try kafka.createTopic("dead-letters", partitions: 1)
+        let herald = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+
+        // The emulator, limits off while the conversations are prepared.
+        let emulator = ChildProcess(
+            herald, ["emulator", "--port", "0", "--app-id", Self.appId, "--app-password", Self.appPassword, "--limits", "off"])
+        try emulator.start()
+        defer { emulator.kill() }
+        let line = await emulator.line(containing: "listening on")
+        guard let origin = line.split(separator: " ").first(where: { $0.hasPrefix("http://") }).map(String.init) else {
+            throw BenchError("the emulator did not start: \(emulator.text(of: .stderr).suffix(500))")
+        }
+        let serviceURL = "\(origin)/teams/"
+        let storeURL = self.storeURL ?? "sqlite://\(folder.path)/herald.db"
+        let runId = String(UUID().uuidString.prefix(8)).lowercased()
+        let client = BotConnectorClient(
+            configuration: .init(
+                appId: Self.appId, appPassword: Self.appPassword, tokenURL: "\(origin)/botframework.com/oauth2/v2.0/token",
+                defaultServiceURL: serviceURL, allowedServiceHosts: [origin]),
+            maxConnectionsPerHost: 32, logger: logger)
+        defer { Task { try? await client.shutdown() } }
+        var rawCeiling: Double?
+        if plan.rawCeilingSeconds > 0 { rawCeiling = try await Self.rawHTTPRate(client, seconds: plan.rawCeilingSeconds) }
+        if plan.storedReferences {
+            try await prepareConversations(client, storeURL: storeURL, serviceURL: serviceURL, runId: runId)
+        }
+        try await setEmulatorLimits(origin: origin, plan.limits)
+
+        try write(folder: folder, bootstrap: kafka.bootstrapServers, origin: origin, serviceURL: serviceURL, storeURL: storeURL)
+        try await publish(kafka.bootstrapServers, runId: runId)
+
+        var workers: [ChildProcess] = []
+        defer { for worker in workers { worker.kill() } }
+        for _ in 0..<plan.workers {
+            let worker = ChildProcess(herald, ["run", "--config", folder.appendingPathComponent("herald.yaml").path, "--log-level", "warning"], collectOutput: true)
+            try worker.start()
+            workers.append(worker)
+        }
+        let outcomes = try await readOutcomes(kafka.bootstrapServers, count: plan.deliveries, workers: workers)
+        // CPU time and peak memory, read before the workers exit.
+        var cpu = 0.0
+        var rss = 0
+        for worker in workers {
+            let usage = ProcessUsage(pid: worker.processIdentifier)
+            cpu += usage.cpuSeconds
+            rss = max(rss, usage.peakRssBytes)
+        }
+        for worker in workers { worker.terminate() }
+        for worker in workers { _ = await worker.exit(timeout: .seconds(60)) }
+
+        let latencies = outcomes.compactMap(\.latencyMs).sorted()
+        func percentile(_ p: Double) -> Int {
+            latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int((p / 100 * Double(latencies.count - 1)).rounded()))]
+        }
+        let first = outcomes.compactMap { $0.firstAttemptAt.flatMap(RFC3339Date.parse) }.min()
+        let last = outcomes.compactMap { RFC3339Date.parse($0.completedAt) }.max()
+        let makespan = first.flatMap { start in last.map { $0.timeIntervalSince(start) } } ?? 0
+        return Result(
+            plan: plan, deliveries: outcomes.count, delivered: outcomes.filter { $0.status == "delivered" }.count,
+            makespanSeconds: makespan, p50Ms: percentile(50), p99Ms: percentile(99),
+            throttled: outcomes.reduce(0) { $0 + $1.throttled }, cpuSeconds: cpu, peakRssBytes: rss,
+            rawCeilingPerSecond: rawCeiling)
+    }
+
+    /// Creates every user's 1:1 conversation in the emulator and stores its reference, as a bot that has
+    /// talked to its users before would have them.
+    private func prepareConversations(
+        _ client: BotConnectorClient, storeURL: String, serviceURL: String, runId: String
+    ) async throws {
+        let tenants = plan.tenants
+        let references = try await withThrowingTaskGroup(of: ConversationReference.self) { group in
+            var references: [ConversationReference] = []
+            for index in 0..<plan.users {
+                if index >= 32, let reference = try await group.next() { references.append(reference) }
+                let aad = "\(runId)-\(user(index))"
+                let tenant = self.tenant(index % tenants)
+                group.addTask {
+                    let resource = try await client.createConversation(
+                        serviceURL: nil, ConversationParameters(target: .userAADObjectId(aad), tenantId: tenant))
+                    return ConversationReference(
+                        key: "user:aad:\(tenant)/\(aad)", conversationId: resource.id, serviceUrl: serviceURL,
+                        tenantId: tenant, aadObjectId: aad, scope: .personal)
+                }
+            }
+            for try await reference in group { references.append(reference) }
+            return references
+        }
+        try await withStore(url: storeURL, logger: logger) { store in
+            for start in stride(from: 0, to: references.count, by: 1000) {
+                try await store.upsertReferences(Array(references[start..<min(start + 1000, references.count)]))
+            }
+        }
+    }
+
+    private func setEmulatorLimits(origin: String, _ limits: String) async throws {
+        var request = URLRequest(url: URL(string: "\(origin)/emulator/config")!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(#"{"limits":"\#(limits)"}"#.utf8)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        let (_, response) = try await URLSession.shared.data(for: request)
+        guard (response as? HTTPURLResponse)?.statusCode == 200 else { throw BenchError("the emulator refused limits \(limits)") }
+    }
+
+    private func write(folder: URL, bootstrap: String, origin: String, serviceURL: String, storeURL: String) throws {
+        let routes = """
+            routes:
+              - name: bench
+                match: { type: "bench.notify" }
+                to:
+                  - user: { aadObjectId: "${data.user}", tenantId: "${data.tenant}" }
+                message:
+                  text: "Notification ${data.seq} for you"
+            """
+        try routes.write(to: folder.appendingPathComponent("routes.yaml"), atomically: true, encoding: .utf8)
+        let scale = plan.scale
+        let perConversation = scale.map { k in
+            "[" + [(7, 1), (8, 2), (60, 30), (1800, 3600)].map { "{count: \($0.0 * k), seconds: \($0.1)}" }.joined(separator: ", ") + "]"
+        } ?? "[{count: 1000000, seconds: 1}]"
+        let config = """
+            kafka:
+              brokers: "\(bootstrap)"
+              groupId: herald-bench
+              eventsTopics: [events]
+              outcomesTopic: outcomes
+              deadLetterTopic: dead-letters
+            bot:
+              appId: "\(Self.appId)"
+              appPassword: "\(Self.appPassword)"
+              tokenUrl: "\(origin)/botframework.com/oauth2/v2.0/token"
+              defaultServiceUrl: "\(serviceURL)"
+              allowedServiceHosts: ["\(origin)"]
+            store:
+              url: "\(storeURL)"
+            routing:
+              routesFile: routes.yaml
+            delivery:
+              maxInFlight: 4000
+              rateLimits:
+                perConversation: \(perConversation)
+                perTenantPerSecond: \(scale.map { 50 * $0 } ?? 100_000)
+            log:
+              level: warning
+            """
+        try config.write(to: folder.appendingPathComponent("herald.yaml"), atomically: true, encoding: .utf8)
+    }
+
+    private func publish(_ bootstrap: String, runId: String) async throws {
+        let producer = try KafkaProducer(configuration: .init(cluster: .init(bootstrapServers: bootstrap)), logger: logger)
+        let now = ISO8601DateFormatter().string(from: Date())
+        var messages: [ProducerMessage] = []
+        messages.reserveCapacity(plan.deliveries)
+        for index in 0..<plan.deliveries {
+            let userIndex = index % plan.users
+            let aad = "\(runId)-\(user(userIndex))"
+            let value = #"{"specversion":"1.0","id":"\#(runId)-\#(index)","type":"bench.notify","source":"/bench","time":"\#(now)","data":{"user":"\#(aad)","tenant":"\#(tenant(userIndex % plan.tenants))","seq":\#(index)}}"#
+            messages.append(ProducerMessage(topic: "events", key: Array(aad.utf8), value: Array(value.utf8)))
+        }
+        for result in await producer.send(messages) { _ = try result.get() }
+        try await producer.shutdown()
+    }
+
+    struct OutcomeFields: Decodable {
+        var deliveryId: String
+        var status: String
+        var throttled: Int
+        var latencyMs: Int?
+        var firstAttemptAt: String?
+        var completedAt: String
+    }
+
+    /// Reads outcomes until every delivery has one; fails when none arrives for two minutes.
+    private func readOutcomes(_ bootstrap: String, count: Int, workers: [ChildProcess]) async throws -> [OutcomeFields] {
+        let consumer = try KafkaConsumer(
+            configuration: .init(cluster: .init(bootstrapServers: bootstrap), groupId: "bench-reader-\(UUID().uuidString)", topics: ["outcomes"]),
+            logger: logger)
+        try consumer.subscribe()
+        var byDelivery: [String: OutcomeFields] = [:]
+        var lastProgress = ContinuousClock.now
+        let decoder = JSONDecoder()
+        while byDelivery.count < count {
+            let batch = try await consumer.poll()
+            for message in batch {
+                guard let outcome = try? decoder.decode(OutcomeFields.self, from: Data(message.value)),
+                    outcome.status != "deferred", byDelivery[outcome.deliveryId] == nil
+                else { continue }
+                byDelivery[outcome.deliveryId] = outcome
+                lastProgress = .now
+            }
+            if let stopped = workers.first(where: { !$0.isRunning }) {
+                await consumer.close()
+                throw BenchError("a worker stopped: \(stopped.text(of: .stderr).suffix(1000))")
+            }
+            if ContinuousClock.now - lastProgress > .seconds(120) {
+                await consumer.close()
+                throw BenchError("no outcome for two minutes: \(byDelivery.count) of \(count) deliveries have one")
+            }
+        }
+        await consumer.close()
+        return Array(byDelivery.values)
+    }
+
+    /// Sends per second the emulator serves to the Bot Connector client: 32 senders, each on its own
+    /// conversation, for `seconds`.
+    static func rawHTTPRate(_ client: BotConnectorClient, seconds: Int) async throws -> Double {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        let start = ContinuousClock.now
+        let total = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<32 {
+                group.addTask {
+                    let conversation = try await client.createConversation(
+                        serviceURL: nil, ConversationParameters(target: .user(id: "29:raw-\(index)"), tenantId: "raw"))
+                    var sent = 0
+                    while ContinuousClock.now < deadline {
+                        _ = try await client.sendActivity(serviceURL: nil, conversationId: conversation.id, .text("load"))
+                        sent += 1
+                    }
+                    return sent
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        let (s, atto) = (ContinuousClock.now - start).components
+        return Double(total) / (Double(s) + Double(atto) / 1e18)
+    }
+}
+
+/// RFC 3339 timestamps with milliseconds, as outcomes carry them.
+enum RFC3339Date {
+    static func parse(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text)
+    }
+}
+
+/// CPU time and peak resident memory of a running process, from /proc.
+struct ProcessUsage {
+    var cpuSeconds = 0.0
+    var peakRssBytes = 0
+
+    init(pid: Int32) {
+        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        {
+            // Fields after the command name: state is field 3; utime and stime are fields 14 and 15.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) {
+                cpuSeconds = (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+            }
+        }
+        if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        {
+            peakRssBytes = (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+        }
+    }
+}
