@@ -13,8 +13,12 @@ public struct AdaptiveRate: Sendable {
     public var recoveryPerSecond: Double = 0.1
     /// The rate never drops below this fraction of the ceiling. Default: 1/20.
     public var floorFraction: Double = 0.05
+    /// At most one decrease per this long: the 429s of requests sent together (a burst the service counted
+    /// against one window) are one signal, not several. Default: 1 s.
+    public var decreaseInterval: Duration = .seconds(1)
 
     private var nextSlot: ContinuousClock.Instant?
+    private var lastDecrease: ContinuousClock.Instant?
     private var lastAdjustment: ContinuousClock.Instant
 
     public init(ceiling: Double, now: ContinuousClock.Instant) {
@@ -32,10 +36,14 @@ public struct AdaptiveRate: Sendable {
         return slot - now
     }
 
-    /// The service answered 429: halve the rate, and send nothing before `retryAfter` when it said so.
+    /// The service answered 429: halve the rate (once per ``decreaseInterval``), and send nothing before
+    /// `retryAfter` when it said so.
     public mutating func throttled(now: ContinuousClock.Instant, retryAfter: Duration? = nil) {
         recover(now: now)
-        rate = max(ceiling * floorFraction, rate / 2)
+        if lastDecrease.map({ now - $0 >= decreaseInterval }) ?? true {
+            rate = max(ceiling * floorFraction, rate / 2)
+            lastDecrease = now
+        }
         lastAdjustment = now
         if let retryAfter, retryAfter > .zero {
             nextSlot = max(nextSlot ?? now, now + retryAfter)

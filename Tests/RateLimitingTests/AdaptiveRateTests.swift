@@ -26,17 +26,21 @@ struct AdaptiveRateTests {
         #expect(rate.reserve(now: start + .seconds(60)) == .milliseconds(20))
     }
 
-    @Test("a 429 halves the rate and honours Retry-After; the rate recovers a tenth of the ceiling per second")
+    @Test("a 429 halves the rate (once per second) and honours Retry-After; the rate recovers a tenth of the ceiling per second")
     func throttleAndRecover() {
         var rate = AdaptiveRate(ceiling: 50, now: start)
         rate.throttled(now: start, retryAfter: .seconds(2))
         #expect(rate.rate == 25)
         #expect(rate.reserve(now: start) == .seconds(2), "nothing is sent before Retry-After")
-        rate.throttled(now: start)
-        #expect(rate.rate == 12.5)
-        // Two seconds later: 12.5 + 2 × 5 = 22.5 requests/s.
-        _ = rate.reserve(now: start + .seconds(2))
-        #expect(abs(rate.rate - 22.5) < 1e-9)
+        rate.throttled(now: start + .milliseconds(300))
+        // 25 + 0.3 × 5 = 26.5: a second 429 from the same burst is the same signal, not a second halving.
+        #expect(abs(rate.rate - 26.5) < 1e-9)
+        rate.throttled(now: start + .seconds(1))
+        // 26.5 + 0.7 × 5 = 30, halved: 15.
+        #expect(abs(rate.rate - 15) < 1e-9)
+        // Two seconds later: 15 + 2 × 5 = 25 requests/s.
+        _ = rate.reserve(now: start + .seconds(3))
+        #expect(abs(rate.rate - 25) < 1e-9)
         _ = rate.reserve(now: start + .seconds(60))
         #expect(rate.rate == 50, "recovery stops at the ceiling")
     }
@@ -44,6 +48,7 @@ struct AdaptiveRateTests {
     @Test("repeated 429s never take the rate below its floor")
     func floor() {
         var rate = AdaptiveRate(ceiling: 40, now: start)
+        rate.decreaseInterval = .zero
         for _ in 0..<50 { rate.throttled(now: start) }
         #expect(rate.rate == 2)
     }
