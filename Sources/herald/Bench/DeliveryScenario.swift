@@ -337,7 +337,9 @@ struct DeliveryScenario {
             }
             if ContinuousClock.now - lastProgress > .seconds(120) {
                 await consumer.close()
-                throw BenchError("no outcome for two minutes: \(byDelivery.count) of \(count) deliveries have one")
+                let logs = workers.map { String($0.text(of: .stderr).suffix(1500)) }.joined(separator: "\n---\n")
+                throw BenchError(
+                    "no outcome for two minutes: \(byDelivery.count) of \(count) deliveries have one; worker logs:\n\(logs)")
             }
         }
         await consumer.close()
