@@ -61,13 +61,12 @@ final class DeliveryRig: Sendable {
         """
 
     let kafka: EmbeddedKafka
-    let emulator: TeamsEmulator
+    let emulator: EmulatorProcess
     let directory: URL
     let eventsTopic = "events"
     let outcomesTopic = "outcomes"
     let deadLetterTopic = "dead-letters"
     let logger = Logger(label: "e2e", factory: { _ in SwiftLogNoOpLogHandler() })
-    private let emulatorTask: Task<Void, any Error>
 
     /// - Parameters:
     ///   - storeURL: nil for a SQLite file in the rig's folder.
@@ -80,9 +79,8 @@ final class DeliveryRig: Sendable {
         for topic in [eventsTopic, outcomesTopic, deadLetterTopic] {
             try kafka.createTopic(topic, partitions: topic == eventsTopic ? partitions : 4)
         }
-        let emulator = try await TeamsEmulator.bind(configuration: configuration, logger: logger)
+        let emulator = try await EmulatorProcess(configuration)
         self.emulator = emulator
-        emulatorTask = Task { try await emulator.run() }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try Self.routes.write(to: directory.appendingPathComponent("routes.yaml"), atomically: true, encoding: .utf8)
@@ -165,8 +163,7 @@ final class DeliveryRig: Sendable {
     }
 
     func shutdown() async {
-        emulator.shutdown()
-        _ = await emulatorTask.result
+        await emulator.stop()
         try? FileManager.default.removeItem(at: directory)
     }
 
@@ -222,9 +219,9 @@ extension Array where Element == Outcome {
 }
 
 /// The `#N` sequence numbers of a conversation's sent messages, in the order Teams received them.
-func sequenceNumbers(_ conversation: EmulatedConversation) -> [Int] {
+func sequenceNumbers(_ conversation: EmulatorProcess.Conversation) -> [Int] {
     conversation.activities.compactMap { activity -> Int? in
-        guard activity.operation == .send, let body = activity.body else { return nil }
+        guard activity.operation == "send", let body = activity.body else { return nil }
         let text = String(decoding: body, as: UTF8.self)
         guard let start = text.range(of: "\"text\":\"#") else { return nil }
         return Int(text[start.upperBound...].prefix { $0.isNumber })
@@ -253,7 +250,7 @@ extension DeliveryRig {
     /// it died ends `failed`/`DeliveryUncertain` (Teams may or may not have it; it is not sent twice).
     func expectEachDeliveredOnceInOrder(
         _ outcomes: [Outcome], count: Int, afterCrash: Bool = false, sourceLocation: SourceLocation = #_sourceLocation
-    ) {
+    ) async throws {
         let finals = outcomes.finalByDelivery
         #expect(finals.count == count, "one final outcome per delivery", sourceLocation: sourceLocation)
         if afterCrash {
@@ -272,7 +269,7 @@ extension DeliveryRig {
         #expect(uncertain.count <= count / 20, "\(uncertain.count) uncertain", sourceLocation: sourceLocation)
         func sequence(_ outcome: Outcome) -> Int? { outcome.eventId.split(separator: "-").last.flatMap { Int($0) } }
         var received: [Int] = []
-        for conversation in emulator.conversations() {
+        for conversation in try await emulator.conversations() {
             let numbers = sequenceNumbers(conversation)
             #expect(numbers == numbers.sorted(), "\(conversation.id) got its messages in order", sourceLocation: sourceLocation)
             received += numbers

@@ -17,9 +17,9 @@ struct DeliveryTests {
         defer { worker.kill() }
 
         let outcomes = try await rig.outcomes(finalCount: 2000)
-        rig.expectEachDeliveredOnceInOrder(outcomes, count: 2000)
-        #expect(rig.emulator.conversations().count == 500)
-        let stats = rig.emulator.stats()
+        try await rig.expectEachDeliveredOnceInOrder(outcomes, count: 2000)
+        #expect(try await rig.emulator.conversations().count == 500)
+        let stats = try await rig.emulator.stats()
         #expect(Double(stats.throttled) < Double(stats.apiRequests) * 0.01, "fewer than 1% of requests throttled")
 
         worker.terminate()
@@ -58,7 +58,7 @@ extension DeliveryTests {
         let second = try await rig.startWorker()
         defer { second.kill() }
         let outcomes = try await rig.outcomes(finalCount: 1500)
-        rig.expectEachDeliveredOnceInOrder(outcomes, count: 1500)
+        try await rig.expectEachDeliveredOnceInOrder(outcomes, count: 1500)
     }
 
     @Test func aWorkerKilledMidRunLosesNothingAndDuplicatesNothing() async throws {
@@ -76,7 +76,7 @@ extension DeliveryTests {
         workers.append(try await rig.startWorker())
 
         let outcomes = try await rig.outcomes(finalCount: 3000, timeout: .seconds(240))
-        rig.expectEachDeliveredOnceInOrder(outcomes, count: 3000, afterCrash: true)
+        try await rig.expectEachDeliveredOnceInOrder(outcomes, count: 3000, afterCrash: true)
         let byWorker = Set(outcomes.filter(\.isFinal).map(\.worker))
         #expect(byWorker.count >= 3, "the group shared the work: \(byWorker)")
     }
@@ -95,7 +95,7 @@ extension DeliveryTests {
         try rig.kafka.setBrokerUp(1)
 
         let outcomes = try await rig.outcomes(finalCount: 1500, timeout: .seconds(180))
-        rig.expectEachDeliveredOnceInOrder(outcomes, count: 1500)
+        try await rig.expectEachDeliveredOnceInOrder(outcomes, count: 1500)
         #expect(worker.isRunning, "the worker rode out the outage")
     }
 
@@ -114,8 +114,8 @@ extension DeliveryTests {
         defer { worker.kill() }
 
         let outcomes = try await rig.outcomes(finalCount: 1000, timeout: .seconds(180))
-        rig.expectEachDeliveredOnceInOrder(outcomes, count: 1000)
-        #expect(rig.emulator.stats().errors > 0, "faults were injected")
+        try await rig.expectEachDeliveredOnceInOrder(outcomes, count: 1000)
+        #expect(try await rig.emulator.stats().errors > 0, "faults were injected")
         #expect(outcomes.contains { $0.attempts > 1 }, "deliveries were retried")
     }
 
@@ -133,8 +133,8 @@ extension DeliveryTests {
         defer { worker.kill() }
 
         let outcomes = try await rig.outcomes(finalCount: 640, timeout: .seconds(180))
-        rig.expectEachDeliveredOnceInOrder(outcomes, count: 640)
-        let stats = rig.emulator.stats()
+        try await rig.expectEachDeliveredOnceInOrder(outcomes, count: 640)
+        let stats = try await rig.emulator.stats()
         #expect(Double(stats.throttled) < Double(stats.apiRequests) * 0.01, "\(stats.throttled) of \(stats.apiRequests) throttled")
     }
 }

@@ -83,7 +83,7 @@ struct HostileInputEndToEndTests {
         // The card kept its structure: the hostile title is one string in the one TextBlock.
         let card = try #require(outcomes.first { $0.eventId == "card-1" })
         #expect(card.status == "delivered")
-        let conversation = try #require(rig.emulator.conversations().first { $0.id == card.conversationId })
+        let conversation = try #require(try await rig.emulator.conversations().first { $0.id == card.conversationId })
         let body = try #require(conversation.activities.first?.body)
         let activity = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
         let attachments = try #require(activity["attachments"] as? [[String: Any]])

@@ -61,9 +61,9 @@ struct RecipientTests {
         #expect(byEvent["broadcast"] == ["delivered", "delivered", "delivered"], "one delivery per team member")
         #expect(byEvent["thread"] == ["delivered"])
 
-        let conversations = rig.emulator.conversations()
+        let conversations = try await rig.emulator.conversations()
         let keyed = outcomes.first { $0.eventId == "keyed-1" }?.conversationId
-        #expect(conversations.first { $0.id == keyed }?.activities.map(\.operation) == [.send, .update, .delete])
+        #expect(conversations.first { $0.id == keyed }?.activities.map(\.operation) == ["send", "update", "delete"])
         let refs = outcomes.filter { $0.route == "by-reference" && $0.status == "delivered" }
         #expect(Set(refs.compactMap(\.conversationId)).count == 1, "the re-created conversation is stored and reused")
         #expect(refs.first?.conversationId != "a:gone")
