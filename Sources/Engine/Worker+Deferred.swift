@@ -23,7 +23,8 @@ extension Worker {
                     let item = try DeferredPayload.decode(deferral.payload).workItem(deferralId: deferral.id)
                     state.withLock { $0.incoming.append(item) }
                 } catch {
-                    logger.error("a stored deferred delivery cannot be read; dropped", metadata: ["id": "\(deferral.id)"])
+                    logger.error(
+                        "a stored deferred delivery cannot be read; dropped", metadata: ["id": "\(deferral.id)"])
                     try? await store.completeDeferred([deferral.id])
                 }
             }

@@ -120,7 +120,9 @@ extension Worker {
                 return .duplicate(
                     outcome(
                         item, run, status: .suppressed,
-                        error: .init(code: "Duplicate", message: "this delivery's outcome was published before", retryable: false)))
+                        error: .init(
+                            code: "Duplicate", message: "this delivery's outcome was published before", retryable: false
+                        )))
             case .uncertain:
                 // The worker that owned it died mid-request: Teams may have the message. Sending again could
                 // duplicate it, so say so instead.
@@ -129,7 +131,8 @@ extension Worker {
                         item, run, status: .failed,
                         error: .init(
                             code: "DeliveryUncertain",
-                            message: "the worker sending this stopped during the Teams request; it was not sent again to avoid a duplicate",
+                            message:
+                                "the worker sending this stopped during the Teams request; it was not sent again to avoid a duplicate",
                             retryable: true)))
             case .claimedByOther(_, let until):
                 // Another worker holds it (it is finishing after a rebalance, or was killed): wait for it.
@@ -144,11 +147,13 @@ extension Worker {
             return .final(
                 outcome(
                     item, run, status: .expired,
-                    error: .init(code: "Expired", message: "expired at \(RFC3339.format(expiresAt))", retryable: false)))
+                    error: .init(code: "Expired", message: "expired at \(RFC3339.format(expiresAt))", retryable: false))
+            )
         }
         // 2. Opt-outs of users known before resolution.
         if case .user(let userId, let aad, let tenant) = delivery.recipient, let tenant, !tenant.isEmpty {
-            if let step = await optOutCheck(item, OptOutCheck(tenantId: tenant, userId: userId, aadObjectId: aad), run) {
+            if let step = await optOutCheck(item, OptOutCheck(tenantId: tenant, userId: userId, aadObjectId: aad), run)
+            {
                 return step
             }
         }
@@ -158,7 +163,8 @@ extension Worker {
             do {
                 payload = try DeferredPayload(item).encoded()
             } catch {
-                return .final(rejected(item, run, code: "Unstorable", message: "the delivery cannot be stored for later"))
+                return .final(
+                    rejected(item, run, code: "Unstorable", message: "the delivery cannot be stored for later"))
             }
             let deferral = DeferredDelivery(id: item.deliveryId, payload: payload, dueAt: dueAt)
             guard await untilStored(item, { try await self.store.addDeferred([deferral]) }) != nil else {
@@ -213,7 +219,11 @@ extension Worker {
         switch item.delivery.recipient {
         case .user(let userId, let aad, let tenant):
             guard let tenant, !tenant.isEmpty else {
-                return .failure(StepError(.final(rejected(item, run, code: "MissingTenantId", message: "a user recipient needs a tenantId"))))
+                return .failure(
+                    StepError(
+                        .final(
+                            rejected(item, run, code: "MissingTenantId", message: "a user recipient needs a tenantId")))
+                )
             }
             let lookup: ConversationReference?? = await untilStored(item) {
                 if let aad { return try await self.store.reference(tenantId: tenant, aadObjectId: aad) }
@@ -241,12 +251,17 @@ extension Worker {
                         .final(
                             outcome(
                                 item, run, status: .failed,
-                                error: .init(code: "ReferenceNotFound", message: "no stored conversation reference has this key", retryable: false)))))
+                                error: .init(
+                                    code: "ReferenceNotFound", message: "no stored conversation reference has this key",
+                                    retryable: false)))))
             }
             if let step = blockedStep(item, reference, run) { return .failure(StepError(step)) }
             if reference.scope == .personal, !reference.tenantId.isEmpty,
                 let step = await optOutCheck(
-                    item, OptOutCheck(tenantId: reference.tenantId, userId: reference.userId, aadObjectId: reference.aadObjectId), run)
+                    item,
+                    OptOutCheck(
+                        tenantId: reference.tenantId, userId: reference.userId, aadObjectId: reference.aadObjectId), run
+                )
             {
                 return .failure(StepError(step))
             }
@@ -259,13 +274,19 @@ extension Worker {
                     tenantId: reference.tenantId, referenceKey: reference.key, recreate: recreate))
         case .channel(_, let channelId, let tenant, let threadId):
             guard let tenant, !tenant.isEmpty else {
-                return .failure(StepError(.final(rejected(item, run, code: "MissingTenantId", message: "a channel recipient needs a tenantId"))))
+                return .failure(
+                    StepError(
+                        .final(
+                            rejected(
+                                item, run, code: "MissingTenantId", message: "a channel recipient needs a tenantId"))))
             }
             // A new thread is created together with its first message (see perform); a reply goes to the thread.
             let conversation = threadId.map { "\(channelId);messageid=\($0)" } ?? channelId
             return .success(Target(conversationId: conversation, serviceUrl: nil, tenantId: tenant))
         case .teamMembers:
-            return .failure(StepError(.final(rejected(item, run, code: "BadRecipient", message: "a team is not a single recipient"))))
+            return .failure(
+                StepError(
+                    .final(rejected(item, run, code: "BadRecipient", message: "a team is not a single recipient"))))
         }
     }
 
@@ -293,9 +314,12 @@ extension Worker {
         _ item: WorkItem, _ parameters: ConversationParameters.Target, tenant: String, key: String, _ run: inout Run
     ) async -> Result<Target, StepError> {
         let client = self.client
-        let result = await attempt(item, &run, serviceUrl: nil, conversation: item.delivery.recipient.identity, tenant: tenant) {
+        let result = await attempt(
+            item, &run, serviceUrl: nil, conversation: item.delivery.recipient.identity, tenant: tenant
+        ) {
             () async throws(BotConnectorError) -> ConversationResource in
-            try await client.createConversation(serviceURL: nil, ConversationParameters(target: parameters, tenantId: tenant))
+            try await client.createConversation(
+                serviceURL: nil, ConversationParameters(target: parameters, tenantId: tenant))
         }
         switch result {
         case .success(let resource):
@@ -333,7 +357,9 @@ extension Worker {
             if case .channel(_, let channelId, _, nil) = delivery.recipient {
                 let parameters = ConversationParameters(
                     target: .channel(id: channelId), tenantId: target.tenantId, activity: activity)
-                let result = await attempt(item, &run, serviceUrl: target.serviceUrl, conversation: channelId, tenant: target.tenantId) {
+                let result = await attempt(
+                    item, &run, serviceUrl: target.serviceUrl, conversation: channelId, tenant: target.tenantId
+                ) {
                     () async throws(BotConnectorError) -> ConversationResource in
                     try await client.createConversation(serviceURL: target.serviceUrl, parameters)
                 }
@@ -348,12 +374,17 @@ extension Worker {
             return await send(item, target, activity, &run, recreated: false)
         case .update, .delete:
             guard let key = delivery.notificationKey else {
-                return .final(rejected(item, run, code: "MissingNotificationKey", message: "update and delete need a notificationKey"))
+                return .final(
+                    rejected(
+                        item, run, code: "MissingNotificationKey", message: "update and delete need a notificationKey"))
             }
             let identity = delivery.recipient.identity
-            guard let lookup = await untilStored(item, { try await self.store.latestSent(notificationKey: key, recipient: identity) })
+            guard
+                let lookup = await untilStored(
+                    item, { try await self.store.latestSent(notificationKey: key, recipient: identity) })
             else { return .abandoned }
-            guard let previous = lookup, let activityId = previous.activityId, let conversationId = previous.conversationId
+            guard let previous = lookup, let activityId = previous.activityId,
+                let conversationId = previous.conversationId
             else {
                 if delivery.action == .update {
                     // Nothing to update (the first message was never sent): send it instead.
@@ -362,18 +393,24 @@ extension Worker {
                 return .final(
                     outcome(
                         item, run, status: .failed,
-                        error: .init(code: "NotificationNotFound", message: "no message with this notificationKey was sent to this recipient", retryable: false)))
+                        error: .init(
+                            code: "NotificationNotFound",
+                            message: "no message with this notificationKey was sent to this recipient", retryable: false
+                        )))
             }
             let serviceUrl = previous.serviceUrl ?? target.serviceUrl
             run.conversationId = conversationId
             run.serviceUrl = serviceUrl
-            let result = await attempt(item, &run, serviceUrl: serviceUrl, conversation: conversationId, tenant: target.tenantId) {
+            let result = await attempt(
+                item, &run, serviceUrl: serviceUrl, conversation: conversationId, tenant: target.tenantId
+            ) {
                 () async throws(BotConnectorError) -> String in
                 if delivery.action == .update {
                     return try await client.updateActivity(
                         serviceURL: serviceUrl, conversationId: conversationId, activityId: activityId, activity)
                 }
-                try await client.deleteActivity(serviceURL: serviceUrl, conversationId: conversationId, activityId: activityId)
+                try await client.deleteActivity(
+                    serviceURL: serviceUrl, conversationId: conversationId, activityId: activityId)
                 return activityId
             }
             switch result {
@@ -393,7 +430,8 @@ extension Worker {
             blockedKey: target.referenceKey
         ) {
             () async throws(BotConnectorError) -> String in
-            try await client.sendActivity(serviceURL: target.serviceUrl, conversationId: target.conversationId, activity)
+            try await client.sendActivity(
+                serviceURL: target.serviceUrl, conversationId: target.conversationId, activity)
         }
         switch result {
         case .success(let id):
@@ -401,10 +439,12 @@ extension Worker {
         case .failure(let error):
             let step = error.step
             // Teams forgot a stored conversation: forget the reference and create it again, once.
-            guard case .final(let outcome) = step, outcome.error?.code == BotConnectorError.Code.conversationNotFound.teamsName,
+            guard case .final(let outcome) = step,
+                outcome.error?.code == BotConnectorError.Code.conversationNotFound.teamsName,
                 let key = target.referenceKey, let parameters = target.recreate, !recreated
             else { return step }
-            logger.info("stored conversation not found; creating it again", metadata: ["deliveryId": "\(item.deliveryId)"])
+            logger.info(
+                "stored conversation not found; creating it again", metadata: ["deliveryId": "\(item.deliveryId)"])
             guard await untilStored(item, { try await self.store.forgetReferences(keys: [key]) }) != nil else {
                 return .abandoned
             }
@@ -454,9 +494,14 @@ extension Worker {
                         .final(
                             outcome(
                                 item, run, status: .expired,
-                                error: .init(code: "Expired", message: "expired at \(RFC3339.format(expiresAt)) before it could be sent", retryable: false)))))
+                                error: .init(
+                                    code: "Expired",
+                                    message: "expired at \(RFC3339.format(expiresAt)) before it could be sent",
+                                    retryable: false)))))
             }
-            let wait = governor.withLock { $0.reserve(conversation: conversation, tenant: tenant.lowercased(), now: .now) }
+            let wait = governor.withLock {
+                $0.reserve(conversation: conversation, tenant: tenant.lowercased(), now: .now)
+            }
             if wait > .zero {
                 guard await pause(wait, item) else { return .failure(StepError(.abandoned)) }
             }
@@ -487,7 +532,9 @@ extension Worker {
                 if error.code == .throttled {
                     run.throttled += 1
                     stats.throttled()
-                    governor.withLock { $0.throttled(tenant: tenant.lowercased(), retryAfter: error.retryAfter, now: .now) }
+                    governor.withLock {
+                        $0.throttled(tenant: tenant.lowercased(), retryAfter: error.retryAfter, now: .now)
+                    }
                 }
                 if error.recipientBlocked, let blockedKey {
                     await untilStored(item, force: true) {
@@ -501,7 +548,9 @@ extension Worker {
                 stats.retry()
                 logger.debug(
                     "retrying after a retryable Teams error",
-                    metadata: ["deliveryId": "\(item.deliveryId)", "code": "\(error.teamsCode)", "attempt": "\(attempts)"])
+                    metadata: [
+                        "deliveryId": "\(item.deliveryId)", "code": "\(error.teamsCode)", "attempt": "\(attempts)",
+                    ])
                 guard await pause(backoff.delay(attempt: attempts, retryAfter: error.retryAfter), item) else {
                     return .failure(StepError(.abandoned))
                 }
@@ -532,7 +581,9 @@ extension Worker {
             } catch {
                 failures += 1
                 if failures == 1 || failures % 30 == 0 {
-                    logger.error("store call failed; retrying", metadata: ["error": "\(error)", "deliveryId": "\(item.deliveryId)"])
+                    logger.error(
+                        "store call failed; retrying",
+                        metadata: ["error": "\(error)", "deliveryId": "\(item.deliveryId)"])
                 }
                 if !force, liveness(item) != .live { return nil }
                 if force, failures > 600 { return nil }
@@ -568,7 +619,9 @@ extension Worker {
     private func failed(_ item: WorkItem, _ run: Run, _ error: BotConnectorError) -> DeliveryOutcome {
         outcome(
             item, run, status: .failed,
-            error: .init(code: error.teamsCode, httpStatus: error.httpStatus, message: error.message, retryable: error.isRetryable))
+            error: .init(
+                code: error.teamsCode, httpStatus: error.httpStatus, message: error.message,
+                retryable: error.isRetryable))
     }
 }
 

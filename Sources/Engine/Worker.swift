@@ -60,7 +60,7 @@ public final class Worker: Sendable {
     let state = Mutex(State())
     let governor: Mutex<RateGovernor>
     let lanes: Lanes<String, WorkItem>
-    private let lanesBox: LanesBox
+    private let reference: WorkerReference
 
     /// - Parameters:
     ///   - cluster: brokers and librdkafka properties shared by the consumer and the producer.
@@ -87,20 +87,18 @@ public final class Worker: Sendable {
                 },
                 tenantBudget: options.perTenantPerSecond * min(options.headroom, 1)))
         self.producer = try KafkaProducer(configuration: .init(cluster: cluster), logger: logger)
-        let box = LanesBox()
-        self.lanesBox = box
+        let reference = WorkerReference()
+        self.reference = reference
         // The limit is enforced by pausing partitions (below), never by blocking the poll loop: a member that
         // stops polling is thrown out of the group.
-        self.lanes = Lanes(limit: Int.max) { item in await box.worker?.process(item) }
+        self.lanes = Lanes(limit: Int.max) { item in await reference.worker?.process(item) }
         let events = KafkaConsumerConfiguration(
             cluster: cluster, groupId: options.groupId, topics: options.eventsTopics,
             maxBatchSize: options.pollBatchSize, pollTimeout: .milliseconds(100))
-        let rebalance = RebalanceForwarder()
         self.consumer = try KafkaConsumer(configuration: events, logger: logger) { event in
-            await rebalance.worker?.rebalanced(event)
+            await reference.worker?.rebalanced(event)
         }
-        box.worker = self
-        rebalance.worker = self
+        reference.set(self)
     }
 
     /// Asks a running worker to stop: it drains as ``run()`` describes, and ``run()`` returns.
@@ -111,7 +109,8 @@ public final class Worker: Sendable {
     /// Runs until ``drain()`` is called or the task is cancelled, then drains and returns. Throws when the
     /// worker cannot start (topics missing or forbidden, brokers unreachable) or Kafka fails fatally.
     public func run() async throws {
-        let topics = try await producer.prepare(topics: options.eventsTopics + [options.outcomesTopic, options.deadLetterTopic])
+        let topics = try await producer.prepare(
+            topics: options.eventsTopics + [options.outcomesTopic, options.deadLetterTopic])
         let total = options.eventsTopics.reduce(0) { $0 + (topics[$1] ?? 1) }
         state.withLock { $0.totalPartitions = max(1, total) }
         try consumer.subscribe()
@@ -149,7 +148,9 @@ public final class Worker: Sendable {
             } else if paused, !consumer.assignment.isSubset(of: consumer.pausedPartitions) {
                 setPaused(true)  // a rebalance assigned partitions, which start unpaused
             }
-            for item in state.withLock({ state in defer { state.incoming = [] }; return state.incoming }) {
+            for item in state.withLock({ state in
+                defer { state.incoming = [] }; return state.incoming
+            }) {
                 stats.admitted(1)
                 await lanes.admit(item, key: item.laneKey, in: &group)
             }
@@ -198,13 +199,15 @@ public final class Worker: Sendable {
         do throws(EventDecodingError) {
             event = try decoder.decode(record)
         } catch {
-            let ticket = RecordTicket(partition: partition, offset: message.offset, generation: generation, deliveries: 1)
+            let ticket = RecordTicket(
+                partition: partition, offset: message.offset, generation: generation, deliveries: 1)
             group.addTask { await self.deadLetter(record, error: error, ticket: ticket) }
             return
         }
         let routing = router.route(event, now: now)
         let count = routing.isUnroutable ? 1 : routing.deliveries.count + routing.rejections.count
-        let ticket = RecordTicket(partition: partition, offset: message.offset, generation: generation, deliveries: count)
+        let ticket = RecordTicket(
+            partition: partition, offset: message.offset, generation: generation, deliveries: count)
         if routing.isUnroutable {
             let outcome = DeliveryOutcome.unroutable(event: event, completedAt: now, worker: options.worker)
             group.addTask { await self.publishWithoutDelivery(outcome, traceparent: event.traceparent, ticket: ticket) }
@@ -235,7 +238,8 @@ public final class Worker: Sendable {
         stripped.headers.append(KafkaHeader(name: "herald-value-dropped", string: "\(record.value.count) bytes"))
         guard await produceUntilDone(letter, ticket: ticket, fallback: stripped) else { return }
         stats.deadLettered()
-        let outcome = DeliveryOutcome.rejected(record: record, error: error, completedAt: Date(), worker: options.worker)
+        let outcome = DeliveryOutcome.rejected(
+            record: record, error: error, completedAt: Date(), worker: options.worker)
         await publishWithoutDelivery(outcome, traceparent: nil, ticket: ticket)
     }
 
@@ -279,11 +283,13 @@ public final class Worker: Sendable {
             } catch {
                 attempt += 1
                 if !error.isRetryable, let fallback {
-                    logger.error("Kafka refused a record; producing it without its value", metadata: ["error": "\(error)"])
+                    logger.error(
+                        "Kafka refused a record; producing it without its value", metadata: ["error": "\(error)"])
                     message = fallback
                 }
                 logger.error(
-                    "cannot publish to \(message.topic); retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                    "cannot publish to \(message.topic); retrying",
+                    metadata: ["error": "\(error)", "attempt": "\(attempt)"])
                 if let ticket, isStale(ticket) { return false }
                 // Past the grace period of a drain: give up; the record stays uncommitted and is read again.
                 if state.withLock({ $0.parking }) { return false }
@@ -368,7 +374,9 @@ public final class Worker: Sendable {
         let set = Set(partitions)
         state.withLock { $0.revoking.formUnion(set) }
         let deadline = ContinuousClock.now + options.revokeGrace
-        while ContinuousClock.now < deadline, state.withLock({ state in set.contains { state.tracker.inFlight($0) > 0 } }) {
+        while ContinuousClock.now < deadline,
+            state.withLock({ state in set.contains { state.tracker.inFlight($0) > 0 } })
+        {
             try? await Task.sleep(for: .milliseconds(20))
         }
         if commit { await commitCompleted(only: set) }
@@ -400,20 +408,24 @@ public final class Worker: Sendable {
             return first
         }
         if !idle {
-            logger.warning("grace period over: parking in-flight deliveries", metadata: ["inFlight": "\(lanes.admitted)"])
+            logger.warning(
+                "grace period over: parking in-flight deliveries", metadata: ["inFlight": "\(lanes.admitted)"])
             state.withLock { $0.parking = true }
             await lanes.waitUntilIdle()
         }
     }
-
 }
 
-/// Breaks the init-time cycle between the worker and the closures it hands to its parts.
-private final class LanesBox: @unchecked Sendable {
-    // Set once in Worker.init before any use.
-    nonisolated(unsafe) weak var worker: Worker?
-}
+/// A weak reference to the worker for the closures it hands its parts before it exists (its lanes' work, its
+/// rebalance handler); set once at the end of `init`, before anything can call them.
+private final class WorkerReference: Sendable {
+    private struct Weak {
+        weak var worker: Worker?
+    }
 
-private final class RebalanceForwarder: @unchecked Sendable {
-    nonisolated(unsafe) weak var worker: Worker?
+    private let reference = Mutex(Weak())
+
+    var worker: Worker? { reference.withLock { $0.worker } }
+
+    func set(_ worker: Worker) { reference.withLock { $0.worker = worker } }
 }

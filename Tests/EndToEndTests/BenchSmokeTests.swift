@@ -20,13 +20,16 @@ struct BenchSmokeTests {
         }
     }
 
-    static func expectComplete(_ run: [String: Any], deliveries: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectComplete(_ run: [String: Any], deliveries: Int, sourceLocation: SourceLocation = #_sourceLocation)
+    {
         for field in fields {
             #expect(run[field] != nil, "\(field) is reported", sourceLocation: sourceLocation)
         }
         #expect(run["deliveries"] as? Int == deliveries, sourceLocation: sourceLocation)
         #expect(run["delivered"] as? Int == deliveries, "every delivery was delivered", sourceLocation: sourceLocation)
-        #expect((run["peakRssBytes"] as? Int ?? 0) > 1_000_000, "the worker's memory was read", sourceLocation: sourceLocation)
+        #expect(
+            (run["peakRssBytes"] as? Int ?? 0) > 1_000_000, "the worker's memory was read",
+            sourceLocation: sourceLocation)
     }
 
     @Test func throughputReportsTheEmulatorsRawRateToo() async throws {

@@ -258,12 +258,15 @@ extension DeliveryRig {
                 finals.values.allSatisfy { Set($0.map(\.summary)).count == 1 }, "repeated outcomes agree",
                 sourceLocation: sourceLocation)
         } else {
-            #expect(finals.values.allSatisfy { $0.count == 1 }, "no delivery has two final outcomes", sourceLocation: sourceLocation)
+            #expect(
+                finals.values.allSatisfy { $0.count == 1 }, "no delivery has two final outcomes",
+                sourceLocation: sourceLocation)
         }
         let last = finals.values.compactMap(\.first)
         let uncertain = last.filter { $0.summary == "failed/DeliveryUncertain" }
         let delivered = last.filter { $0.status == "delivered" }
-        #expect(delivered.count + uncertain.count == count, "\(Set(last.map(\.summary)))", sourceLocation: sourceLocation)
+        #expect(
+            delivered.count + uncertain.count == count, "\(Set(last.map(\.summary)))", sourceLocation: sourceLocation)
         #expect(afterCrash || uncertain.isEmpty, sourceLocation: sourceLocation)
         // Uncertain: only what the killed worker had between "sending" and a durable "sent" in the ledger.
         #expect(uncertain.count <= count / 20, "\(uncertain.count) uncertain", sourceLocation: sourceLocation)
@@ -271,7 +274,9 @@ extension DeliveryRig {
         var received: [Int] = []
         for conversation in try await emulator.conversations() {
             let numbers = sequenceNumbers(conversation)
-            #expect(numbers == numbers.sorted(), "\(conversation.id) got its messages in order", sourceLocation: sourceLocation)
+            #expect(
+                numbers == numbers.sorted(), "\(conversation.id) got its messages in order",
+                sourceLocation: sourceLocation)
             received += numbers
         }
         #expect(Set(received).count == received.count, "no message was delivered twice", sourceLocation: sourceLocation)

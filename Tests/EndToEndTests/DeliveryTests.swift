@@ -29,7 +29,9 @@ struct DeliveryTests {
 
 extension DeliveryTests {
     /// The emulator with Teams' limits; `latency` slows every answer so a run lasts long enough to interrupt.
-    static func teams(latency: Duration = .zero, faults: EmulatorConfiguration.Faults = .init()) -> EmulatorConfiguration {
+    static func teams(
+        latency: Duration = .zero, faults: EmulatorConfiguration.Faults = .init()
+    ) -> EmulatorConfiguration {
         EmulatorConfiguration(
             appId: DeliveryRig.appId, appPassword: DeliveryRig.appPassword, latency: latency, faults: faults)
     }
@@ -135,6 +137,8 @@ extension DeliveryTests {
         let outcomes = try await rig.outcomes(finalCount: 640, timeout: .seconds(180))
         try await rig.expectEachDeliveredOnceInOrder(outcomes, count: 640)
         let stats = try await rig.emulator.stats()
-        #expect(Double(stats.throttled) < Double(stats.apiRequests) * 0.01, "\(stats.throttled) of \(stats.apiRequests) throttled")
+        #expect(
+            Double(stats.throttled) < Double(stats.apiRequests) * 0.01,
+            "\(stats.throttled) of \(stats.apiRequests) throttled")
     }
 }

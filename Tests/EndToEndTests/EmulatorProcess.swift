@@ -4,7 +4,7 @@ import TeamsEmulator
 import Testing
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The Teams emulator as its own process (`herald emulator`), as in production tests: the test process is busy

@@ -52,15 +52,24 @@ struct HostileInputEndToEndTests {
         let rig = try await DeliveryRig(
             emulator: EmulatorConfiguration(appId: DeliveryRig.appId, appPassword: DeliveryRig.appPassword))
         defer { Task { await rig.shutdown() } }
-        let huge = "{\"type\":\"test.notify\",\"data\":{\"user\":\"u\",\"blob\":\"" + String(repeating: "x", count: 5_000_000) + "\"}}"
+        let huge =
+            "{\"type\":\"test.notify\",\"data\":{\"user\":\"u\",\"blob\":\"" + String(repeating: "x", count: 5_000_000)
+            + "\"}}"
         let injectedTitle = #"x"}]},{"type":"Action.OpenUrl","url":"https://evil.example"},{"a":"${data.tenant}"#
         // All on one key, so one partition, so the valid event comes after every bad one.
         let records: [(key: String, value: String)] = [
             ("k", "this is not JSON"),
             ("k", #"{"specversion":"1.0","id":42,"type":["test.notify"],"source":"/e2e"}"#),
             ("k", huge),
-            ("k", DeliveryRig.event(id: "card-1", type: "test.card", data: ["user": "u-card", "tenant": "t", "title": injectedTitle])),
-            ("k", DeliveryRig.event(id: "after", type: "test.notify", data: ["user": "u-after", "tenant": "t", "seq": 1])),
+            (
+                "k",
+                DeliveryRig.event(
+                    id: "card-1", type: "test.card", data: ["user": "u-card", "tenant": "t", "title": injectedTitle])
+            ),
+            (
+                "k",
+                DeliveryRig.event(id: "after", type: "test.notify", data: ["user": "u-after", "tenant": "t", "seq": 1])
+            ),
         ]
         try await rig.publish(records)
         let worker = try await rig.startWorker()
@@ -77,8 +86,11 @@ struct HostileInputEndToEndTests {
 
         let letters = try await rig.read(rig.deadLetterTopic, timeout: .seconds(30)) { $0.count >= 3 }
         #expect(letters.count == 3)
-        #expect(letters.allSatisfy { $0.header("herald-error-code") != nil && $0.header("herald-source-offset") != nil })
-        #expect(letters.contains { String(decoding: $0.value, as: UTF8.self) == "this is not JSON" }, "dead letters are unchanged")
+        #expect(
+            letters.allSatisfy { $0.header("herald-error-code") != nil && $0.header("herald-source-offset") != nil })
+        #expect(
+            letters.contains { String(decoding: $0.value, as: UTF8.self) == "this is not JSON" },
+            "dead letters are unchanged")
 
         // The card kept its structure: the hostile title is one string in the one TextBlock.
         let card = try #require(outcomes.first { $0.eventId == "card-1" })

@@ -17,12 +17,15 @@ struct RecipientTests {
         let store = "sqlite://\(rig.directory.path)/herald.db"
 
         // A stored reference to a conversation Teams no longer knows, and an opt-out.
-        let reference = #"{"key":"forgotten","reference":{"user":{"id":"29:forgotten"},"bot":{"id":"28:b"},"conversation":{"id":"a:gone","tenantId":"t","conversationType":"personal"},"channelId":"msteams","serviceUrl":"\#(rig.emulator.serviceURL)"}}"#
+        let reference =
+            #"{"key":"forgotten","reference":{"user":{"id":"29:forgotten"},"bot":{"id":"28:b"},"conversation":{"id":"a:gone","tenantId":"t","conversationType":"personal"},"channelId":"msteams","serviceUrl":"\#(rig.emulator.serviceURL)"}}"#
         let file = rig.directory.appendingPathComponent("references.jsonl")
         try reference.write(to: file, atomically: true, encoding: .utf8)
         #expect(try await HeraldProcess.run(["references", "import", file.path, "--store", store]).status == 0)
         #expect(
-            try await HeraldProcess.run(["optout", "add", "--tenant", "t", "--aad-object-id", "u-optout", "--store", store]).status == 0)
+            try await HeraldProcess.run([
+                "optout", "add", "--tenant", "t", "--aad-object-id", "u-optout", "--store", store,
+            ]).status == 0)
 
         let later = ISO8601DateFormatter().string(from: Date().addingTimeInterval(8))
         func event(_ id: String, _ type: String, _ data: [String: Any]) -> (key: String, value: String) {
@@ -30,8 +33,10 @@ struct RecipientTests {
         }
         try await rig.publish([
             event("keyed-1", "test.keyed", ["user": "u-keyed", "key": "K1", "version": 1]),
-            event("keyed-2", "test.keyed", ["user": "u-keyed", "key": "K1", "version": 2, "herald": ["action": "update"]]),
-            event("keyed-3", "test.keyed", ["user": "u-keyed", "key": "K1", "version": 3, "herald": ["action": "delete"]]),
+            event(
+                "keyed-2", "test.keyed", ["user": "u-keyed", "key": "K1", "version": 2, "herald": ["action": "update"]]),
+            event(
+                "keyed-3", "test.keyed", ["user": "u-keyed", "key": "K1", "version": 3, "herald": ["action": "delete"]]),
             event("optout", "test.notify", ["user": "u-optout", "seq": 1]),
             event("blocked-1", "test.notify", ["user": "u-blocked", "seq": 2]),
             event("blocked-2", "test.notify", ["user": "u-blocked", "seq": 3]),
@@ -46,7 +51,9 @@ struct RecipientTests {
         defer { worker.kill() }
 
         let outcomes = try await rig.outcomes(finalCount: 14, timeout: .seconds(60))
-        let byEvent = Dictionary(grouping: outcomes.filter(\.isFinal), by: \.eventId).mapValues { $0.map(\.summary).sorted() }
+        let byEvent = Dictionary(grouping: outcomes.filter(\.isFinal), by: \.eventId).mapValues {
+            $0.map(\.summary).sorted()
+        }
         #expect(byEvent["keyed-1"] == ["delivered"])
         #expect(byEvent["keyed-2"] == ["updated"])
         #expect(byEvent["keyed-3"] == ["deleted"])
@@ -54,7 +61,9 @@ struct RecipientTests {
         #expect(byEvent["blocked-1"] == ["failed/ConversationBlockedByUser"])
         #expect(byEvent["blocked-2"] == ["suppressed/RecipientBlocked"], "a blocked recipient is not tried again")
         #expect(byEvent["later"] == ["delivered"])
-        #expect(outcomes.contains { $0.eventId == "later" && $0.status == "deferred" }, "deferred first, delivered when due")
+        #expect(
+            outcomes.contains { $0.eventId == "later" && $0.status == "deferred" }, "deferred first, delivered when due"
+        )
         #expect(byEvent["ref-1"] == ["delivered"], "a forgotten conversation is created again")
         #expect(byEvent["ref-2"] == ["delivered"])
         #expect(byEvent["ref-missing"] == ["failed/ReferenceNotFound"])
@@ -69,6 +78,7 @@ struct RecipientTests {
         #expect(refs.first?.conversationId != "a:gone")
         let thread = outcomes.first { $0.eventId == "thread" }
         #expect(thread?.conversationId?.hasPrefix("19:general@thread.tacv2;messageid=") == true)
-        #expect(conversations.filter { !$0.isGroup && ["29:m1", "29:m2", "29:m3"].contains($0.userId ?? "") }.count == 3)
+        #expect(
+            conversations.filter { !$0.isGroup && ["29:m1", "29:m2", "29:m3"].contains($0.userId ?? "") }.count == 3)
     }
 }

@@ -20,9 +20,12 @@ struct DeferralTests {
 
     @Test func quietHoursWithinOneDayAndUnknownZones() {
         let lunch = QuietHours(from: 12 * 60, to: 13 * 60, timeZone: "Not/AZone")
-        #expect(lunch.end(after: Self.date("2026-11-28T12:15:00Z")) == Self.date("2026-11-28T13:00:00Z"), "unknown zones are UTC")
+        #expect(
+            lunch.end(after: Self.date("2026-11-28T12:15:00Z")) == Self.date("2026-11-28T13:00:00Z"),
+            "unknown zones are UTC")
         #expect(lunch.end(after: Self.date("2026-11-28T13:00:00Z")) == nil, "the end is outside")
-        #expect(QuietHours(from: 600, to: 600, timeZone: "UTC").end(after: Date()) == nil, "an empty range is never quiet")
+        #expect(
+            QuietHours(from: 600, to: 600, timeZone: "UTC").end(after: Date()) == nil, "an empty range is never quiet")
     }
 
     @Test func aDeferredDeliveryComesBackWithEverythingItsOutcomeNeeds() throws {
@@ -44,7 +47,8 @@ struct DeferralTests {
         #expect(back.delivery.expiresAt == delivery.expiresAt)
         #expect(back.delivery.deliverAt == nil, "a due deferral is not deferred again")
         #expect(back.wasDeferred)
-        #expect(back.event.traceparent == "00-abc-def-01" && back.event.input == event.input && back.event.type == "t.x")
+        #expect(
+            back.event.traceparent == "00-abc-def-01" && back.event.input == event.input && back.event.type == "t.x")
         #expect(back.startedAt == Self.date("2026-11-28T10:00:00Z"), "latency and giveUpAfter count from the event")
         if case .deferred(let id) = back.origin { #expect(id == "d-1") } else { Issue.record("origin") }
     }

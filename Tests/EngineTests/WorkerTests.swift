@@ -27,7 +27,8 @@ struct WorkerTests {
     /// Runs `body` with a running store, emulator and cluster, and a factory for workers on them.
     static func withSetup(
         emulatorLatency: Duration,
-        _ body: (EmbeddedKafka, _ makeWorker: (_ name: String, _ tune: (inout WorkerOptions) -> Void) throws -> Worker) async throws -> Void
+        _ body: (EmbeddedKafka, _ makeWorker: (_ name: String, _ tune: (inout WorkerOptions) -> Void) throws -> Worker)
+            async throws -> Void
     ) async throws {
         let kafka = try EmbeddedKafka(brokers: 1, logger: logger)
         for topic in ["events", "outcomes", "dlq"] { try kafka.createTopic(topic, partitions: 4) }
@@ -73,7 +74,8 @@ struct WorkerTests {
         let producer = try KafkaProducer(
             configuration: .init(cluster: .init(bootstrapServers: kafka.bootstrapServers)), logger: logger)
         let messages = users.map { index in
-            let value = #"{"specversion":"1.0","id":"e-\#(index)","type":"test.notify","source":"/t","data":{"user":"u-\#(index)"}}"#
+            let value =
+                #"{"specversion":"1.0","id":"e-\#(index)","type":"test.notify","source":"/t","data":{"user":"u-\#(index)"}}"#
             return ProducerMessage(topic: "events", key: Array("u-\(index)".utf8), value: Array(value.utf8))
         }
         for result in await producer.send(messages) { _ = try result.get() }
@@ -101,7 +103,8 @@ struct WorkerTests {
             let stats = worker.stats.snapshot()
             #expect(stats.outcomes == ["delivered": 300])
             #expect(sawPaused, "the partitions were paused while the bound was reached")
-            #expect(maxInFlight <= 20 + 10, "in flight stays within maxInFlight plus one poll batch (saw \(maxInFlight))")
+            #expect(
+                maxInFlight <= 20 + 10, "in flight stays within maxInFlight plus one poll batch (saw \(maxInFlight))")
         }
     }
 

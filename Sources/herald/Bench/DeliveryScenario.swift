@@ -1,13 +1,14 @@
 import BotConnector
 import ChildProcess
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Kafka
 import Logging
 import RateLimiting
 import Store
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// The delivery benchmarks (`throughput`, `fanout`, `hot-conversation`, `multi-tenant`, `scale-out`): an embedded
 /// Kafka cluster in this process, the Teams emulator and one or more `herald run` workers as separate processes
@@ -39,7 +40,9 @@ struct DeliveryScenario {
         var minimumSeconds: Double? {
             guard let scale else { return nil }
             let teams: [(Int, Int64)] = [(7, 1), (8, 2), (60, 30), (1800, 3600)]
-            let conversationWindows = teams.map { SlidingWindowLimiter.Window(count: $0.0 * scale, length: .seconds($0.1)) }
+            let conversationWindows = teams.map {
+                SlidingWindowLimiter.Window(count: $0.0 * scale, length: .seconds($0.1))
+            }
             let tenantWindow = [SlidingWindowLimiter.Window(count: 50 * scale, length: .seconds(1))]
             var conversations: [Int: SlidingWindowLimiter] = [:]
             var tenantLimiters: [Int: SlidingWindowLimiter] = [:]
@@ -111,7 +114,8 @@ struct DeliveryScenario {
         var row: String {
             var text = plan.name.padding(toLength: 26, withPad: " ", startingAt: 0)
             text += String(
-                format: "%d worker(s) %7d deliveries  %8.0f/s  p50 %6d ms  p99 %6d ms  429s %4d  cpu %.3f s/1000  rss %4d MB",
+                format:
+                    "%d worker(s) %7d deliveries  %8.0f/s  p50 %6d ms  p99 %6d ms  429s %4d  cpu %.3f s/1000  rss %4d MB",
                 plan.workers, deliveries, deliveriesPerSecond, p50Ms, p99Ms, throttled, cpuSecondsPer1000,
                 peakRssBytes / 1_048_576)
             if let minimum = plan.minimumSeconds, let ratio = makespanRatio {
@@ -148,7 +152,8 @@ struct DeliveryScenario {
 
         // The emulator, limits off while the conversations are prepared.
         let emulator = ChildProcess(
-            herald, ["emulator", "--port", "0", "--app-id", Self.appId, "--app-password", Self.appPassword, "--limits", "off"])
+            herald,
+            ["emulator", "--port", "0", "--app-id", Self.appId, "--app-password", Self.appPassword, "--limits", "off"])
         try emulator.start()
         defer { emulator.kill() }
         let line = await emulator.line(containing: "listening on")
@@ -160,24 +165,32 @@ struct DeliveryScenario {
         let runId = String(UUID().uuidString.prefix(8)).lowercased()
         let client = BotConnectorClient(
             configuration: .init(
-                appId: Self.appId, appPassword: Self.appPassword, tokenURL: "\(origin)/botframework.com/oauth2/v2.0/token",
+                appId: Self.appId, appPassword: Self.appPassword,
+                tokenURL: "\(origin)/botframework.com/oauth2/v2.0/token",
                 defaultServiceURL: serviceURL, allowedServiceHosts: [origin]),
             maxConnectionsPerHost: 32, logger: logger)
         defer { Task { try? await client.shutdown() } }
         var rawCeiling: Double?
-        if plan.rawCeilingSeconds > 0 { rawCeiling = try await Self.rawHTTPRate(client, seconds: plan.rawCeilingSeconds) }
+        if plan.rawCeilingSeconds > 0 {
+            rawCeiling = try await Self.rawHTTPRate(client, seconds: plan.rawCeilingSeconds)
+        }
         if plan.storedReferences {
             try await prepareConversations(client, storeURL: storeURL, serviceURL: serviceURL, runId: runId)
         }
         try await setEmulatorLimits(origin: origin, plan.limits)
 
-        try write(folder: folder, bootstrap: kafka.bootstrapServers, origin: origin, serviceURL: serviceURL, storeURL: storeURL)
+        try write(
+            folder: folder, bootstrap: kafka.bootstrapServers, origin: origin, serviceURL: serviceURL,
+            storeURL: storeURL)
         try await publish(kafka.bootstrapServers, runId: runId)
 
         var workers: [ChildProcess] = []
         defer { for worker in workers { worker.kill() } }
         for _ in 0..<plan.workers {
-            let worker = ChildProcess(herald, ["run", "--config", folder.appendingPathComponent("herald.yaml").path, "--log-level", "warning"], collectOutput: true)
+            let worker = ChildProcess(
+                herald,
+                ["run", "--config", folder.appendingPathComponent("herald.yaml").path, "--log-level", "warning"],
+                collectOutput: true)
             try worker.start()
             workers.append(worker)
         }
@@ -195,7 +208,8 @@ struct DeliveryScenario {
 
         let latencies = outcomes.compactMap(\.latencyMs).sorted()
         func percentile(_ p: Double) -> Int {
-            latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int((p / 100 * Double(latencies.count - 1)).rounded()))]
+            latencies.isEmpty
+                ? 0 : latencies[min(latencies.count - 1, Int((p / 100 * Double(latencies.count - 1)).rounded()))]
         }
         let first = outcomes.compactMap { $0.firstAttemptAt.flatMap(RFC3339Date.parse) }.min()
         let last = outcomes.compactMap { RFC3339Date.parse($0.completedAt) }.max()
@@ -243,7 +257,9 @@ struct DeliveryScenario {
         request.httpBody = Data(#"{"limits":"\#(limits)"}"#.utf8)
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         let (_, response) = try await URLSession.shared.data(for: request)
-        guard (response as? HTTPURLResponse)?.statusCode == 200 else { throw BenchError("the emulator refused limits \(limits)") }
+        guard (response as? HTTPURLResponse)?.statusCode == 200 else {
+            throw BenchError("the emulator refused limits \(limits)")
+        }
     }
 
     private func write(folder: URL, bootstrap: String, origin: String, serviceURL: String, storeURL: String) throws {
@@ -258,9 +274,12 @@ struct DeliveryScenario {
             """
         try routes.write(to: folder.appendingPathComponent("routes.yaml"), atomically: true, encoding: .utf8)
         let scale = plan.scale
-        let perConversation = scale.map { k in
-            "[" + [(7, 1), (8, 2), (60, 30), (1800, 3600)].map { "{count: \($0.0 * k), seconds: \($0.1)}" }.joined(separator: ", ") + "]"
-        } ?? "[{count: 1000000, seconds: 1}]"
+        let perConversation =
+            scale.map { k in
+                "["
+                    + [(7, 1), (8, 2), (60, 30), (1800, 3600)].map { "{count: \($0.0 * k), seconds: \($0.1)}" }.joined(
+                        separator: ", ") + "]"
+            } ?? "[{count: 1000000, seconds: 1}]"
         let config = """
             kafka:
               brokers: "\(bootstrap)"
@@ -290,14 +309,16 @@ struct DeliveryScenario {
     }
 
     private func publish(_ bootstrap: String, runId: String) async throws {
-        let producer = try KafkaProducer(configuration: .init(cluster: .init(bootstrapServers: bootstrap)), logger: logger)
+        let producer = try KafkaProducer(
+            configuration: .init(cluster: .init(bootstrapServers: bootstrap)), logger: logger)
         let now = ISO8601DateFormatter().string(from: Date())
         var messages: [ProducerMessage] = []
         messages.reserveCapacity(plan.deliveries)
         for index in 0..<plan.deliveries {
             let userIndex = index % plan.users
             let aad = "\(runId)-\(user(userIndex))"
-            let value = #"{"specversion":"1.0","id":"\#(runId)-\#(index)","type":"bench.notify","source":"/bench","time":"\#(now)","data":{"user":"\#(aad)","tenant":"\#(tenant(userIndex % plan.tenants))","seq":\#(index)}}"#
+            let value =
+                #"{"specversion":"1.0","id":"\#(runId)-\#(index)","type":"bench.notify","source":"/bench","time":"\#(now)","data":{"user":"\#(aad)","tenant":"\#(tenant(userIndex % plan.tenants))","seq":\#(index)}}"#
             messages.append(ProducerMessage(topic: "events", key: Array(aad.utf8), value: Array(value.utf8)))
         }
         for result in await producer.send(messages) { _ = try result.get() }
@@ -314,9 +335,12 @@ struct DeliveryScenario {
     }
 
     /// Reads outcomes until every delivery has one; fails when none arrives for two minutes.
-    private func readOutcomes(_ bootstrap: String, count: Int, workers: [ChildProcess]) async throws -> [OutcomeFields] {
+    private func readOutcomes(_ bootstrap: String, count: Int, workers: [ChildProcess]) async throws -> [OutcomeFields]
+    {
         let consumer = try KafkaConsumer(
-            configuration: .init(cluster: .init(bootstrapServers: bootstrap), groupId: "bench-reader-\(UUID().uuidString)", topics: ["outcomes"]),
+            configuration: .init(
+                cluster: .init(bootstrapServers: bootstrap), groupId: "bench-reader-\(UUID().uuidString)",
+                topics: ["outcomes"]),
             logger: logger)
         try consumer.subscribe()
         var byDelivery: [String: OutcomeFields] = [:]
@@ -339,7 +363,8 @@ struct DeliveryScenario {
                 await consumer.close()
                 let logs = workers.map { String($0.text(of: .stderr).suffix(1500)) }.joined(separator: "\n---\n")
                 throw BenchError(
-                    "no outcome for two minutes: \(byDelivery.count) of \(count) deliveries have one; worker logs:\n\(logs)")
+                    "no outcome for two minutes: \(byDelivery.count) of \(count) deliveries have one; worker logs:\n\(logs)"
+                )
             }
         }
         await consumer.close()
@@ -358,7 +383,8 @@ struct DeliveryScenario {
                         serviceURL: nil, ConversationParameters(target: .user(id: "29:raw-\(index)"), tenantId: "raw"))
                     var sent = 0
                     while ContinuousClock.now < deadline {
-                        _ = try await client.sendActivity(serviceURL: nil, conversationId: conversation.id, .text("load"))
+                        _ = try await client.sendActivity(
+                            serviceURL: nil, conversationId: conversation.id, .text("load"))
                         sent += 1
                     }
                     return sent

@@ -56,7 +56,9 @@ struct DemoCommand: AsyncParsableCommand {
 
         let kafka = try EmbeddedKafka(brokers: 1, logger: logger)
         let partitions: Int32 = 8
-        for topic in configuration.kafka.eventsTopics + [configuration.kafka.outcomesTopic, configuration.kafka.deadLetterTopic] {
+        for topic in configuration.kafka.eventsTopics + [
+            configuration.kafka.outcomesTopic, configuration.kafka.deadLetterTopic,
+        ] {
             try kafka.createTopic(topic, partitions: partitions)
         }
         let emulatorConfiguration = world.emulatorConfiguration(
@@ -68,8 +70,12 @@ struct DemoCommand: AsyncParsableCommand {
             configuration.bot.allowedServiceHosts = [emulator.origin]
             configuration.store.url = "sqlite://\(folder.path)/herald.db"
             print("Herald demo: \(events) events for \(recipients) recipients in \(world.tenants) tenants")
-            print("  Kafka     embedded at \(kafka.bootstrapServers), topic \(configuration.kafka.eventsTopics.joined(separator: ",")) (\(partitions) partitions)")
-            print("  Teams     emulator at \(emulator.origin) with Teams' rate limits (50 requests/s per tenant, 7/1 s per conversation ...)")
+            print(
+                "  Kafka     embedded at \(kafka.bootstrapServers), topic \(configuration.kafka.eventsTopics.joined(separator: ",")) (\(partitions) partitions)"
+            )
+            print(
+                "  Teams     emulator at \(emulator.origin) with Teams' rate limits (50 requests/s per tenant, 7/1 s per conversation ...)"
+            )
             print("  store     SQLite in \(folder.path)")
             print("  routes    \(configuration.routesFilePath)")
 
@@ -81,7 +87,10 @@ struct DemoCommand: AsyncParsableCommand {
                 configuration: .init(cluster: .init(bootstrapServers: kafka.bootstrapServers)), logger: logger)
             for result in await producer.send(records) { _ = try result.get() }
             try await producer.shutdown()
-            print("  published \(records.count) events: " + expectation.byKind.sorted { $0.value > $1.value }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+            print(
+                "  published \(records.count) events: "
+                    + expectation.byKind.sorted { $0.value > $1.value }.map { "\($0.value) \($0.key)" }.joined(
+                        separator: ", "))
             print("")
 
             let started = ContinuousClock.now
@@ -89,9 +98,15 @@ struct DemoCommand: AsyncParsableCommand {
             let elapsed = ContinuousClock.now - started
             Self.printSummary(finished, expected: expectation.outcomes, elapsed: elapsed, teams: emulator.stats())
             guard finished.finalOutcomes + finished.deferred >= expectation.outcomes else {
-                throw DemoError("only \(finished.finalOutcomes + finished.deferred) of \(expectation.outcomes) outcomes were published")
+                throw DemoError(
+                    "only \(finished.finalOutcomes + finished.deferred) of \(expectation.outcomes) outcomes were published"
+                )
             }
-            guard emulator.stats().activitiesSent <= finished.outcomes["delivered", default: 0] + finished.outcomes["failed/MessageWritesBlocked", default: 0] + finished.outcomes["failed/ConversationBlockedByUser", default: 0] else {
+            guard
+                emulator.stats().activitiesSent <= finished.outcomes["delivered", default: 0]
+                    + finished.outcomes["failed/MessageWritesBlocked", default: 0]
+                    + finished.outcomes["failed/ConversationBlockedByUser", default: 0]
+            else {
                 throw DemoError("Teams received more messages than were delivered")
             }
         }
@@ -160,13 +175,20 @@ struct DemoCommand: AsyncParsableCommand {
         for (key, count) in rows {
             print("  " + key.padding(toLength: width, withPad: " ", startingAt: 0) + String(format: "%8d", count))
         }
-        print("  " + "total".padding(toLength: width, withPad: " ", startingAt: 0) + String(format: "%8d", stats.finalOutcomes + stats.deferred))
+        print(
+            "  " + "total".padding(toLength: width, withPad: " ", startingAt: 0)
+                + String(format: "%8d", stats.finalOutcomes + stats.deferred))
         print("")
-        print(String(format: "Throughput   %.0f outcomes/s (%d in %.1f s)", Double(stats.finalOutcomes + stats.deferred) / seconds, stats.finalOutcomes + stats.deferred, seconds))
+        print(
+            String(
+                format: "Throughput   %.0f outcomes/s (%d in %.1f s)",
+                Double(stats.finalOutcomes + stats.deferred) / seconds, stats.finalOutcomes + stats.deferred, seconds))
         let p50 = stats.latencyPercentile(50).map { "\($0) ms" } ?? "-"
         let p99 = stats.latencyPercentile(99).map { "\($0) ms" } ?? "-"
         print("Latency      p50 \(p50), p99 \(p99) (event time to outcome, delivered messages)")
-        print("Teams        \(stats.requests) requests, \(stats.throttled) answered 429 (emulator: \(teams.throttled) throttled, \(teams.conversationsCreated) conversations created, \(teams.activitiesSent) sent, \(teams.activitiesUpdated) updated)")
+        print(
+            "Teams        \(stats.requests) requests, \(stats.throttled) answered 429 (emulator: \(teams.throttled) throttled, \(teams.conversationsCreated) conversations created, \(teams.activitiesSent) sent, \(teams.activitiesUpdated) updated)"
+        )
         print("Kafka        \(stats.recordsConsumed) records consumed, \(stats.deadLettered) dead-lettered")
     }
 
@@ -174,7 +196,8 @@ struct DemoCommand: AsyncParsableCommand {
     static func findExampleConfiguration() throws -> String {
         let relative = "deploy/examples/herald.yaml"
         var candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent()
         for _ in 0..<5 {
             candidates.append(directory)
             directory.deleteLastPathComponent()

@@ -71,7 +71,8 @@ struct DemoWorld {
     /// A time zone where it is now mid-day (outside the example's 20:00-08:00 quiet hours), and one where
     /// it is night.
     static func zones(now: Date) -> (day: String, night: String) {
-        let hour = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).hour ?? 0
+        let hour =
+            Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).hour ?? 0
         func zone(localHour: Int) -> String {
             var offset = localHour - hour
             if offset > 14 { offset -= 24 }
@@ -113,14 +114,21 @@ struct DemoWorld {
             case 0..<700:  // a ticket assigned: a card to the assignee, a note to the team's on-call chat
                 let zone = draw < 14 ? zones.night : zones.day  // 2% of assignees are asleep: deferred
                 let data: [String: Any] = [
-                    "id": "HD-\(index)", "title": "Ticket \(index) needs attention", "priority": ["normal", "high", "urgent"][index % 3],
+                    "id": "HD-\(index)", "title": "Ticket \(index) needs attention",
+                    "priority": ["normal", "high", "urgent"][index % 3],
                     "actor": "Dana Scully", "team": teamName(team), "tenantId": tenant(ofUser: user),
                     "assignee": ["aadObjectId": aadObjectId(user), "timeZone": zone],
-                    "customer": ["name": "Contoso \(index % 97)", "url": "https://helpdesk.example.com/customers/\(index % 97)"],
+                    "customer": [
+                        "name": "Contoso \(index % 97)", "url": "https://helpdesk.example.com/customers/\(index % 97)",
+                    ],
                     "dueAt": time, "url": "https://helpdesk.example.com/tickets/HD-\(index)",
                     "description": "Reported by a customer; see the ticket for details.",
                 ]
-                add(key: "HD-\(index)", cloudEvent(id: "assigned-\(index)", type: "com.example.helpdesk.ticket.assigned", source: "/helpdesk/eu-1", time: time, data: data))
+                add(
+                    key: "HD-\(index)",
+                    cloudEvent(
+                        id: "assigned-\(index)", type: "com.example.helpdesk.ticket.assigned", source: "/helpdesk/eu-1",
+                        time: time, data: data))
                 expectation.add("ticket assigned", outcomes: 2)
                 if draw >= 14 { openTickets.append((index, user)) }
             case 700..<800 where !openTickets.isEmpty:  // an earlier ticket closed: its card is updated in place
@@ -129,32 +137,55 @@ struct DemoWorld {
                     "id": "HD-\(ticket.id)", "actor": "Fox Mulder", "tenantId": tenant(ofUser: ticket.user),
                     "assignee": ["aadObjectId": aadObjectId(ticket.user)],
                 ]
-                add(key: "HD-\(ticket.id)", cloudEvent(id: "closed-\(ticket.id)", type: "com.example.helpdesk.ticket.closed", source: "/helpdesk/eu-1", time: time, data: data))
+                add(
+                    key: "HD-\(ticket.id)",
+                    cloudEvent(
+                        id: "closed-\(ticket.id)", type: "com.example.helpdesk.ticket.closed", source: "/helpdesk/eu-1",
+                        time: time, data: data))
                 expectation.add("ticket closed (update)", outcomes: 1)
             case 700..<850:  // a daily digest: a new thread in the team's channel
                 let data: [String: Any] = [
-                    "team": teamName(team), "date": String(time.prefix(10)), "teamId": teamId(team), "channelId": channelId(team),
-                    "tenantId": tenant(ofTeam: team), "overdue": 1, "queueUrl": "https://helpdesk.example.com/queues/\(team)",
-                    "tickets": [["id": "HD-\(index)", "title": "Printer jams", "assignee": "Dana Scully", "overdue": true]],
+                    "team": teamName(team), "date": String(time.prefix(10)), "teamId": teamId(team),
+                    "channelId": channelId(team),
+                    "tenantId": tenant(ofTeam: team), "overdue": 1,
+                    "queueUrl": "https://helpdesk.example.com/queues/\(team)",
+                    "tickets": [
+                        ["id": "HD-\(index)", "title": "Printer jams", "assignee": "Dana Scully", "overdue": true]
+                    ],
                 ]
-                add(key: "digest-\(team)", cloudEvent(id: "digest-\(index)", type: "com.example.helpdesk.digest.daily", source: "/helpdesk/scheduler", time: time, data: data))
+                add(
+                    key: "digest-\(team)",
+                    cloudEvent(
+                        id: "digest-\(index)", type: "com.example.helpdesk.digest.daily", source: "/helpdesk/scheduler",
+                        time: time, data: data))
                 expectation.add("digest (channel thread)", outcomes: 1)
             case 850..<860:  // a monitoring alert (plain JSON): every member of the team
                 let alert: [String: Any] = [
-                    "type": "monitoring.alert", "eventId": "alert-\(index)", "service": "orders-db", "severity": "critical",
+                    "type": "monitoring.alert", "eventId": "alert-\(index)", "service": "orders-db",
+                    "severity": "critical",
                     "durationSeconds": 240, "runbookUrl": "https://wiki.example.com/runbooks/orders-db",
                     "teamId": teamId(team), "tenantId": tenant(ofTeam: team),
                 ]
                 add(key: "alert-\(team)", json(alert))
                 expectation.add("alert (team broadcast)", outcomes: membersPerTeam)
             case 860..<870:  // another helpdesk event: the catch-all route, to the operators
-                add(key: "misc-\(index)", cloudEvent(id: "misc-\(index)", type: "com.example.helpdesk.ticket.commented", source: "/helpdesk/eu-1", time: time, data: ["id": "HD-\(index)"]))
+                add(
+                    key: "misc-\(index)",
+                    cloudEvent(
+                        id: "misc-\(index)", type: "com.example.helpdesk.ticket.commented", source: "/helpdesk/eu-1",
+                        time: time, data: ["id": "HD-\(index)"]))
                 expectation.add("other helpdesk (catch-all)", outcomes: 1)
             case 870..<950:  // from a system no route knows: unroutable
-                add(key: "billing-\(index)", cloudEvent(id: "billing-\(index)", type: "com.example.billing.invoice.paid", source: "/billing", time: time, data: ["invoice": index]))
+                add(
+                    key: "billing-\(index)",
+                    cloudEvent(
+                        id: "billing-\(index)", type: "com.example.billing.invoice.paid", source: "/billing",
+                        time: time, data: ["invoice": index]))
                 expectation.add("unroutable", outcomes: 1)
             default:  // malformed: dead-lettered
-                let bad = index % 2 == 0 ? "{\"specversion\": \"1.0\", \"id\": \(index), \"type\": [\"oops\"]}" : "<xml>not JSON</xml>"
+                let bad =
+                    index % 2 == 0
+                    ? "{\"specversion\": \"1.0\", \"id\": \(index), \"type\": [\"oops\"]}" : "<xml>not JSON</xml>"
                 add(key: "bad-\(index)", bad)
                 expectation.add("malformed", outcomes: 1)
             }
