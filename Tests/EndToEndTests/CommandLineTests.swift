@@ -4,83 +4,89 @@ import Kafka
 import Logging
 import Testing
 
-@Suite("The herald binary")
-struct CommandLineTests {
-    @Test func demoDeliversTheEventMixAndSummarizesIt() async throws {
-        let result = try await HeraldProcess.run(["demo", "--events", "400", "--recipients", "100"])
-        // The demo fails (non-zero) when an outcome is missing or Teams received more than was delivered.
-        #expect(result.status == 0, "\(result.stderr.suffix(2000))")
-        let out = result.stdout
-        #expect(out.contains("Herald demo: 400 events for 100 recipients"))
-        for line in ["Outcomes", "delivered", "unroutable", "rejected/NotJSON", "Throughput", "Latency      p50", "answered 429"] {
-            #expect(out.contains(line), "the summary shows \(line)")
+extension EndToEnd {
+    @Suite("The herald binary")
+    struct CommandLineTests {
+        @Test func demoDeliversTheEventMixAndSummarizesIt() async throws {
+            let result = try await HeraldProcess.run(["demo", "--events", "400", "--recipients", "100"])
+            // The demo fails (non-zero) when an outcome is missing or Teams received more than was delivered.
+            #expect(result.status == 0, "\(result.stderr.suffix(2000))")
+            let out = result.stdout
+            #expect(out.contains("Herald demo: 400 events for 100 recipients"))
+            for line in [
+                "Outcomes", "delivered", "unroutable", "rejected/NotJSON", "Throughput", "Latency      p50",
+                "answered 429",
+            ] {
+                #expect(out.contains(line), "the summary shows \(line)")
+            }
+            #expect(out.contains("Kafka        400 records consumed"))
         }
-        #expect(out.contains("Kafka        400 records consumed"))
-    }
 
-    @Test func kafkaRelayBenchmarkRunsAtSmokeSize() async throws {
-        let result = try await HeraldProcess.run([
-            "bench", "kafka-relay", "--messages", "3000", "--size", "200", "--json",
-        ])
-        #expect(result.status == 0, "\(result.stderr)")
-        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
-        #expect(object?["scenario"] as? String == "kafka-relay")
-        #expect(object?["messages"] as? Int == 3000)
-        #expect((object?["relayPerSecond"] as? Double ?? 0) > 0)
-        #expect((object?["kcatConsumePerSecond"] as? Double ?? 0) > 0, "kcat is installed by the test script")
-    }
-
-    @Test func kafkaDevServesOtherProcessesOverTCP() async throws {
-        let process = ChildProcess(HeraldProcess.binary, ["kafka-dev", "--topic", "shared:2"])
-        try process.start()
-        defer { process.kill() }
-        // kafka-dev prints its address first, then its topics.
-        #expect(await process.line(containing: "topics=") != "")
-        let printed = process.text(of: .stdout)
-        let line = printed.split(separator: "\n").first { $0.hasPrefix("bootstrap.servers=") } ?? ""
-        let bootstrap = String(line.dropFirst("bootstrap.servers=".count))
-        #expect(bootstrap.hasPrefix("127.0.0.1:"))
-
-        let logger = Logger(label: "e2e", factory: { _ in SwiftLogNoOpLogHandler() })
-        let producer = try KafkaProducer(
-            configuration: .init(cluster: .init(bootstrapServers: bootstrap)), logger: logger)
-        let report = try await producer.send(
-            ProducerMessage(topic: "shared", key: Array("k".utf8), value: Array("hello".utf8)))
-        #expect(report.topic == "shared")
-        try await producer.shutdown()
-
-        let consumer = try KafkaConsumer(
-            configuration: .init(
-                cluster: .init(
-                    bootstrapServers: bootstrap,
-                    properties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]),
-                groupId: "e2e", topics: ["shared"]
-            ),
-            logger: logger
-        )
-        try consumer.subscribe()
-        var received: [KafkaMessage] = []
-        let deadline = ContinuousClock.now + .seconds(30)
-        while received.isEmpty, ContinuousClock.now < deadline {
-            received += try await consumer.poll()
+        @Test func kafkaRelayBenchmarkRunsAtSmokeSize() async throws {
+            let result = try await HeraldProcess.run([
+                "bench", "kafka-relay", "--messages", "3000", "--size", "200", "--json",
+            ])
+            #expect(result.status == 0, "\(result.stderr)")
+            let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+            #expect(object?["scenario"] as? String == "kafka-relay")
+            #expect(object?["messages"] as? Int == 3000)
+            #expect((object?["relayPerSecond"] as? Double ?? 0) > 0)
+            #expect((object?["kcatConsumePerSecond"] as? Double ?? 0) > 0, "kcat is installed by the test script")
         }
-        #expect(received.map { String(decoding: $0.value, as: UTF8.self) } == ["hello"])
-        await consumer.close()
 
-        process.terminate()
-        let termination = await process.exit(timeout: .seconds(30))
-        #expect(
-            termination == .init(status: 0, signalled: false, timedOut: false), "kafka-dev stops cleanly on SIGTERM")
-    }
+        @Test func kafkaDevServesOtherProcessesOverTCP() async throws {
+            let process = ChildProcess(HeraldProcess.binary, ["kafka-dev", "--topic", "shared:2"])
+            try process.start()
+            defer { process.kill() }
+            // kafka-dev prints its address first, then its topics.
+            #expect(await process.line(containing: "topics=") != "")
+            let printed = process.text(of: .stdout)
+            let line = printed.split(separator: "\n").first { $0.hasPrefix("bootstrap.servers=") } ?? ""
+            let bootstrap = String(line.dropFirst("bootstrap.servers=".count))
+            #expect(bootstrap.hasPrefix("127.0.0.1:"))
 
-    @Test func badUsageIsOneClearLineAndANonZeroExit() async throws {
-        let result = try await HeraldProcess.run(["bench", "no-such-scenario"])
-        #expect(result.status != 0)
-        #expect(result.stderr.contains("no-such-scenario"))
-        #expect(!result.stderr.contains("Fatal error"))
+            let logger = Logger(label: "e2e", factory: { _ in SwiftLogNoOpLogHandler() })
+            let producer = try KafkaProducer(
+                configuration: .init(cluster: .init(bootstrapServers: bootstrap)), logger: logger)
+            let report = try await producer.send(
+                ProducerMessage(topic: "shared", key: Array("k".utf8), value: Array("hello".utf8)))
+            #expect(report.topic == "shared")
+            try await producer.shutdown()
 
-        let badTopic = try await HeraldProcess.run(["kafka-dev", "--topic", "nopartitions"])
-        #expect(badTopic.status != 0)
-        #expect(badTopic.stderr.contains("--topic"))
+            let consumer = try KafkaConsumer(
+                configuration: .init(
+                    cluster: .init(
+                        bootstrapServers: bootstrap,
+                        properties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]),
+                    groupId: "e2e", topics: ["shared"]
+                ),
+                logger: logger
+            )
+            try consumer.subscribe()
+            var received: [KafkaMessage] = []
+            let deadline = ContinuousClock.now + .seconds(30)
+            while received.isEmpty, ContinuousClock.now < deadline {
+                received += try await consumer.poll()
+            }
+            #expect(received.map { String(decoding: $0.value, as: UTF8.self) } == ["hello"])
+            await consumer.close()
+
+            process.terminate()
+            let termination = await process.exit(timeout: .seconds(30))
+            #expect(
+                termination == .init(status: 0, signalled: false, timedOut: false), "kafka-dev stops cleanly on SIGTERM"
+            )
+        }
+
+        @Test func badUsageIsOneClearLineAndANonZeroExit() async throws {
+            let result = try await HeraldProcess.run(["bench", "no-such-scenario"])
+            #expect(result.status != 0)
+            #expect(result.stderr.contains("no-such-scenario"))
+            #expect(!result.stderr.contains("Fatal error"))
+
+            let badTopic = try await HeraldProcess.run(["kafka-dev", "--topic", "nopartitions"])
+            #expect(badTopic.status != 0)
+            #expect(badTopic.stderr.contains("--topic"))
+        }
     }
 }

@@ -37,7 +37,9 @@ struct PostgresRestartTests {
         let url = String(export[export.index(after: start)..<end])
         do {
             var options = StoreOptions()
-            options.operationTimeout = .seconds(5)
+            // Long enough for the first migration on a loaded machine; the one call made while the server is
+            // down fails at it.
+            options.operationTimeout = .seconds(20)
             try await withStore(url: url, logger: testLogger, options: options) { store in
                 try await store.upsertReferences((0..<50).map { reference("before-\($0)") })
                 _ = try await store.claim(["d-before"], worker: "w", lease: .seconds(600), now: Date())
