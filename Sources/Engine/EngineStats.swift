@@ -31,10 +31,7 @@ public final class EngineStats: Sendable {
 
         /// The `p`-th percentile (0...100) of ``latenciesMs``; nil without samples.
         public func latencyPercentile(_ p: Double) -> Int? {
-            guard !latenciesMs.isEmpty else { return nil }
-            let sorted = latenciesMs.sorted()
-            let index = Int((p / 100 * Double(sorted.count - 1)).rounded())
-            return sorted[min(max(index, 0), sorted.count - 1)]
+            EngineStats.percentile(p, ofSorted: latenciesMs.sorted())
         }
     }
 
@@ -43,6 +40,13 @@ public final class EngineStats: Sendable {
     private let maxLatencySamples = 200_000
 
     public init() {}
+
+    /// The `p`-th percentile (0...100, nearest rank) of ascending `values`; nil when there are none.
+    public static func percentile(_ p: Double, ofSorted values: [Int]) -> Int? {
+        guard !values.isEmpty else { return nil }
+        let index = Int((p / 100 * Double(values.count - 1)).rounded())
+        return values[min(max(index, 0), values.count - 1)]
+    }
 
     public func snapshot() -> Snapshot { state.withLock { $0 } }
 

@@ -48,7 +48,22 @@ public enum WorkerSetup {
             bootstrapServers: bootstrapServers ?? configuration.kafka.brokers, clientId: "herald",
             properties: configuration.kafka.properties)
         let client = BotConnectorClient(configuration: botConfiguration(configuration.bot), logger: logger)
-        defer { Task { try? await client.shutdown() } }
+        do {
+            try await run(
+                options, cluster: cluster, router: router, decoder: decoder, client: client, configuration,
+                logger: logger, started: started, until: stop)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try? await client.shutdown()
+    }
+
+    private static func run(
+        _ options: WorkerOptions, cluster: KafkaClusterConfiguration, router: Router, decoder: EventDecoder,
+        client: BotConnectorClient, _ configuration: HeraldConfiguration, logger: Logger,
+        started: @Sendable (Worker) async -> Void, until stop: @escaping @Sendable () async -> Void
+    ) async throws {
         let store = try await makeStore(url: configuration.store.url, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await store.run() }

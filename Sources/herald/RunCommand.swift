@@ -28,7 +28,7 @@ struct RunCommand: AsyncParsableCommand {
         do {
             configuration = try HeraldConfiguration.load(file: config)
         } catch {
-            throw RunError("\(config): \(error)")
+            throw RunError("\(error)")  // each problem names the file and line
         }
         var logging = LoggingOptions()
         logging.logLevel = logLevel ?? Logger.Level(rawValue: configuration.log.level) ?? .info

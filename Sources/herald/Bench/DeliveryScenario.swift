@@ -1,9 +1,11 @@
 import BotConnector
 import ChildProcess
+import Engine
 import Foundation
 import Kafka
 import Logging
 import RateLimiting
+import Routing
 import Store
 
 #if canImport(FoundationNetworking)
@@ -207,12 +209,9 @@ struct DeliveryScenario {
         for worker in workers { _ = await worker.exit(timeout: .seconds(60)) }
 
         let latencies = outcomes.compactMap(\.latencyMs).sorted()
-        func percentile(_ p: Double) -> Int {
-            latencies.isEmpty
-                ? 0 : latencies[min(latencies.count - 1, Int((p / 100 * Double(latencies.count - 1)).rounded()))]
-        }
-        let first = outcomes.compactMap { $0.firstAttemptAt.flatMap(RFC3339Date.parse) }.min()
-        let last = outcomes.compactMap { RFC3339Date.parse($0.completedAt) }.max()
+        func percentile(_ p: Double) -> Int { EngineStats.percentile(p, ofSorted: latencies) ?? 0 }
+        let first = outcomes.compactMap { $0.firstAttemptAt.flatMap(RFC3339.parse) }.min()
+        let last = outcomes.compactMap { RFC3339.parse($0.completedAt) }.max()
         let makespan = first.flatMap { start in last.map { $0.timeIntervalSince(start) } } ?? 0
         return Result(
             plan: plan, deliveries: outcomes.count, delivered: outcomes.filter { $0.status == "delivered" }.count,
@@ -394,15 +393,6 @@ struct DeliveryScenario {
         }
         let (s, atto) = (ContinuousClock.now - start).components
         return Double(total) / (Double(s) + Double(atto) / 1e18)
-    }
-}
-
-/// RFC 3339 timestamps with milliseconds, as outcomes carry them.
-enum RFC3339Date {
-    static func parse(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text)
     }
 }
 

@@ -47,7 +47,7 @@ struct DemoCommand: AsyncParsableCommand {
         do {
             configuration = try HeraldConfiguration.load(file: file, environment: [:])
         } catch {
-            throw DemoError("\(file): \(error)")
+            throw DemoError("\(error)")  // each problem names the file and line
         }
         let world = DemoWorld(events: events, recipients: recipients)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-demo-\(UUID().uuidString)")
