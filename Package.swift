@@ -7,11 +7,15 @@ import PackageDescription
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let dequeModule: Target.Dependency = .product(name: "DequeModule", package: "swift-collections")
+let coreMetrics: Target.Dependency = .product(name: "CoreMetrics", package: "swift-metrics")
+let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
 
 // MARK: - Child processes, awaited without blocking a thread (kcat in benchmarks, the binary in tests)
 
 let childProcessTargets: [Target] = [
-    .target(name: "ChildProcess")
+    .target(name: "ChildProcess"),
+    // Helpers the test targets share: waiting with deadlines, a PostgreSQL server of a test's own.
+    .target(name: "TestSupport", dependencies: ["ChildProcess"], path: "Tests/TestSupport"),
 ]
 
 // MARK: - Kafka (librdkafka binding)
@@ -51,7 +55,9 @@ let teamsTargets: [Target] = [
     .target(name: "RateLimiting", dependencies: [dequeModule]),
     .testTarget(name: "RateLimitingTests", dependencies: ["RateLimiting"]),
     .target(name: "HeraldHTTP", dependencies: [nioCore, nioPosix, nioHTTP1, nioExtras, serviceLifecycle, logging]),
-    .target(name: "BotConnector", dependencies: [nioCore, nioHTTP1, nioFoundation, asyncHTTPClient, logging]),
+    .target(
+        name: "BotConnector", dependencies: [nioCore, nioHTTP1, nioFoundation, asyncHTTPClient, coreMetrics, logging]
+    ),
     .target(
         name: "TeamsEmulator",
         dependencies: [
@@ -87,8 +93,10 @@ let storeTargets: [Target] = [
         pkgConfig: "sqlite3",
         providers: [.apt(["libsqlite3-dev"])]
     ),
-    .target(name: "Store", dependencies: ["CSQLite", "Kafka", postgresNIO, serviceLifecycle, logging]),
-    .testTarget(name: "StoreTests", dependencies: ["Store", "Kafka", "ChildProcess", serviceLifecycle, logging]),
+    .target(name: "Store", dependencies: ["CSQLite", "Kafka", postgresNIO, serviceLifecycle, coreMetrics, logging]),
+    .testTarget(
+        name: "StoreTests", dependencies: ["Store", "Kafka", "ChildProcess", "TestSupport", serviceLifecycle, logging]
+    ),
 ]
 
 // MARK: - The delivery engine
@@ -97,7 +105,8 @@ let engineTargets: [Target] = [
     .target(
         name: "Engine",
         dependencies: [
-            "RateLimiting", "Kafka", "Routing", "HeraldConfig", "BotConnector", "Store", dequeModule, logging,
+            "RateLimiting", "Kafka", "Routing", "HeraldConfig", "BotConnector", "Store", dequeModule, coreMetrics,
+            logging,
         ]
     ),
     .testTarget(
@@ -124,12 +133,14 @@ let executableTargets: [Target] = [
             "RateLimiting",
             serviceLifecycle,
             argumentParser,
+            coreMetrics,
+            prometheus,
             logging,
         ]
     ),
     .testTarget(
         name: "EndToEndTests",
-        dependencies: ["Kafka", "ChildProcess", "TeamsEmulator", logging],
+        dependencies: ["Kafka", "ChildProcess", "TeamsEmulator", "TestSupport", logging],
         // Drives the real `herald` binary, which `swift build --build-tests` builds alongside.
     ),
 ]
@@ -142,7 +153,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
@@ -150,6 +161,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: childProcessTargets + kafkaTargets + routingTargets + teamsTargets + storeTargets + engineTargets
         + executableTargets,

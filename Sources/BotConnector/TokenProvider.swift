@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CoreMetrics
 import Foundation
 import Logging
 import NIOCore
@@ -87,15 +88,25 @@ public final class TokenProvider: Sendable {
                 let (token, lifetime) = try await self.requestToken()
                 let margin = min(self.configuration.refreshMargin, lifetime / 2)
                 let refreshAt = now + lifetime - margin
+                Self.refreshes.success.increment()
                 let waiters = self.state.withLock { $0.fetched(token: token, refreshAt: refreshAt) }
                 for waiter in waiters { waiter.resume(returning: .token(token)) }
                 return token
             } catch {
+                Self.refreshes.failure.increment()
                 let waiters = self.state.withLock { $0.failed() }
                 for waiter in waiters { waiter.resume(throwing: error) }
                 throw error
             }
         }
+    }
+
+    /// `herald_token_refreshes_total{result}`: token requests, by result.
+    private static var refreshes: (success: Counter, failure: Counter) {
+        (
+            Counter(label: "herald_token_refreshes_total", dimensions: [("result", "success")]),
+            Counter(label: "herald_token_refreshes_total", dimensions: [("result", "failure")])
+        )
     }
 
     /// Forgets `token` when it is still the cached one, so the next ``token()`` fetches a new one.

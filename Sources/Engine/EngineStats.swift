@@ -1,7 +1,9 @@
+import Kafka
 import Routing
 import Synchronization
 
-/// What a worker has done so far: counts for the demo's summary, tests and (later) metrics. Thread-safe.
+/// What a worker has done so far: counts for the demo's summary and tests, mirrored into the process's metrics
+/// (``EngineMetrics``). Thread-safe.
 public final class EngineStats: Sendable {
     /// A copy of the counters at one moment.
     public struct Snapshot: Sendable {
@@ -36,6 +38,7 @@ public final class EngineStats: Sendable {
     }
 
     private let state = Mutex(Snapshot())
+    let metrics = EngineMetrics()
     /// Latency samples kept (the most recent win once full).
     private let maxLatencySamples = 200_000
 
@@ -50,14 +53,51 @@ public final class EngineStats: Sendable {
 
     public func snapshot() -> Snapshot { state.withLock { $0 } }
 
-    func consumed(_ count: Int) { state.withLock { $0.recordsConsumed += count } }
-    func deadLettered() { state.withLock { $0.deadLettered += 1 } }
+    func consumed(_ batch: [KafkaMessage]) {
+        state.withLock { $0.recordsConsumed += batch.count }
+        guard var topic = batch.first?.topic else { return }
+        var count = 0
+        for message in batch {
+            if message.topic != topic {
+                metrics.consumed(topic: topic, count: count)
+                topic = message.topic
+                count = 0
+            }
+            count += 1
+        }
+        metrics.consumed(topic: topic, count: count)
+    }
+
+    func deadLettered() {
+        state.withLock { $0.deadLettered += 1 }
+        metrics.deadLetters.increment()
+    }
+
     func request() { state.withLock { $0.requests += 1 } }
-    func retry() { state.withLock { $0.retries += 1 } }
-    func throttled() { state.withLock { $0.throttled += 1 } }
-    func admitted(_ delta: Int) { state.withLock { $0.inFlight += delta } }
+
+    func retry() {
+        state.withLock { $0.retries += 1 }
+        metrics.retries.increment()
+    }
+
+    func throttled() {
+        state.withLock { $0.throttled += 1 }
+        metrics.throttled.increment()
+    }
+
+    func admitted(_ delta: Int) {
+        let inFlight = state.withLock { stats in
+            stats.inFlight += delta
+            return stats.inFlight
+        }
+        metrics.inFlight.record(inFlight)
+    }
 
     func published(_ outcome: DeliveryOutcome) {
+        metrics.published(outcome)
+        if let latency = outcome.latencyMs, [.delivered, .updated, .deleted].contains(outcome.status) {
+            metrics.endToEnd.recordMilliseconds(latency)
+        }
         state.withLock { stats in
             if outcome.status == .deferred {
                 stats.deferred += 1

@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import Logging
 import Routing
 import Synchronization
 
@@ -60,4 +61,22 @@ struct WorkItem: Sendable {
         if case .record(let ticket) = origin { return ticket }
         return nil
     }
+}
+
+extension WorkItem {
+    /// What every log record about this delivery carries: its ids and, when the event had one, its trace context.
+    var logMetadata: Logger.Metadata {
+        deliveryLogMetadata(deliveryId: deliveryId, eventId: event.id, traceparent: event.traceparent)
+    }
+}
+
+/// Log metadata for one delivery; the trace context is repeated as `traceId` so logs can be joined to traces.
+func deliveryLogMetadata(deliveryId: String, eventId: String, traceparent: String?) -> Logger.Metadata {
+    var metadata: Logger.Metadata = ["deliveryId": .string(deliveryId), "eventId": .string(eventId)]
+    if let traceparent {
+        metadata["traceparent"] = .string(traceparent)
+        let parts = traceparent.split(separator: "-")
+        if parts.count == 4 { metadata["traceId"] = .string(String(parts[1])) }
+    }
+    return metadata
 }

@@ -315,7 +315,8 @@ extension Worker {
     ) async -> Result<Target, StepError> {
         let client = self.client
         let result = await attempt(
-            item, &run, serviceUrl: nil, conversation: item.delivery.recipient.identity, tenant: tenant
+            item, &run, .createConversation, serviceUrl: nil, conversation: item.delivery.recipient.identity,
+            tenant: tenant
         ) {
             () async throws(BotConnectorError) -> ConversationResource in
             try await client.createConversation(
@@ -358,7 +359,8 @@ extension Worker {
                 let parameters = ConversationParameters(
                     target: .channel(id: channelId), tenantId: target.tenantId, activity: activity)
                 let result = await attempt(
-                    item, &run, serviceUrl: target.serviceUrl, conversation: channelId, tenant: target.tenantId
+                    item, &run, .createConversation, serviceUrl: target.serviceUrl, conversation: channelId,
+                    tenant: target.tenantId
                 ) {
                     () async throws(BotConnectorError) -> ConversationResource in
                     try await client.createConversation(serviceURL: target.serviceUrl, parameters)
@@ -402,7 +404,8 @@ extension Worker {
             run.conversationId = conversationId
             run.serviceUrl = serviceUrl
             let result = await attempt(
-                item, &run, serviceUrl: serviceUrl, conversation: conversationId, tenant: target.tenantId
+                item, &run, delivery.action == .update ? .update : .delete, serviceUrl: serviceUrl,
+                conversation: conversationId, tenant: target.tenantId
             ) {
                 () async throws(BotConnectorError) -> String in
                 if delivery.action == .update {
@@ -426,8 +429,8 @@ extension Worker {
         let client = self.client
         var target = target
         let result = await attempt(
-            item, &run, serviceUrl: target.serviceUrl, conversation: target.conversationId, tenant: target.tenantId,
-            blockedKey: target.referenceKey
+            item, &run, .send, serviceUrl: target.serviceUrl, conversation: target.conversationId,
+            tenant: target.tenantId, blockedKey: target.referenceKey
         ) {
             () async throws(BotConnectorError) -> String in
             try await client.sendActivity(
@@ -444,7 +447,7 @@ extension Worker {
                 let key = target.referenceKey, let parameters = target.recreate, !recreated
             else { return step }
             logger.info(
-                "stored conversation not found; creating it again", metadata: ["deliveryId": "\(item.deliveryId)"])
+                "stored conversation not found; creating it again", metadata: item.logMetadata)
             guard await untilStored(item, { try await self.store.forgetReferences(keys: [key]) }) != nil else {
                 return .abandoned
             }
@@ -475,8 +478,8 @@ extension Worker {
     /// Calls Teams under the rate governor, retrying retryable errors with backoff. A failure is returned as the
     /// final step (failed, rejected, expired) or `abandoned`.
     func attempt<T>(
-        _ item: WorkItem, _ run: inout Run, serviceUrl: String?, conversation: String, tenant: String,
-        blockedKey: String? = nil, _ operation: () async throws(BotConnectorError) -> T
+        _ item: WorkItem, _ run: inout Run, _ kind: EngineMetrics.Operation, serviceUrl: String?, conversation: String,
+        tenant: String, blockedKey: String? = nil, _ operation: () async throws(BotConnectorError) -> T
     ) async -> Result<T, StepError> {
         do throws(BotConnectorError) {
             // The bearer token goes to allowed hosts only: refuse before any wait or request.
@@ -502,6 +505,7 @@ extension Worker {
             let wait = governor.withLock {
                 $0.reserve(conversation: conversation, tenant: tenant.lowercased(), now: .now)
             }
+            var waited = wait
             if wait > .zero {
                 guard await pause(wait, item) else { return .failure(StepError(.abandoned)) }
             }
@@ -521,14 +525,20 @@ extension Worker {
             // Last, right before the request leaves: the tenant's real send rate (see RateGovernor.confirm).
             while let more = governor.withLock({ $0.confirm(tenant: tenant.lowercased(), now: .now) }) {
                 guard await pause(more, item) else { return .failure(StepError(.abandoned)) }
+                waited += more
             }
+            stats.metrics.rateLimiterWait.recordNanoseconds(waited.nanoseconds)
             attempts += 1
             run.attempts += 1
             if run.firstAttemptAt == nil { run.firstAttemptAt = Date() }
             stats.request()
+            let started = ContinuousClock.now
             do throws(BotConnectorError) {
-                return .success(try await operation())
+                let result = try await operation()
+                stats.metrics.sent(kind, duration: .now - started)
+                return .success(result)
             } catch {
+                stats.metrics.sent(kind, duration: .now - started)
                 if error.code == .throttled {
                     run.throttled += 1
                     stats.throttled()
@@ -548,9 +558,8 @@ extension Worker {
                 stats.retry()
                 logger.debug(
                     "retrying after a retryable Teams error",
-                    metadata: [
-                        "deliveryId": "\(item.deliveryId)", "code": "\(error.teamsCode)", "attempt": "\(attempts)",
-                    ])
+                    metadata: item.logMetadata.merging(
+                        ["code": "\(error.teamsCode)", "attempt": "\(attempts)"], uniquingKeysWith: { $1 }))
                 guard await pause(backoff.delay(attempt: attempts, retryAfter: error.retryAfter), item) else {
                     return .failure(StepError(.abandoned))
                 }
@@ -583,7 +592,7 @@ extension Worker {
                 if failures == 1 || failures % 30 == 0 {
                     logger.error(
                         "store call failed; retrying",
-                        metadata: ["error": "\(error)", "deliveryId": "\(item.deliveryId)"])
+                        metadata: item.logMetadata.merging(["error": "\(error)"], uniquingKeysWith: { $1 }))
                 }
                 if !force, liveness(item) != .live { return nil }
                 if force, failures > 600 { return nil }

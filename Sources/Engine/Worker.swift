@@ -34,6 +34,8 @@ public final class Worker: Sendable {
         var parking = false
         /// Due deferred deliveries waiting for the poll loop to put them in lanes.
         var incoming: [WorkItem] = []
+        /// The group gave this member its first assignment (possibly empty).
+        var joined = false
     }
 
     /// Whether a delivery may go on.
@@ -76,7 +78,7 @@ public final class Worker: Sendable {
         self.decoder = decoder
         self.client = client
         self.store = store
-        self.logger = logger
+        self.logger = logger.component("engine")
         self.ledger = DeliveryLedger(store: store, worker: options.worker, lease: options.claimLease)
         self.backoff = Backoff(base: options.retryBase, cap: max(options.retryBase, options.maxRetryDelay))
         let stretch = 1 / max(0.1, min(options.headroom, 1))
@@ -86,7 +88,7 @@ public final class Worker: Sendable {
                     SlidingWindowLimiter.Window(count: $0.count, length: $0.length * stretch + .milliseconds(50))
                 },
                 tenantBudget: options.perTenantPerSecond * min(options.headroom, 1)))
-        self.producer = try KafkaProducer(configuration: .init(cluster: cluster), logger: logger)
+        self.producer = try KafkaProducer(configuration: .init(cluster: cluster), logger: logger.component("kafka"))
         let reference = WorkerReference()
         self.reference = reference
         // The limit is enforced by pausing partitions (below), never by blocking the poll loop: a member that
@@ -95,7 +97,7 @@ public final class Worker: Sendable {
         let events = KafkaConsumerConfiguration(
             cluster: cluster, groupId: options.groupId, topics: options.eventsTopics,
             maxBatchSize: options.pollBatchSize, pollTimeout: .milliseconds(100))
-        self.consumer = try KafkaConsumer(configuration: events, logger: logger) { event in
+        self.consumer = try KafkaConsumer(configuration: events, logger: logger.component("kafka")) { event in
             await reference.worker?.rebalanced(event)
         }
         reference.set(self)
@@ -105,6 +107,13 @@ public final class Worker: Sendable {
     public func drain() {
         state.withLock { $0.draining = true }
     }
+
+    /// Whether the consumer group has given this member an assignment (possibly empty: more members than
+    /// partitions).
+    public var hasJoinedGroup: Bool { state.withLock { $0.joined } }
+
+    /// Whether the worker is draining (it reads no more records).
+    public var isDraining: Bool { state.withLock { $0.draining } }
 
     /// Runs until ``drain()`` is called or the task is cancelled, then drains and returns. Throws when the
     /// worker cannot start (topics missing or forbidden, brokers unreachable) or Kafka fails fatally.
@@ -119,6 +128,7 @@ public final class Worker: Sendable {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.commitLoop() }
                 group.addTask { await self.deferredLoop() }
+                group.addTask { await self.lagLoop() }
                 await self.pollLoop(&group)
                 await self.finishDraining()
                 group.cancelAll()
@@ -163,7 +173,7 @@ public final class Worker: Sendable {
                 break
             }
             guard !batch.isEmpty else { continue }
-            stats.consumed(batch.count)
+            stats.consumed(batch)
             let now = Date()
             for message in batch {
                 await handle(message, now: now, group: &group)
@@ -258,7 +268,10 @@ public final class Worker: Sendable {
         do {
             value = try outcome.jsonBytes()
         } catch {
-            logger.error("cannot encode an outcome", metadata: ["deliveryId": "\(outcome.deliveryId)"])
+            logger.error(
+                "cannot encode an outcome",
+                metadata: deliveryLogMetadata(
+                    deliveryId: outcome.deliveryId, eventId: outcome.eventId, traceparent: traceparent))
             return false
         }
         let message = ProducerMessage(
@@ -266,6 +279,13 @@ public final class Worker: Sendable {
             headers: traceparent.map { [KafkaHeader(name: "traceparent", string: $0)] } ?? [])
         guard await produceUntilDone(message, ticket: ticket) else { return false }
         stats.published(outcome)
+        logger.debug(
+            "outcome published",
+            metadata: deliveryLogMetadata(
+                deliveryId: outcome.deliveryId, eventId: outcome.eventId, traceparent: traceparent
+            ).merging(
+                ["status": .string(outcome.status.rawValue), "code": .string(outcome.error?.code ?? "none")],
+                uniquingKeysWith: { $1 }))
         return true
     }
 
@@ -354,6 +374,7 @@ public final class Worker: Sendable {
         switch event {
         case .assigned(let partitions):
             let share = state.withLock { state -> Double in
+                state.joined = true
                 for partition in partitions {
                     state.generations[partition] = state.nextGeneration
                     state.nextGeneration += 1
@@ -387,6 +408,14 @@ public final class Worker: Sendable {
             return Double(state.generations.count) / Double(state.totalPartitions)
         }
         if share > 0 { governor.withLock { $0.setShare(min(1, share), now: .now) } }
+    }
+
+    /// Reports this member's lag per partition to the metrics every `lagInterval`.
+    private func lagLoop() async {
+        while !Task.isCancelled, !state.withLock({ $0.draining }) {
+            try? await Task.sleep(for: options.lagInterval)
+            stats.metrics.lag(await consumer.lag())
+        }
     }
 
     // MARK: Draining

@@ -39,6 +39,8 @@ public struct WorkerOptions: Sendable {
     public var pollBatchSize = 500
     /// How often due deferred deliveries are looked for. Default: 1 s.
     public var deferredPollInterval: Duration = .seconds(1)
+    /// How often consumer lag is measured for the metrics. Default: 5 s.
+    public var lagInterval: Duration = .seconds(5)
     /// How often committable offsets are committed. Default: 250 ms.
     public var commitInterval: Duration = .milliseconds(250)
     /// Members of one team delivered to at once in a `teamMembers` fan-out. Default: 16.

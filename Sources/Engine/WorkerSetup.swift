@@ -33,10 +33,11 @@ public enum WorkerSetup {
 
     /// Opens the store and the Teams client, runs a worker until `stop` returns (or the worker fails), drains it
     /// and closes everything. `bootstrapServers` replaces `kafka.brokers` (an embedded cluster's address).
-    /// `started` receives the worker once it exists (for progress and statistics).
+    /// `started` receives the worker once it exists (for progress and statistics); `readiness`, when given, is
+    /// kept up to date while the worker runs.
     public static func run(
         _ configuration: HeraldConfiguration, bootstrapServers: String? = nil, worker: String = defaultWorkerId,
-        logger: Logger, tune: (inout WorkerOptions) -> Void = { _ in },
+        logger: Logger, readiness: Readiness? = nil, tune: (inout WorkerOptions) -> Void = { _ in },
         started: @Sendable (Worker) async -> Void = { _ in },
         until stop: @escaping @Sendable () async -> Void
     ) async throws {
@@ -47,11 +48,12 @@ public enum WorkerSetup {
         let cluster = KafkaClusterConfiguration(
             bootstrapServers: bootstrapServers ?? configuration.kafka.brokers, clientId: "herald",
             properties: configuration.kafka.properties)
-        let client = BotConnectorClient(configuration: botConfiguration(configuration.bot), logger: logger)
+        let client = BotConnectorClient(
+            configuration: botConfiguration(configuration.bot), logger: logger.component("teams"))
         do {
             try await run(
                 options, cluster: cluster, router: router, decoder: decoder, client: client, configuration,
-                logger: logger, started: started, until: stop)
+                logger: logger, readiness: readiness, started: started, until: stop)
         } catch {
             try? await client.shutdown()
             throw error
@@ -61,10 +63,10 @@ public enum WorkerSetup {
 
     private static func run(
         _ options: WorkerOptions, cluster: KafkaClusterConfiguration, router: Router, decoder: EventDecoder,
-        client: BotConnectorClient, _ configuration: HeraldConfiguration, logger: Logger,
+        client: BotConnectorClient, _ configuration: HeraldConfiguration, logger: Logger, readiness: Readiness?,
         started: @Sendable (Worker) async -> Void, until stop: @escaping @Sendable () async -> Void
     ) async throws {
-        let store = try await makeStore(url: configuration.store.url, logger: logger)
+        let store = try await makeStore(url: configuration.store.url, logger: logger.component("store"))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await store.run() }
             defer { group.cancelAll() }
@@ -73,12 +75,17 @@ public enum WorkerSetup {
                 options: options, cluster: cluster, router: router, decoder: decoder, client: client, store: store,
                 logger: logger)
             await started(engine)
+            if let readiness {
+                group.addTask {
+                    await readiness.monitor(engine, store: store, client: client, logger: logger.component("health"))
+                }
+            }
             // References published by the bot's front end, when configured, are kept in the store meanwhile.
             var ingestion: Task<Void, any Error>?
             if !configuration.kafka.referencesTopic.isEmpty {
                 let ingestor = try ReferenceIngestor(
                     cluster: cluster, groupId: "\(configuration.kafka.groupId)-references",
-                    topic: configuration.kafka.referencesTopic, store: store, logger: logger)
+                    topic: configuration.kafka.referencesTopic, store: store, logger: logger.component("references"))
                 ingestion = Task { try await ingestor.run() }
             }
             // Draining, not cancelling: cancellation would cut in-flight requests short.
@@ -93,5 +100,14 @@ public enum WorkerSetup {
             _ = await ingestion?.result
             if let failure { throw failure }
         }
+    }
+}
+
+extension Logger {
+    /// A copy whose records say which part of Herald wrote them (`component` in JSON logs).
+    public func component(_ name: String) -> Logger {
+        var logger = self
+        logger[metadataKey: "component"] = .string(name)
+        return logger
     }
 }

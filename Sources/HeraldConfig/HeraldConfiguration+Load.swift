@@ -110,6 +110,7 @@ extension HeraldConfiguration {
 
         var http = HTTP()
         http.port = r.int("http.port", default: http.port, range: 0...65535)
+        http.host = r.string("http.host", default: http.host)
         var log = Log()
         log.level = r.string("log.level", default: log.level)
         if !Log.levels.contains(log.level) {

@@ -82,8 +82,10 @@ extension HeraldConfiguration {
 
     /// `http.*`
     public struct HTTP: Sendable {
-        /// `/metrics`, `/healthz`, `/readyz`. Default: 8080.
+        /// `/metrics`, `/healthz`, `/readyz`; 0 picks a free port (`herald run` prints it). Default: 8080.
         public var port: Int = 8080
+        /// The address to listen on. Default: `0.0.0.0` (every interface, as probes and scrapers need).
+        public var host: String = "0.0.0.0"
     }
 
     /// `log.*`

@@ -5,7 +5,8 @@ import NIOFoundationCompat
 import NIOHTTP1
 
 extension EmulatorCore {
-    /// `GET /emulator/conversations`, `GET /emulator/stats`, `POST /emulator/config`, `POST /emulator/reset`.
+    /// `GET /emulator/conversations`, `GET /emulator/stats`, `GET /emulator/tokens` (the access tokens issued and
+    /// still valid), `POST /emulator/config`, `POST /emulator/reset`.
     func inspect(_ request: HTTPRequest, path: Substring) -> HTTPResponse {
         switch (request.method, path) {
         case (.GET, "conversations"):
@@ -20,6 +21,13 @@ extension EmulatorCore {
                 return state.stats
             }
             return .json(.ok, Self.json(stats))
+        case (.GET, "tokens"):
+            // For tests that check a client never leaks the bearer token it was given.
+            let tokens = self.state.withLock { state in
+                state.stats.requests += 1
+                return state.tokens.keys.sorted()
+            }
+            return .json(.ok, #"{"tokens":[\#(tokens.map(JSONText.quote).joined(separator: ","))]}"#)
         case (.POST, "config"):
             let update: ConfigUpdate
             do {

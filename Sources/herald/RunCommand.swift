@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import HeraldConfig
+import HeraldHTTP
 import Kafka
 import Logging
 
@@ -32,17 +33,37 @@ struct RunCommand: AsyncParsableCommand {
         }
         var logging = LoggingOptions()
         logging.logLevel = logLevel ?? Logger.Level(rawValue: configuration.log.level) ?? .info
+        logging.format = configuration.log.format
         let logger = logging.makeLogger("herald.run")
+        _ = OperationsEndpoint.registry  // metrics go to Prometheus from the first one on
+        let readiness = Readiness()
+        let endpoint: HTTPServer
+        do {
+            endpoint = try await OperationsEndpoint.bind(
+                host: configuration.http.host, port: configuration.http.port, readiness: readiness,
+                logger: logger.component("http"))
+        } catch {
+            throw RunError(
+                "cannot listen on \(configuration.http.host):\(configuration.http.port) (http.port): \(error)")
+        }
+        print("http.port=\(endpoint.port)")
+        fflush(nil)  // a process reading our output through a pipe needs the port now
+        let serving = Task { try await endpoint.run() }
+        defer {
+            endpoint.shutdown()
+            serving.cancel()
+        }
         var embedded: EmbeddedKafka?
         if configuration.kafka.isEmbedded {
             let kafka = try EmbeddedKafka(brokers: 1, logger: logger)
             for topic in configuration.kafka.eventsTopics { try kafka.createTopic(topic, partitions: 8) }
             print("bootstrap.servers=\(kafka.bootstrapServers)")
+            fflush(nil)
             embedded = kafka
         }
         do {
             try await WorkerSetup.run(
-                configuration, bootstrapServers: embedded?.bootstrapServers, logger: logger,
+                configuration, bootstrapServers: embedded?.bootstrapServers, logger: logger, readiness: readiness,
                 until: { await Termination.wait() })
         } catch let error as ConfigError {
             throw RunError("\(error)")

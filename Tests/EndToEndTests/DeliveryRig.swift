@@ -5,6 +5,10 @@ import Logging
 import TeamsEmulator
 import Testing
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 /// Everything a delivery end-to-end test needs around real `herald run` processes: an embedded Kafka cluster
 /// (over TCP), the Teams emulator (over HTTP), a store, a configuration file and routes in a temporary folder.
 final class DeliveryRig: Sendable {
@@ -73,7 +77,7 @@ final class DeliveryRig: Sendable {
     ///   - delivery: extra YAML lines under `delivery:`.
     init(
         partitions: Int32 = 8, emulator configuration: EmulatorConfiguration, storeURL: String? = nil,
-        delivery: String = ""
+        delivery: String = "", logLevel: String = "info"
     ) async throws {
         kafka = try EmbeddedKafka(brokers: 1, logger: logger)
         for topic in [eventsTopic, outcomesTopic, deadLetterTopic] {
@@ -106,8 +110,10 @@ final class DeliveryRig: Sendable {
             delivery:
               shutdownGracePeriod: 10s
             \(delivery.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+            http:
+              port: 0
             log:
-              level: info
+              level: \(logLevel)
             """
         try config.write(to: configFile, atomically: true, encoding: .utf8)
     }
@@ -123,12 +129,36 @@ final class DeliveryRig: Sendable {
         return process
     }
 
+    /// The port of a started worker's operations endpoint (`/metrics`, `/healthz`, `/readyz`).
+    static func httpPort(of worker: ChildProcess) async throws -> Int {
+        let line = await worker.line(containing: "http.port=")
+        guard let port = Int(line.dropFirst("http.port=".count)) else {
+            throw RigError("herald run printed no http.port: \(worker.text(of: .stderr).suffix(2000))")
+        }
+        return port
+    }
+
+    /// GET `http://127.0.0.1:port/path`: the status and the body.
+    static func get(port: Int, _ path: String) async throws -> (status: Int, body: String) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.timeoutInterval = 10
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
     /// Produces records on the events topic and waits for them to be stored.
     func publish(_ records: [(key: String, value: String)]) async throws {
+        try await publish(
+            messages: records.map {
+                ProducerMessage(topic: eventsTopic, key: Array($0.key.utf8), value: Array($0.value.utf8))
+            })
+    }
+
+    /// Produces `messages` and waits for them to be stored.
+    func publish(messages: [ProducerMessage]) async throws {
         let producer = try KafkaProducer(
             configuration: .init(cluster: .init(bootstrapServers: kafka.bootstrapServers)), logger: logger)
-        let results = await producer.send(
-            records.map { ProducerMessage(topic: eventsTopic, key: Array($0.key.utf8), value: Array($0.value.utf8)) })
+        let results = await producer.send(messages)
         for result in results { _ = try result.get() }
         try await producer.shutdown()
     }
@@ -288,4 +318,9 @@ extension DeliveryRig {
             receivedSet.isSubset(of: Set((delivered + uncertain).compactMap(sequence))), "nothing else reached Teams",
             sourceLocation: sourceLocation)
     }
+}
+
+struct RigError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

@@ -98,6 +98,12 @@ final class EmulatorProcess: Sendable {
         try JSONDecoder().decode(Stats.self, from: try await request("GET", "stats"))
     }
 
+    /// The access tokens the emulator issued that are still valid.
+    func tokens() async throws -> [String] {
+        struct Tokens: Decodable { var tokens: [String] }
+        return try JSONDecoder().decode(Tokens.self, from: try await request("GET", "tokens")).tokens
+    }
+
     func stop() async {
         process.terminate()
         _ = await process.exit(timeout: .seconds(10))

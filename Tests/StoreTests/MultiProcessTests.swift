@@ -1,6 +1,7 @@
 import ChildProcess
 import Foundation
 import Store
+import TestSupport
 import Testing
 
 @Suite("Several processes on one store", .timeLimit(.minutes(3)))

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Store
+import TestSupport
 import Testing
 
 @Suite("Reference ingestion from Kafka", .timeLimit(.minutes(2)))

@@ -74,22 +74,6 @@ func withTestStore<T: Sendable>(
     }
 }
 
-struct TimedOut: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// Retries `condition` until it holds or `deadline` passes (for conditions only another process can make true).
-func eventually(
-    within timeout: Duration, _ what: String, poll: Duration = .milliseconds(50),
-    _ condition: @Sendable () async -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !(await condition()) {
-        guard ContinuousClock.now < deadline else { throw TimedOut(description: "timed out waiting for \(what)") }
-        try await Task.sleep(for: poll)
-    }
-}
-
 func reference(
     _ key: String, tenant: String = "Tenant-A", user: String? = nil, aad: String? = nil
 ) -> ConversationReference {
@@ -99,39 +83,14 @@ func reference(
         updatedAt: Date(timeIntervalSince1970: 1_700_000_000))
 }
 
-/// Runs `body`, failing with ``TimedOut`` if it takes longer than `timeout`.
-func withDeadline<T: Sendable>(
-    _ timeout: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else {
-            throw TimedOut(description: "\(what) took longer than \(timeout)")
-        }
-        return value
-    }
-}
-
 /// The `herald` binary built next to this test bundle.
 var heraldBinary: URL {
     let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
     var directory = bundle.deletingLastPathComponent()
-    while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("herald").path), directory.path != "/" {
+    while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("herald").path),
+        directory.path != "/"
+    {
         directory.deleteLastPathComponent()
     }
     return directory.appendingPathComponent("herald")
-}
-
-extension ChildProcess {
-    /// The complete lines printed on stdout so far.
-    var stdoutLines: [String] {
-        var lines = text(of: .stdout).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        lines.removeLast()  // after the last newline: empty, or a line still being written
-        return lines
-    }
 }

@@ -162,9 +162,9 @@ extension PostgresStore {
     }
 
     private func ledgerQuery(
-        _ what: String, _ query: @escaping @Sendable () -> PostgresQuery
+        _ what: String, function: String = #function, _ query: @escaping @Sendable () -> PostgresQuery
     ) async throws -> [LedgerEntry] {
-        try await perform(what) { [client, logger] in
+        try await perform(what, function: function) { [client, logger] in
             var entries: [LedgerEntry] = []
             for try await row in try await client.query(query(), logger: logger).decode(LedgerRow.self) {
                 entries.append(LedgerEntry(postgres: row))

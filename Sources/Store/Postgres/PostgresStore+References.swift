@@ -116,9 +116,9 @@ extension PostgresStore {
     }
 
     private func referenceQuery(
-        _ what: String, _ query: @escaping @Sendable () -> PostgresQuery
+        _ what: String, function: String = #function, _ query: @escaping @Sendable () -> PostgresQuery
     ) async throws -> [ConversationReference] {
-        try await perform(what) { [client, logger] in
+        try await perform(what, function: function) { [client, logger] in
             var references: [ConversationReference] = []
             for try await row in try await client.query(query(), logger: logger).decode(ReferenceRow.self) {
                 references.append(ConversationReference(postgres: row))
@@ -128,8 +128,10 @@ extension PostgresStore {
     }
 
     /// Runs a query answering one `COUNT(*)`.
-    func countQuery(_ what: String, _ query: @escaping @Sendable () -> PostgresQuery) async throws -> Int {
-        try await perform(what) { [client, logger] in
+    func countQuery(
+        _ what: String, function: String = #function, _ query: @escaping @Sendable () -> PostgresQuery
+    ) async throws -> Int {
+        try await perform(what, function: function) { [client, logger] in
             var count = 0
             for try await value in try await client.query(query(), logger: logger).decode(Int64.self) {
                 count = Int(value)

@@ -48,20 +48,25 @@ public final class PostgresStore: HeraldStore {
     }
 
     /// Runs `body` with the operation timeout, mapping every failure to a ``StoreError``.
-    func perform<T: Sendable>(_ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    func perform<T: Sendable>(
+        _ what: String, function: String = #function, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         let timeout = options.operationTimeout
         do {
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask { try await body() }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
+            return try await StoreMetrics.timed(function) {
+                try await withThrowingTaskGroup(of: T?.self) { group in
+                    group.addTask { try await body() }
+                    group.addTask {
+                        try await Task.sleep(for: timeout)
+                        return nil
+                    }
+                    defer { group.cancelAll() }
+                    guard let first = try await group.next(), let value = first else {
+                        throw StoreError(
+                            .timeout, "\(what) did not finish within \(timeout) (is PostgreSQL reachable?)")
+                    }
+                    return value
                 }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let value = first else {
-                    throw StoreError(.timeout, "\(what) did not finish within \(timeout) (is PostgreSQL reachable?)")
-                }
-                return value
             }
         } catch {
             let mapped = PostgresStore.storeError(error, doing: what)

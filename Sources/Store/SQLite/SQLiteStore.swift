@@ -69,13 +69,19 @@ public final class SQLiteStore: HeraldStore {
     }
 
     /// Runs `body` in one write transaction on the store's queue.
-    func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        try await connection.run { db in try db.transaction { try body(db) } }
+    func write<T: Sendable>(
+        function: String = #function, _ body: @escaping @Sendable (SQLiteConnection) throws -> T
+    ) async throws -> T {
+        try await StoreMetrics.timed(function) {
+            try await connection.run { db in try db.transaction { try body(db) } }
+        }
     }
 
     /// Runs `body` (reads) on the store's queue.
-    func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
-        try await connection.run(body)
+    func read<T: Sendable>(
+        function: String = #function, _ body: @escaping @Sendable (SQLiteConnection) throws -> T
+    ) async throws -> T {
+        try await StoreMetrics.timed(function) { try await connection.run(body) }
     }
 }
 

@@ -301,6 +301,8 @@ struct DeliveryScenario {
               rateLimits:
                 perConversation: \(perConversation)
                 perTenantPerSecond: \(scale.map { 50 * $0 } ?? 100_000)
+            http:
+              port: 0
             log:
               level: warning
             """
