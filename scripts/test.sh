@@ -10,4 +10,20 @@ eval "$(scripts/postgres.sh up)"
 trap 'scripts/postgres.sh down >/dev/null 2>&1 || true' EXIT
 
 swift build --build-tests
-swift test --skip-build
+
+# The deployment artefacts are checked (hadolint, yamllint, kubernetes-validate, PromQL, `herald validate`)
+# while the Swift suites run: the checks take seconds and need no CPU the tests would miss.
+validation_log=.build/validate-deploy.log
+scripts/validate-deploy.sh >"$validation_log" 2>&1 &
+validation=$!
+
+status=0
+swift test --skip-build || status=$?
+if wait "$validation"; then
+    tail -n 1 "$validation_log"
+else
+    cat "$validation_log"
+    echo "herald: deploy/ validation failed" >&2
+    status=1
+fi
+exit "$status"

@@ -75,6 +75,14 @@ extension EndToEnd {
             #expect((metrics.value("herald_store_operation_duration_seconds_count", ["operation": "claim"]) ?? 0) > 0)
             #expect(metrics.value("herald_token_refreshes_total", ["result": "success"]) == 1)
             #expect(metrics.value("herald_ready") == 1)
+            // Every metric the Grafana dashboard and the alert rules use is one this worker exports.
+            let used = try Self.metricNamesUsedInDeploy()
+            #expect(used.count >= 10, "the dashboard and the alerts use Herald's metrics: \(used)")
+            try? await eventually(within: .seconds(30), "lag to be measured") {
+                metrics = Metrics(text: try await DeliveryRig.get(port: port, "/metrics").body)
+                return used.allSatisfy(metrics.exports)
+            }
+            #expect(used.filter { !metrics.exports($0) }.isEmpty, "used in deploy/ but not exported")
             #expect(try await DeliveryRig.get(port: port, "/readyz").status == 200)
             #expect(try await DeliveryRig.get(port: port, "/healthz").status == 200)
 
@@ -149,6 +157,21 @@ extension EndToEnd {
             try await postgres.control("down")
         }
 
+        /// The `herald_*` names in deploy/grafana and deploy/prometheus.
+        static func metricNamesUsedInDeploy() throws -> Set<String> {
+            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent()
+            var names: Set<String> = []
+            for folder in ["deploy/grafana", "deploy/prometheus"] {
+                let directory = root.appendingPathComponent(folder)
+                for file in try FileManager.default.contentsOfDirectory(atPath: directory.path) {
+                    let text = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+                    for match in text.matches(of: /herald_[a-z_]+[a-z]/) { names.insert(String(match.output)) }
+                }
+            }
+            return names
+        }
+
         static func eventId(of record: ProducerMessage) -> String? {
             guard let value = record.value,
                 let object = try? JSONSerialization.jsonObject(with: Data(value)) as? [String: Any]
@@ -207,6 +230,8 @@ struct Metrics {
         return result
     }
 
-    /// The base names of every series (`_bucket`, `_sum`, `_count` kept: dashboards use them as they are).
-    var names: Set<String> { Set(samples.map(\.name)) }
+    /// Whether a series is called `name`, or `name` is a histogram's (its `name_bucket` series exist).
+    func exports(_ name: String) -> Bool {
+        samples.contains { $0.name == name || $0.name == name + "_bucket" }
+    }
 }
