@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(pkg-config librdkafka-dev libsqlite3-dev kcat)
 if [[ "${1:-}" == "--test" ]]; then
-    packages+=(postgresql python3-jsonschema python3-venv yamllint)
+    packages+=(postgresql python3-jsonschema python3-venv)
 fi
 
 missing=()

@@ -1,4 +1,5 @@
 import BotConnector
+import DequeModule
 import Foundation
 import Kafka
 import Logging
@@ -145,28 +146,45 @@ public final class Worker: Sendable {
 
     // MARK: Reading
 
+    /// A record read ahead of admission, with its partition's assignment generation when it was read.
+    private struct ReadAhead {
+        var message: KafkaMessage
+        var generation: UInt64
+    }
+
+    /// Reads records ahead into a bounded queue and admits them while fewer than `maxInFlight` deliveries are
+    /// in flight. The partitions are paused only when the queue is full and resumed once it is half empty, so
+    /// the queue keeps the lanes busy while librdkafka restarts fetching after a resume (up to a second).
     private func pollLoop(_ group: inout DiscardingTaskGroup) async {
         var paused = false
+        var queue = Deque<ReadAhead>()
+        var queuedBytes = 0
         while !state.withLock({ $0.draining }) {
-            let admitted = lanes.admitted
-            if !paused, admitted >= options.maxInFlight {
-                paused = true
-                setPaused(true)
-            } else if paused, admitted <= options.maxInFlight / 2 {
-                paused = false
-                setPaused(false)
-            } else if paused, !consumer.assignment.isSubset(of: consumer.pausedPartitions) {
-                setPaused(true)  // a rebalance assigned partitions, which start unpaused
-            }
             for item in state.withLock({ state in
                 defer { state.incoming = [] }; return state.incoming
             }) {
                 stats.admitted(1)
                 await lanes.admit(item, key: item.laneKey, in: &group)
             }
+            let now = Date()
+            while lanes.admitted < options.maxInFlight, let next = queue.popFirst() {
+                queuedBytes -= next.message.value.count
+                await handle(next.message, generation: next.generation, now: now, group: &group)
+            }
+            let full = queue.count >= options.readAhead || queuedBytes >= options.readAheadBytes
+            if !paused, full {
+                paused = true
+                setPaused(true)
+            } else if paused, queue.count <= options.readAhead / 2, queuedBytes <= options.readAheadBytes / 2 {
+                paused = false
+                setPaused(false)
+            } else if paused, !consumer.assignment.isSubset(of: consumer.pausedPartitions) {
+                setPaused(true)  // a rebalance assigned partitions, which start unpaused
+            }
             let batch: [KafkaMessage]
             do {
-                batch = try await consumer.poll()
+                // With records waiting for room, come back soon to admit them.
+                batch = try await consumer.poll(timeout: queue.isEmpty ? nil : .milliseconds(5))
             } catch {
                 logger.error("Kafka consumer failed; stopping", metadata: ["error": "\(error)"])
                 drain()
@@ -174,9 +192,12 @@ public final class Worker: Sendable {
             }
             guard !batch.isEmpty else { continue }
             stats.consumed(batch)
-            let now = Date()
+            let generations = state.withLock { $0.generations }
             for message in batch {
-                await handle(message, now: now, group: &group)
+                // A record of a partition no longer ours is left to its new owner.
+                guard let generation = generations[message.topicPartition] else { continue }
+                queue.append(ReadAhead(message: message, generation: generation))
+                queuedBytes += message.value.count
             }
         }
     }
@@ -191,16 +212,18 @@ public final class Worker: Sendable {
         }
     }
 
-    private func handle(_ message: KafkaMessage, now: Date, group: inout DiscardingTaskGroup) async {
+    private func handle(
+        _ message: KafkaMessage, generation: UInt64, now: Date, group: inout DiscardingTaskGroup
+    ) async {
         let partition = message.topicPartition
-        guard
-            let generation = state.withLock({ state -> UInt64? in
-                guard let generation = state.generations[partition], !state.revoking.contains(partition) else {
-                    return nil
-                }
-                return state.tracker.start(partition, offset: message.offset) ? generation : nil
-            })
-        else { return }
+        // Read before a rebalance that took the partition away (even if it came back since): not ours.
+        let current = state.withLock { state -> Bool in
+            guard state.generations[partition] == generation, !state.revoking.contains(partition) else {
+                return false
+            }
+            return state.tracker.start(partition, offset: message.offset)
+        }
+        guard current else { return }
         let record = InboundRecord(
             topic: message.topic, partition: message.partition, offset: message.offset, key: message.key,
             value: message.value, headers: message.headers.map { ($0.name, $0.value ?? []) },

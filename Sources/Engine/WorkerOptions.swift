@@ -37,6 +37,11 @@ public struct WorkerOptions: Sendable {
     public var headroom = 0.9
     /// Records per poll. Default: 500.
     public var pollBatchSize = 500
+    /// Records read ahead of admission (partitions pause when this many wait, and resume at half). It keeps
+    /// the pipeline fed while fetching restarts after a resume. Default: 20,000.
+    public var readAhead = 20_000
+    /// Bytes of record values read ahead of admission, the same way. Default: 64 MiB.
+    public var readAheadBytes = 64 << 20
     /// How often due deferred deliveries are looked for. Default: 1 s.
     public var deferredPollInterval: Duration = .seconds(1)
     /// How often consumer lag is measured for the metrics. Default: 5 s.

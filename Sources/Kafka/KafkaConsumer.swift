@@ -81,13 +81,13 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
-    /// Waits up to the poll timeout for records and returns a batch (possibly empty) of at most
-    /// `maxBatchSize`. Runs on a dedicated queue; rebalance handlers run inside it.
-    public func poll() async throws(KafkaError) -> [KafkaMessage] {
+    /// Waits up to `timeout` (default: the configured poll timeout) for records and returns a batch (possibly
+    /// empty) of at most `maxBatchSize`. Runs on a dedicated queue; rebalance handlers run inside it.
+    public func poll(timeout: Duration? = nil) async throws(KafkaError) -> [KafkaMessage] {
         if state.isClosing { throw .closed("Kafka consumer") }
         if let fatal = client.fatalError { throw fatal }
         let reader = self.reader
-        let timeout = configuration.pollTimeout.milliseconds
+        let timeout = (timeout ?? configuration.pollTimeout).milliseconds
         return await runBlocking(on: pollQueue) { reader.readBatch(timeoutMilliseconds: timeout) }
     }
 

@@ -82,12 +82,13 @@ struct WorkerTests {
         try await producer.shutdown()
     }
 
-    @Test func theConsumerPausesAtMaxInFlightInsteadOfBufferingWithoutLimit() async throws {
+    @Test func inFlightStaysWithinMaxInFlightAndTheConsumerPausesWhenReadAheadIsFull() async throws {
         try await Self.withSetup(emulatorLatency: .milliseconds(100)) { kafka, makeWorker in
             try await Self.publish(kafka, users: 0..<300)
             let worker = try makeWorker("w") {
                 $0.maxInFlight = 20
                 $0.pollBatchSize = 10
+                $0.readAhead = 30
             }
             let running = Task { try await worker.run() }
             var maxInFlight = 0
@@ -102,9 +103,8 @@ struct WorkerTests {
             try await running.value
             let stats = worker.stats.snapshot()
             #expect(stats.outcomes == ["delivered": 300])
-            #expect(sawPaused, "the partitions were paused while the bound was reached")
-            #expect(
-                maxInFlight <= 20 + 10, "in flight stays within maxInFlight plus one poll batch (saw \(maxInFlight))")
+            #expect(sawPaused, "the partitions were paused while the read-ahead queue was full")
+            #expect(maxInFlight <= 20, "in flight stays within maxInFlight (saw \(maxInFlight))")
         }
     }
 

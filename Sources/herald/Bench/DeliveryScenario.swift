@@ -297,7 +297,7 @@ struct DeliveryScenario {
             routing:
               routesFile: routes.yaml
             delivery:
-              maxInFlight: 4000
+              maxInFlight: 1000
               rateLimits:
                 perConversation: \(perConversation)
                 perTenantPerSecond: \(scale.map { 50 * $0 } ?? 100_000)
