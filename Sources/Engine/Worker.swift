@@ -82,7 +82,7 @@ public final class Worker: Sendable {
         self.logger = logger.component("engine")
         self.ledger = DeliveryLedger(store: store, worker: options.worker, lease: options.claimLease)
         self.backoff = Backoff(base: options.retryBase, cap: max(options.retryBase, options.maxRetryDelay))
-        let stretch = 1 / max(0.1, min(options.headroom, 1))
+        let stretch = 1 / max(0.1, min(options.conversationHeadroom, 1))
         self.governor = Mutex(
             RateGovernor(
                 conversationWindows: options.conversationWindows.map {
