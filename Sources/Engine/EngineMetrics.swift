@@ -22,7 +22,6 @@ final class EngineMetrics: Sendable {
         static let sendDuration = "herald_send_duration_seconds"
         static let endToEndLatency = "herald_end_to_end_latency_seconds"
         static let rateLimiterWait = "herald_rate_limiter_wait_seconds"
-        static let ready = "herald_ready"
     }
 
     /// Teams operations, the `operation` label of ``Name/sendDuration``.
@@ -41,7 +40,6 @@ final class EngineMetrics: Sendable {
     let deferred = Gauge(label: Name.deferred)
     let endToEnd = Timer(label: Name.endToEndLatency)
     let rateLimiterWait = Timer(label: Name.rateLimiterWait)
-    let ready = Gauge(label: Name.ready)
 
     private struct OutcomeKey: Hashable {
         var status: DeliveryOutcome.Status
@@ -54,7 +52,6 @@ final class EngineMetrics: Sendable {
             timers[operation] = Timer(label: Name.sendDuration, dimensions: [("operation", operation.rawValue)])
         }
         self.sendTimers = timers
-        ready.record(0)
     }
 
     func consumed(topic: String, count: Int) {

@@ -1,4 +1,5 @@
 import BotConnector
+import CoreMetrics
 import Foundation
 import Logging
 import Store
@@ -28,10 +29,13 @@ public final class Readiness: Sendable {
     /// How long one check may take before it counts as failed. Default: 2 s.
     public let timeout: Duration
     private let state = Mutex(State())
+    /// `herald_ready`: 1 when ready, else 0 (from the start: an alert on 0 sees a worker that never became ready).
+    private let ready = Gauge(label: "herald_ready")
 
     public init(interval: Duration = .seconds(2), timeout: Duration = .seconds(2)) {
         self.interval = interval
         self.timeout = timeout
+        ready.record(0)
     }
 
     /// What stops the worker being ready; empty when it is ready.
@@ -62,7 +66,7 @@ public final class Readiness: Sendable {
             let token = await within(timeout) { _ = try await client.tokens.token() }
             state.withLock { ($0.store, $0.token) = (deferred.problem, token.problem) }
             let problems = problems()
-            metrics.ready.record(problems.isEmpty ? 1 : 0)
+            ready.record(problems.isEmpty ? 1 : 0)
             if problems != reported {
                 reported = problems
                 if problems.isEmpty {

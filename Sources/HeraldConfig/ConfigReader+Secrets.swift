@@ -20,9 +20,13 @@ extension ConfigReader {
                 return ""
             }
             while text.last == "\n" || text.last == "\r" { text.removeLast() }
+            if text.isEmpty, defaultValue == nil { problem(filePath, at: file.node, "the file is empty") }
             return text
         }
-        if let inline { return inline.text }
+        if let inline {
+            if inline.text.isEmpty, defaultValue == nil { required(path) }  // present but empty
+            return inline.text
+        }
         if defaultValue == nil {
             problem(
                 path, at: nil,

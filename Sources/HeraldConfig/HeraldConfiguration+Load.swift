@@ -50,12 +50,21 @@ extension HeraldConfiguration {
         var kafka = Kafka(brokers: r.string("kafka.brokers", default: nil), eventsTopics: [])
         kafka.groupId = r.string("kafka.groupId", default: kafka.groupId)
         kafka.eventsTopics = r.stringList("kafka.eventsTopics", default: nil)
-        if kafka.eventsTopics.isEmpty, r.node("kafka.eventsTopics") != nil {
+        if kafka.eventsTopics.isEmpty, r.raw("kafka.eventsTopics") != nil {
             r.problem("kafka.eventsTopics", at: r.node("kafka.eventsTopics"), "needs at least one topic")
         }
         kafka.outcomesTopic = r.string("kafka.outcomesTopic", default: kafka.outcomesTopic)
         kafka.deadLetterTopic = r.string("kafka.deadLetterTopic", default: kafka.deadLetterTopic)
         kafka.referencesTopic = r.string("kafka.referencesTopic", default: kafka.referencesTopic)
+        for (key, value) in [
+            ("kafka.groupId", kafka.groupId), ("kafka.outcomesTopic", kafka.outcomesTopic),
+            ("kafka.deadLetterTopic", kafka.deadLetterTopic),
+        ] where value.isEmpty {
+            r.problem(key, at: r.node(key), "must not be empty")
+        }
+        if kafka.eventsTopics.contains("") {
+            r.problem("kafka.eventsTopics", at: r.node("kafka.eventsTopics"), "a topic name must not be empty")
+        }
         kafka.properties = r.stringMap("kafka.properties")
 
         var bot = Bot(appId: r.string("bot.appId", default: nil))

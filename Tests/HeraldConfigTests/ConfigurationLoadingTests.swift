@@ -22,6 +22,17 @@ import Testing
         HeraldConfiguration.parse(yaml: yaml, file: "herald.yaml", baseDirectory: base, environment: env)
     }
 
+    @Test func emptyValuesFromTheEnvironmentAreProblemsNamingTheirKeys() {
+        let (_, problems) = parse(
+            Self.minimal,
+            env: [
+                "HERALD_STORE_URL": "", "HERALD_KAFKA_EVENTS_TOPICS": "", "HERALD_KAFKA_GROUP_ID": "",
+                "HERALD_KAFKA_OUTCOMES_TOPIC": "",
+            ])
+        let keys = Set(problems.map(\.path))
+        #expect(keys == ["store.url", "kafka.eventsTopics", "kafka.groupId", "kafka.outcomesTopic"], "\(problems)")
+    }
+
     @Test func minimalFileGetsTheDocumentedDefaults() throws {
         let (config, problems) = parse(Self.minimal)
         #expect(problems.isEmpty)
