@@ -2,10 +2,11 @@
 ///
 /// ```json
 /// {"limits": "scaled:10", "retryAfter": "always", "latencyMs": 5, "faultRate": 0.1,
-///  "faults": {"412": 0.0, "429": 0.0, "502": 0.0, "503": 0.5, "504": 0.0, "drop": 0.0},
+///  "faults": {"412": 0.0, "429": 0.0, "502": 0.0, "503": 0.5, "504": 0.0, "drop": 0.0, "graph429": 0.0},
 ///  "blocked": [{"id": "29:1abc", "shape": "messageWritesBlocked"}], "notInstalled": ["29:1def"],
 ///  "disabledTenants": [], "removedFromConversations": [], "tokenLifetimeSeconds": 60,
-///  "teams": {"19:team@thread.tacv2": [{"id": "29:1a", "name": "Ada", "aadObjectId": "..."}]}}
+///  "teams": {"19:team@thread.tacv2": [{"id": "29:1a", "name": "Ada", "aadObjectId": "..."}]},
+///  "teamsAppId": "00000000-0000-0000-0000-00000000a99a", "graphConsentMissing": ["tenant-id"]}
 /// ```
 struct ConfigUpdate: Decodable {
     struct Invalid: Error {
@@ -19,6 +20,7 @@ struct ConfigUpdate: Decodable {
         var gatewayTimeout: Double?
         var drop: Double?
         var throttled: Double?
+        var graph429: Double?
 
         enum CodingKeys: String, CodingKey {
             case preconditionFailed = "412"
@@ -27,6 +29,7 @@ struct ConfigUpdate: Decodable {
             case gatewayTimeout = "504"
             case drop
             case throttled = "429"
+            case graph429
         }
     }
 
@@ -53,6 +56,8 @@ struct ConfigUpdate: Decodable {
     var gccTenants: [String]?
     var teams: [String: [Member]]?
     var tokenLifetimeSeconds: Int?
+    var teamsAppId: String?
+    var graphConsentMissing: [String]?
 
     func apply(to configuration: inout EmulatorConfiguration) throws(Invalid) {
         if let limits {
@@ -71,9 +76,10 @@ struct ConfigUpdate: Decodable {
         }
         if let faultRate {
             guard (0...1).contains(faultRate) else { throw Invalid(message: "faultRate must be within 0...1") }
-            let drop = configuration.faults.dropConnection
+            let (drop, graph429) = (configuration.faults.dropConnection, configuration.faults.graph429)
             configuration.faults = EmulatorConfiguration.Faults(rate: faultRate)
             configuration.faults.dropConnection = drop
+            configuration.faults.graph429 = graph429
         }
         if let faults {
             var merged = configuration.faults
@@ -89,6 +95,10 @@ struct ConfigUpdate: Decodable {
             ]
             guard rates.allSatisfy({ (0...1).contains($0) }), merged.total <= 1 else {
                 throw Invalid(message: "fault rates must be within 0...1 and add up to at most 1")
+            }
+            if let graph429 = faults.graph429 {
+                guard (0...1).contains(graph429) else { throw Invalid(message: "graph429 must be within 0...1") }
+                merged.graph429 = graph429
             }
             configuration.faults = merged
         }
@@ -117,5 +127,10 @@ struct ConfigUpdate: Decodable {
             guard tokenLifetimeSeconds >= 1 else { throw Invalid(message: "tokenLifetimeSeconds must be at least 1") }
             configuration.tokenLifetime = .seconds(tokenLifetimeSeconds)
         }
+        if let teamsAppId {
+            guard !teamsAppId.isEmpty else { throw Invalid(message: "teamsAppId must not be empty") }
+            configuration.teamsAppId = teamsAppId
+        }
+        if let graphConsentMissing { configuration.graphConsentMissing = Set(graphConsentMissing) }
     }
 }

@@ -1,5 +1,5 @@
-/// What the emulator accepts and how it misbehaves. Everything but the credentials can be changed
-/// while it runs (``TeamsEmulator/updateConfiguration(_:)``, `POST /emulator/config`).
+/// What the emulator accepts and how it misbehaves, on the Bot Connector API and on Microsoft Graph.
+/// Everything but the credentials can be changed while it runs (``TeamsEmulator/updateConfiguration(_:)``, `POST /emulator/config`).
 public struct EmulatorConfiguration: Sendable {
     /// How a blocked recipient's 403 looks.
     public enum BlockShape: String, Sendable, Hashable, CaseIterable {
@@ -29,6 +29,9 @@ public struct EmulatorConfiguration: Sendable {
         public var dropConnection: Double = 0
         /// 429 without `Retry-After`, outside the rate limits (Teams does this under service-wide load).
         public var throttled: Double = 0
+        /// Microsoft Graph calls answered 429 TooManyRequests with `Retry-After: 1`. Drawn on its own: not part of
+        /// the Bot Connector rates above, which never apply to Graph calls.
+        public var graph429: Double = 0
 
         public init() {}
 
@@ -77,7 +80,8 @@ public struct EmulatorConfiguration: Sendable {
     public var faults: Faults
     /// Users (Teams id `29:...` or AAD object id) who blocked the bot. Default: none
     public var blocked: [String: BlockShape]
-    /// Users (Teams id or AAD object id) without the bot installed: 403 ForbiddenOperationException. Default: none
+    /// Users (Teams id or AAD object id) without the bot installed: 403 ForbiddenOperationException, until the app
+    /// is installed for them through Microsoft Graph. Default: none
     public var notInstalled: Set<String>
     /// Tenants whose admin disabled the bot: 403 BotDisabledByAdmin. Default: none
     public var disabledTenants: Set<String>
@@ -92,6 +96,14 @@ public struct EmulatorConfiguration: Sendable {
     public var maxMessageBytes: Int
     /// Activity bodies kept for inspection; later activities keep their id and operation only. Default: 100,000
     public var maxRecordedBodies: Int
+    /// The app's id in the organisation's app catalog: the only app Microsoft Graph installs for users.
+    /// Default: `00000000-0000-0000-0000-00000000a99a`
+    public var teamsAppId: String
+    /// The scope the token endpoint issues Microsoft Graph tokens for. Default: `https://graph.microsoft.com/.default`
+    public var graphScope: String
+    /// Tenants whose admin never consented to `TeamsAppInstallation.ReadWriteForUser.All`: every Graph call made
+    /// with a token issued for them gets 403 Forbidden. Default: none
+    public var graphConsentMissing: Set<String>
 
     public init(
         appId: String,
@@ -109,7 +121,10 @@ public struct EmulatorConfiguration: Sendable {
         gccTenants: Set<String> = [],
         teams: [String: [Member]] = [:],
         maxMessageBytes: Int = 100 * 1024,
-        maxRecordedBodies: Int = 100_000
+        maxRecordedBodies: Int = 100_000,
+        teamsAppId: String = "00000000-0000-0000-0000-00000000a99a",
+        graphScope: String = "https://graph.microsoft.com/.default",
+        graphConsentMissing: Set<String> = []
     ) {
         self.appId = appId
         self.appPassword = appPassword
@@ -127,5 +142,8 @@ public struct EmulatorConfiguration: Sendable {
         self.teams = teams
         self.maxMessageBytes = maxMessageBytes
         self.maxRecordedBodies = maxRecordedBodies
+        self.teamsAppId = teamsAppId
+        self.graphScope = graphScope
+        self.graphConsentMissing = graphConsentMissing
     }
 }

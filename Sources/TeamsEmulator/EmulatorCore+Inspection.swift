@@ -6,7 +6,8 @@ import NIOHTTP1
 
 extension EmulatorCore {
     /// `GET /emulator/conversations`, `GET /emulator/stats`, `GET /emulator/tokens` (the access tokens issued and
-    /// still valid), `POST /emulator/config`, `POST /emulator/reset`.
+    /// still valid, Bot Connector and Graph), `GET /emulator/installations` (apps installed through Graph),
+    /// `POST /emulator/config`, `POST /emulator/reset`.
     func inspect(_ request: HTTPRequest, path: Substring) -> HTTPResponse {
         switch (request.method, path) {
         case (.GET, "conversations"):
@@ -28,6 +29,16 @@ extension EmulatorCore {
                 return state.tokens.keys.sorted()
             }
             return .json(.ok, #"{"tokens":[\#(tokens.map(JSONText.quote).joined(separator: ","))]}"#)
+        case (.GET, "installations"):
+            let installations = self.state.withLock { state in
+                state.stats.requests += 1
+                return state.graphInstallations()
+            }
+            let entries = installations.map { installation in
+                #"{"userId":\#(JSONText.quote(installation.userId)),"#
+                    + #""installationId":\#(JSONText.quote(installation.installationId))}"#
+            }
+            return .json(.ok, #"{"installations":[\#(entries.joined(separator: ","))]}"#)
         case (.POST, "config"):
             let update: ConfigUpdate
             do {
@@ -69,7 +80,9 @@ extension EmulatorCore {
         #"{"requests":\#(stats.requests),"apiRequests":\#(stats.apiRequests),"tokensIssued":\#(stats.tokensIssued),"#
             + #""throttled":\#(stats.throttled),"errors":\#(stats.errors),"droppedConnections":\#(stats.droppedConnections),"#
             + #""conversationsCreated":\#(stats.conversationsCreated),"activitiesSent":\#(stats.activitiesSent),"#
-            + #""activitiesUpdated":\#(stats.activitiesUpdated),"activitiesDeleted":\#(stats.activitiesDeleted)}"#
+            + #""activitiesUpdated":\#(stats.activitiesUpdated),"activitiesDeleted":\#(stats.activitiesDeleted),"#
+            + #""graphRequests":\#(stats.graphRequests),"graphInstalls":\#(stats.graphInstalls),"#
+            + #""graphThrottled":\#(stats.graphThrottled)}"#
     }
 
     static func json(_ conversations: [EmulatedConversation]) -> ByteBuffer {

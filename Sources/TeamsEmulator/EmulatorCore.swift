@@ -4,8 +4,8 @@ import NIOCore
 import NIOHTTP1
 import Synchronization
 
-/// Turns HTTP requests into state transitions and replies: the token endpoint, the Bot Connector API
-/// under any path prefix, and the inspection API under `/emulator/`.
+/// Turns HTTP requests into state transitions and replies: the token endpoint, Microsoft Graph under
+/// `/graph/v1.0/`, the Bot Connector API under any other path prefix, and the inspection API under `/emulator/`.
 final class EmulatorCore: Sendable {
     let state: Mutex<EmulatorState>
     let now: @Sendable () -> ContinuousClock.Instant
@@ -21,11 +21,14 @@ final class EmulatorCore: Sendable {
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
         let path = request.path
+        if path.hasPrefix(Self.graphPrefix) {
+            return await self.graph(request, rest: path.dropFirst(Self.graphPrefix.count))
+        }
         if let range = path.range(of: "/v3/conversations") {
             return await self.api(request, prefix: path[..<range.lowerBound], rest: path[range.upperBound...])
         }
-        if path.hasSuffix("/oauth2/v2.0/token") {
-            return self.token(request)
+        if path.hasSuffix(Self.tokenSuffix) {
+            return self.token(request, tenant: path.dropLast(Self.tokenSuffix.count))
         }
         if path.hasPrefix("/emulator/") {
             return self.inspect(request, path: path.dropFirst("/emulator/".count))
@@ -34,7 +37,10 @@ final class EmulatorCore: Sendable {
         return .json(.notFound, #"{"error":{"code":"NotFound","message":"No such endpoint."}}"#)
     }
 
-    private func token(_ request: HTTPRequest) -> HTTPResponse {
+    private static let tokenSuffix = "/oauth2/v2.0/token"
+
+    /// `tenant`: the path before `/oauth2/v2.0/token`, whose last segment names the tenant.
+    private func token(_ request: HTTPRequest, tenant: Substring) -> HTTPResponse {
         guard request.method == .POST else {
             self.state.withLock { $0.stats.requests += 1 }
             return .json(.methodNotAllowed, #"{"error":"invalid_request","error_description":"Use POST."}"#)
@@ -46,10 +52,12 @@ final class EmulatorCore: Sendable {
             guard let key = PercentEncoding.decode(parts[0], plusAsSpace: true) else { continue }
             form[key] = parts.count > 1 ? PercentEncoding.decode(parts[1], plusAsSpace: true) : ""
         }
+        let tenantSegment = tenant.split(separator: "/").last ?? ""
+        let tenantId = PercentEncoding.decode(tenantSegment) ?? String(tenantSegment)
         let now = self.now()
         let reply = self.state.withLock { state in
             state.stats.requests += 1
-            return state.issueToken(form: form, now: now)
+            return state.issueToken(form: form, tenantId: tenantId, now: now)
         }
         return self.response(reply)
     }

@@ -23,25 +23,10 @@ extension EmulatorState {
         info: Validation.CreateInfo,
         now: ContinuousClock.Instant
     ) -> Reply {
-        for key in [userId, aadObjectId].compactMap({ $0 }) where self.configuration.notInstalled.contains(key) {
-            return Self.notInstalled
-        }
+        if self.lacksBot(userId: userId, aadObjectId: aadObjectId) { return Self.notInstalled }
         // A user has one 1:1 chat with the bot, so the user is the thread the create limits count on.
         if let throttled = self.throttleCreate(userId, tenantId: info.tenantId, now: now) { return throttled }
-        let existing = self.userConversations[userId]
-        let conversationId = existing ?? self.makeConversationId()
-        if existing == nil {
-            let conversation = EmulatedConversation(
-                id: conversationId,
-                tenantId: info.tenantId,
-                isGroup: false,
-                userId: userId,
-                channelId: nil
-            )
-            self.insert(ConversationRecord(conversation: conversation, aadObjectId: aadObjectId))
-            self.userConversations[userId] = conversationId
-            if let aadObjectId { self.userConversations[aadObjectId] = conversationId }
-        }
+        let conversationId = self.openChat(userId: userId, aadObjectId: aadObjectId, tenantId: info.tenantId)
         guard let activity = info.activity else {
             return Reply(status: .created, body: #"{"id":\#(JSONText.quote(conversationId))}"#)
         }
@@ -51,6 +36,23 @@ extension EmulatorState {
             status: .created,
             body: #"{"id":\#(JSONText.quote(conversationId)),"activityId":"\#(activityId)"}"#
         )
+    }
+
+    /// The user's 1:1 chat with the bot, created when there is none yet (Graph's installation chat is the same).
+    mutating func openChat(userId: String, aadObjectId: String?, tenantId: String) -> String {
+        if let existing = self.userConversations[userId] { return existing }
+        let conversationId = self.makeConversationId()
+        let conversation = EmulatedConversation(
+            id: conversationId,
+            tenantId: tenantId,
+            isGroup: false,
+            userId: userId,
+            channelId: nil
+        )
+        self.insert(ConversationRecord(conversation: conversation, aadObjectId: aadObjectId))
+        self.userConversations[userId] = conversationId
+        if let aadObjectId { self.userConversations[aadObjectId] = conversationId }
+        return conversationId
     }
 
     private mutating func createThread(

@@ -27,9 +27,10 @@ extension EmulatorState {
             return Self.error(
                 .forbidden, "BotNotInConversationRoster", "The bot is not part of the conversation roster.")
         }
+        let lacksBot = self.lacksBot(userId: conversation.userId, aadObjectId: record.aadObjectId)
         for key in [conversation.userId, record.aadObjectId].compactMap({ $0 }) {
             if let shape = self.configuration.blocked[key] { return Self.blocked(shape) }
-            if self.configuration.notInstalled.contains(key) { return Self.notInstalled }
+            if lacksBot && self.configuration.notInstalled.contains(key) { return Self.notInstalled }
         }
         return nil
     }

@@ -1,15 +1,21 @@
 import NIOHTTP1
 
 extension EmulatorState {
-    /// `POST /{tenant}/oauth2/v2.0/token` with a client-credentials form.
-    mutating func issueToken(form: [String: String], now: ContinuousClock.Instant) -> Reply {
+    /// `POST /{tenant}/oauth2/v2.0/token` with a client-credentials form: a Bot Connector token for the configured
+    /// `scope`, a Microsoft Graph token for `graphScope`, remembered with the tenant of the URL.
+    mutating func issueToken(form: [String: String], tenantId: String, now: ContinuousClock.Instant) -> Reply {
         let newToken = "emu." + String(self.random.next(), radix: 36) + String(self.random.next(), radix: 36)
-        let reply = self.tokenReply(form: form, now: now, newToken: newToken)
+        let reply = self.tokenReply(form: form, tenantId: tenantId, now: now, newToken: newToken)
         self.count(reply)
         return reply
     }
 
-    private mutating func tokenReply(form: [String: String], now: ContinuousClock.Instant, newToken: String) -> Reply {
+    private mutating func tokenReply(
+        form: [String: String],
+        tenantId: String,
+        now: ContinuousClock.Instant,
+        newToken: String
+    ) -> Reply {
         func oauthError(_ status: HTTPResponseStatus, _ error: String, _ description: String) -> Reply {
             Reply(status: status, body: #"{"error":"\#(error)","error_description":"\#(description)"}"#)
         }
@@ -22,14 +28,19 @@ extension EmulatorState {
         guard form["client_secret"] == self.configuration.appPassword else {
             return oauthError(.unauthorized, "invalid_client", "Invalid client secret provided.")
         }
-        guard form["scope"] == self.configuration.scope else {
+        let audience: IssuedToken.Audience
+        if form["scope"] == self.configuration.scope {
+            audience = .botConnector
+        } else if form["scope"] == self.configuration.graphScope {
+            audience = .graph
+        } else {
             return oauthError(.badRequest, "invalid_scope", "The provided scope is not valid.")
         }
         if self.tokens.count > 64 {
-            self.tokens = self.tokens.filter { $0.value > now }
+            self.tokens = self.tokens.filter { $0.value.expiry > now }
         }
         let lifetime = self.configuration.tokenLifetime
-        self.tokens[newToken] = now + lifetime
+        self.tokens[newToken] = IssuedToken(expiry: now + lifetime, audience: audience, tenantId: tenantId)
         self.stats.tokensIssued += 1
         let seconds = lifetime.components.seconds
         return Reply(
@@ -39,10 +50,15 @@ extension EmulatorState {
         )
     }
 
-    /// Whether `authorization` carries a token this emulator issued that has not expired.
+    /// Whether `authorization` carries a Bot Connector token this emulator issued that has not expired.
     func isAuthorized(_ authorization: String?, now: ContinuousClock.Instant) -> Bool {
-        guard let authorization, authorization.hasPrefix("Bearer ") else { return false }
-        guard let expiry = self.tokens[String(authorization.dropFirst(7))] else { return false }
-        return now < expiry
+        self.token(authorization, now: now)?.audience == .botConnector
+    }
+
+    /// The unexpired token `authorization` carries, if this emulator issued it.
+    func token(_ authorization: String?, now: ContinuousClock.Instant) -> IssuedToken? {
+        guard let authorization, authorization.hasPrefix("Bearer ") else { return nil }
+        guard let token = self.tokens[String(authorization.dropFirst(7))], now < token.expiry else { return nil }
+        return token
     }
 }

@@ -28,9 +28,23 @@ struct EmulatorState {
         }
     }
 
+    /// An access token the token endpoint issued.
+    struct IssuedToken {
+        /// What the token was issued for (the scope asked for).
+        enum Audience {
+            case botConnector
+            case graph
+        }
+
+        var expiry: ContinuousClock.Instant
+        var audience: Audience
+        /// The tenant segment of the token URL it was issued at.
+        var tenantId: String
+    }
+
     var configuration: EmulatorConfiguration
     var stats = EmulatorStats()
-    var tokens: [String: ContinuousClock.Instant] = [:]
+    var tokens: [String: IssuedToken] = [:]
     var conversations: [String: ConversationRecord] = [:]
     /// Conversation ids in creation order.
     var conversationOrder: [String] = []
@@ -44,6 +58,9 @@ struct EmulatorState {
     var nextConversationNumber: UInt64 = 1
     var recordedBodies = 0
     var random: SplitMix64
+    /// Apps installed through Microsoft Graph: the installation id by the user's AAD object id. These users have
+    /// the bot even when the configuration lists them in `notInstalled`.
+    var installedViaGraph: [String: String] = [:]
 
     /// Roster members by Teams id and by AAD object id (rebuilt when the rosters change).
     var membersByKey: [String: EmulatorConfiguration.Member] = [:]
@@ -64,8 +81,10 @@ struct EmulatorState {
         }
     }
 
-    /// Replaces the configuration; limit windows start afresh when the limits change.
+    /// Replaces the configuration; limit windows start afresh when the limits change, and users newly listed in
+    /// `notInstalled` lose an installation made through Graph (the app was uninstalled).
     mutating func update(_ configuration: EmulatorConfiguration) {
+        let uninstalled = configuration.notInstalled.subtracting(self.configuration.notInstalled)
         if configuration.limits != self.configuration.limits {
             self.tenantLimiters = [:]
             self.createLimiters = [:]
@@ -75,6 +94,11 @@ struct EmulatorState {
         let rostersChanged = configuration.teams != self.configuration.teams
         self.configuration = configuration
         if rostersChanged { self.indexMembers() }
+        if !uninstalled.isEmpty && !self.installedViaGraph.isEmpty {
+            self.installedViaGraph = self.installedViaGraph.filter { objectId, _ in
+                !uninstalled.contains(objectId) && !uninstalled.contains(self.teamsUserId(aadObjectId: objectId))
+            }
+        }
     }
 
     mutating func makeActivityId() -> String {

@@ -17,8 +17,28 @@ public struct EmulatorStats: Sendable, Hashable {
     public var activitiesSent = 0
     public var activitiesUpdated = 0
     public var activitiesDeleted = 0
+    /// Microsoft Graph calls (`/graph/v1.0/...`), whatever their answer. They are not in ``apiRequests``,
+    /// ``throttled`` or ``errors``.
+    public var graphRequests = 0
+    /// Apps installed for a user through Microsoft Graph (201 answers).
+    public var graphInstalls = 0
+    /// Microsoft Graph calls answered 429.
+    public var graphThrottled = 0
 
     public init() {}
+}
+
+/// The app installed for a user through Microsoft Graph.
+public struct GraphInstallation: Sendable, Hashable {
+    /// The user's AAD object id, as it appeared in the Graph URL.
+    public var userId: String
+    /// The installation's id in Graph (`users/{userId}/teamwork/installedApps/{installationId}`).
+    public var installationId: String
+
+    public init(userId: String, installationId: String) {
+        self.userId = userId
+        self.installationId = installationId
+    }
 }
 
 /// One operation a conversation received.

@@ -7,6 +7,11 @@ import ServiceLifecycle
 /// endpoint, conversations, activities, paged members, Teams' rate limits, blocked recipients and
 /// injected faults, plus an inspection API (`/emulator/...`) for tests and the demo.
 ///
+/// It also serves the Microsoft Graph calls of proactive app installation under ``graphURL``: installing the
+/// app for a user (`POST /v1.0/users/{id}/teamwork/installedApps`), finding the installation, and the 1:1 chat it
+/// opened (the conversation a Bot Connector create for the user returns). Graph wants a token issued for
+/// `graphScope` at ``tokenURL(tenant:)``; the tenant of that URL is the one whose consent counts.
+///
 /// `bind` opens the port (0 picks a free one); `run` serves until cancelled or ``shutdown()``.
 public final class TeamsEmulator: Service, Sendable {
     private let core: EmulatorCore
@@ -61,6 +66,13 @@ public final class TeamsEmulator: Service, Sendable {
     /// The token endpoint for multi-tenant bots (any tenant segment works).
     public var tokenURL: String { "\(self.origin)/botframework.com/oauth2/v2.0/token" }
 
+    /// The token endpoint of one tenant: Graph tokens are issued per tenant.
+    public func tokenURL(tenant: String) -> String { "\(self.origin)/\(tenant)/oauth2/v2.0/token" }
+
+    /// Microsoft Graph's base URL, without the version (`https://graph.microsoft.com` in the public cloud): calls
+    /// go to `{graphURL}/v1.0/...`.
+    public var graphURL: String { "\(self.origin)/graph" }
+
     /// Counters of what was served so far.
     public func stats() -> EmulatorStats {
         self.core.state.withLock { $0.stats }
@@ -70,6 +82,11 @@ public final class TeamsEmulator: Service, Sendable {
     public func conversations() -> [EmulatedConversation] {
         self.core.state.withLock { state in state.conversationOrder.compactMap { state.conversations[$0]?.conversation }
         }
+    }
+
+    /// The apps installed through Microsoft Graph, by user id.
+    public func graphInstallations() -> [GraphInstallation] {
+        self.core.state.withLock { $0.graphInstallations() }
     }
 
     /// One conversation by id.

@@ -12,8 +12,10 @@ struct EmulatorCommand: AsyncParsableCommand {
             "Run the Teams emulator (Bot Connector API, token endpoint, Teams' rate limits) until SIGINT/SIGTERM.",
         discussion: """
             The token endpoint is POST /{tenant}/oauth2/v2.0/token; the Bot Connector API is served under any \
-            path prefix, so a serviceUrl can be http://HOST:PORT/teams/. Inspection: GET /emulator/conversations, \
-            GET /emulator/stats, POST /emulator/config, POST /emulator/reset.
+            path prefix, so a serviceUrl can be http://HOST:PORT/teams/. Microsoft Graph's proactive app \
+            installation is served under http://HOST:PORT/graph (users/{id}/teamwork/installedApps), with tokens \
+            for scope https://graph.microsoft.com/.default. Inspection: GET /emulator/conversations, \
+            GET /emulator/stats, GET /emulator/installations, POST /emulator/config, POST /emulator/reset.
             """
     )
 
@@ -31,6 +33,11 @@ struct EmulatorCommand: AsyncParsableCommand {
 
     @Option(help: "The token scope the token endpoint accepts.")
     var scope = "https://api.botframework.com/.default"
+
+    @Option(
+        name: .customLong("teams-app-id"),
+        help: "The app's id in the organisation's app catalog, the one Microsoft Graph installs for users.")
+    var teamsAppId = "00000000-0000-0000-0000-00000000a99a"
 
     @Option(name: .customLong("token-ttl"), help: "Lifetime of issued tokens, in seconds.")
     var tokenTTL = 3600
@@ -66,6 +73,7 @@ struct EmulatorCommand: AsyncParsableCommand {
         guard (0...1).contains(self.faultRate), (0...1).contains(self.dropRate), self.faultRate + self.dropRate <= 1
         else { throw ValidationError("--fault-rate and --drop-rate must be within 0...1 and add up to at most 1") }
         guard Logger.Level(rawValue: self.logLevel) != nil else { throw ValidationError("--log-level is not a level") }
+        guard !self.teamsAppId.isEmpty else { throw ValidationError("--teams-app-id must not be empty") }
         _ = try self.blockedUsers()
     }
 
@@ -83,6 +91,7 @@ struct EmulatorCommand: AsyncParsableCommand {
             blocked: try self.blockedUsers()
         )
         configuration.faults.dropConnection = self.dropRate
+        configuration.teamsAppId = self.teamsAppId
 
         let emulator: TeamsEmulator
         do {

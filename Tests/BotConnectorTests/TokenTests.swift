@@ -94,7 +94,7 @@ struct TokenTests {
     @Test("a wrong scope is refused by the token endpoint")
     func wrongScope() async throws {
         try await withEmulator { emulator in
-            try await withClient(for: emulator, configure: { $0.scope = "https://graph.microsoft.com/.default" }) {
+            try await withClient(for: emulator, configure: { $0.scope = "https://management.azure.com/.default" }) {
                 client in
                 let error = await botConnectorError { _ = try await chat(client) }
                 #expect(error?.code == .unauthorized)

@@ -17,7 +17,8 @@ struct EmulatorCommandTests {
             heraldBinary,
             [
                 "emulator", "--port", "0", "--app-id", "cli-app", "--app-password", "cli-secret",
-                "--limits", "scaled:2", "--log-level", "warning",
+                "--limits", "scaled:2", "--teams-app-id", "11111111-1111-1111-1111-111111111111", "--log-level",
+                "warning",
             ])
         try process.start()
         defer { process.kill() }

@@ -16,7 +16,7 @@ struct EmulatorHTTPTests {
             let badSecret = try await raw.token(secret: "wrong")
             #expect(badSecret.status == 401)
             #expect(badSecret.json["error"] as? String == "invalid_client")
-            let badScope = try await raw.token(scope: "https://graph.microsoft.com/.default")
+            let badScope = try await raw.token(scope: "https://management.azure.com/.default")
             #expect(badScope.status == 400)
             #expect(badScope.json["error"] as? String == "invalid_scope")
             #expect(raw.emulator.stats().tokensIssued == 1)

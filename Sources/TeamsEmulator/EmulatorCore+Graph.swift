@@ -1,0 +1,113 @@
+import Foundation
+import HeraldHTTP
+import NIOCore
+import NIOHTTP1
+
+extension EmulatorCore {
+    /// Where Microsoft Graph is served: a Graph base URL for clients is `{origin}/graph`.
+    static let graphPrefix = "/graph/v1.0/"
+
+    enum ParsedGraph {
+        case call(GraphCall)
+        case reply(EmulatorState.Reply)
+    }
+
+    /// A Microsoft Graph call; `rest` is the path after `/graph/v1.0/`.
+    func graph(_ request: HTTPRequest, rest: Substring) async -> HTTPResponse {
+        let call: GraphCall
+        switch Self.parseGraph(request, rest: rest) {
+        case .call(let parsed):
+            call = parsed
+        case .reply(let reply):
+            self.state.withLock { state in
+                state.stats.requests += 1
+                state.stats.graphRequests += 1
+            }
+            return self.response(reply)
+        }
+        let now = self.now()
+        let (reply, latency) = self.state.withLock { state in
+            state.stats.requests += 1
+            return (state.serveGraph(call, now: now), state.configuration.latency)
+        }
+        if latency > .zero {
+            try? await Task.sleep(for: latency)
+        }
+        return self.response(reply)
+    }
+
+    /// Reads the route from the path after `/graph/v1.0/` (Graph's fixed segments are case-insensitive).
+    static func parseGraph(_ request: HTTPRequest, rest: Substring) -> ParsedGraph {
+        var segments: [String] = []
+        for segment in rest.split(separator: "/", omittingEmptySubsequences: true) {
+            guard let value = PercentEncoding.decode(segment) else {
+                return .reply(EmulatorState.graphError(.badRequest, "BadRequest", "Malformed path."))
+            }
+            segments.append(value)
+        }
+        let notFound = EmulatorState.graphError(
+            .notFound, "NotFound", "Resource not found for the segment '\(segments.last ?? "")'.")
+        let notAllowed = EmulatorState.graphError(
+            .methodNotAllowed, "BadRequest", "The HTTP method '\(request.method.rawValue)' is not allowed here.")
+        let fixed = segments.map { $0.lowercased() }
+        guard segments.count == 4 || segments.count == 6, fixed[0] == "users", fixed[2] == "teamwork",
+            fixed[3] == "installedapps"
+        else { return .reply(notFound) }
+        let authorization = request.headers.first(name: "authorization")
+        let userId = segments[1]
+        if segments.count == 6 {
+            guard fixed[5] == "chat" else { return .reply(notFound) }
+            guard request.method == .GET else { return .reply(notAllowed) }
+            let route = GraphCall.Route.chat(userId: userId, installationId: segments[4])
+            return .call(GraphCall(route: route, authorization: authorization))
+        }
+        switch request.method {
+        case .POST:
+            let route = GraphCall.Route.install(userId: userId, teamsAppId: self.boundAppId(request.bodyBytes))
+            return .call(GraphCall(route: route, authorization: authorization))
+        case .GET:
+            var appId: String?
+            if let filter = request.queryValue("$filter") {
+                guard let id = self.filteredAppId(filter) else {
+                    return .reply(
+                        EmulatorState.graphError(
+                            .badRequest, "BadRequest", "Invalid filter clause: use teamsApp/id eq '{teamsAppId}'."))
+                }
+                appId = id
+            }
+            let expands = request.queryValue("$expand")?.split(separator: ",").contains {
+                $0.trimmingCharacters(in: .whitespaces).lowercased() == "teamsapp"
+            }
+            let route = GraphCall.Route.list(userId: userId, teamsAppId: appId, expandsTeamsApp: expands == true)
+            return .call(GraphCall(route: route, authorization: authorization))
+        default:
+            return .reply(notAllowed)
+        }
+    }
+
+    /// The app id at the end of `teamsApp@odata.bind` (`{any host}/appCatalogs/teamsApps/{id}`), nil when the body
+    /// has none.
+    static func boundAppId(_ body: [UInt8]) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+            let bind = object["teamsApp@odata.bind"] as? String,
+            let range = bind.range(of: "/appCatalogs/teamsApps/", options: .caseInsensitive)
+        else { return nil }
+        var tail = bind[range.upperBound...]
+        while tail.hasSuffix("/") { tail = tail.dropLast() }
+        guard !tail.isEmpty, !tail.contains("/"), let id = PercentEncoding.decode(tail), !id.isEmpty else {
+            return nil
+        }
+        return id
+    }
+
+    /// The quoted id of `teamsApp/id eq '{id}'`, nil when the filter says anything else.
+    static func filteredAppId(_ filter: String) -> String? {
+        guard let open = filter.firstIndex(of: "'"), let close = filter.lastIndex(of: "'"), open < close,
+            filter[filter.index(after: close)...].allSatisfy(\.isWhitespace)
+        else { return nil }
+        let clause = filter[..<open].split(whereSeparator: \.isWhitespace).map { $0.lowercased() }
+        guard clause == ["teamsapp/id", "eq"] else { return nil }
+        let id = filter[filter.index(after: open)..<close].replacingOccurrences(of: "''", with: "'")
+        return id.isEmpty ? nil : id
+    }
+}
