@@ -30,6 +30,7 @@ public struct BotConnectorError: Error, Sendable, Hashable, CustomStringConverti
             case serviceUrlNotAllowed = "ServiceUrlNotAllowed"
             case invalidServiceUrl = "InvalidServiceUrl"
             case tokenRequestFailed = "TokenRequestFailed"
+            case graphConsentMissing = "GraphConsentMissing"
         }
 
         private let base: Base
@@ -86,6 +87,9 @@ public struct BotConnectorError: Error, Sendable, Hashable, CustomStringConverti
         public static let invalidServiceUrl = Code(base: .invalidServiceUrl)
         /// The token endpoint failed (not a credentials refusal).
         public static let tokenRequestFailed = Code(base: .tokenRequestFailed)
+        /// Microsoft Graph answered 403: the tenant's admin has not granted the app
+        /// `TeamsAppInstallation.ReadWriteForUser.All`, so the app cannot be installed for its users.
+        public static let graphConsentMissing = Code(base: .graphConsentMissing)
 
         /// The name Teams uses for this code (or Herald's, for failures Teams has no name for).
         public var teamsName: String { self.base.rawValue }

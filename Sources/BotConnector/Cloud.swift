@@ -47,4 +47,21 @@ public enum Cloud: String, Sendable, Hashable, CaseIterable {
         case .dod: return ["smba.infra.dod.teams.microsoft.us"]
         }
     }
+
+    /// The sign-in host of the cloud's Entra ID (tokens for Microsoft Graph are issued per tenant there).
+    public var loginURL: String {
+        switch self {
+        case .public, .gcc: return "https://login.microsoftonline.com"
+        case .gcch, .dod: return "https://login.microsoftonline.us"
+        }
+    }
+
+    /// The cloud's Microsoft Graph endpoint (without the version).
+    public var graphURL: String {
+        switch self {
+        case .public, .gcc: return "https://graph.microsoft.com"
+        case .gcch: return "https://graph.microsoft.us"
+        case .dod: return "https://dod-graph.microsoft.us"
+        }
+    }
 }

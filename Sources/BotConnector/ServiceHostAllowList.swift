@@ -13,7 +13,12 @@ public struct ServiceHostAllowList: Sendable, Hashable {
     ///   exactly that scheme and address, e.g. `http://127.0.0.1:8080` for the emulator. Entries that
     ///   cannot be read are ignored (``invalidEntries`` lists them).
     public init(cloud: Cloud, extras: [String]) {
-        var entries = Set(cloud.teamsServiceHosts.map { Entry(scheme: "https", host: $0, port: 443) })
+        self.init(httpsHosts: cloud.teamsServiceHosts, extras: extras)
+    }
+
+    /// `httpsHosts` (https, port 443) plus `extras` as above.
+    public init(httpsHosts: [String], extras: [String]) {
+        var entries = Set(httpsHosts.map { Entry(scheme: "https", host: $0, port: 443) })
         for extra in extras {
             if let entry = Self.entry(extra) { entries.insert(entry) }
         }

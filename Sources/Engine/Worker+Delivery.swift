@@ -29,6 +29,8 @@ extension Worker {
         var serviceUrl: String?
         var activityId: String?
         var sent = false
+        /// The app was installed for the recipient through Graph to reach them.
+        var installedApp = false
     }
 
     /// Where a delivery goes.
@@ -343,8 +345,43 @@ extension Worker {
                     conversationId: resource.id, serviceUrl: serviceUrl, tenantId: tenant, referenceKey: reference.key,
                     recreate: parameters))
         case .failure(let step):
+            // Teams will not open a chat with a user who never installed the app: install it for them.
+            if installer != nil, case .userAADObjectId(let aad) = parameters, case .final(let outcome) = step.step,
+                let code = outcome.error?.code,
+                code == BotConnectorError.Code.forbiddenOperation.teamsName
+                    || code == BotConnectorError.Code.botNotInConversationRoster.teamsName
+            {
+                return await installAndStore(item, aad: aad, tenant: tenant, key: key, &run)
+            }
             return .failure(step)
         }
+    }
+
+    /// Installs the app for the user through Graph, stores the chat it opened as their reference and returns
+    /// it as the target.
+    private func installAndStore(
+        _ item: WorkItem, aad: String, tenant: String, key: String, _ run: inout Run
+    ) async -> Result<Target, StepError> {
+        guard let installer else { return .failure(StepError(.abandoned)) }
+        let installation: AppInstaller.Installation
+        do throws(BotConnectorError) {
+            installation = try await installer.chat(userId: aad, tenantId: tenant)
+        } catch {
+            return .failure(StepError(.final(failed(item, run, error))))
+        }
+        guard liveness(item) == .live else { return .failure(StepError(.abandoned)) }
+        run.installedApp = run.installedApp || installation.installed
+        let serviceUrl = client.configuration.effectiveDefaultServiceURL
+        let reference = ConversationReference(
+            key: key, conversationId: installation.chatId, serviceUrl: serviceUrl, tenantId: tenant, userId: nil,
+            aadObjectId: aad, scope: .personal)
+        guard await untilStored(item, { try await self.store.upsertReferences([reference]) }) != nil else {
+            return .failure(StepError(.abandoned))
+        }
+        return .success(
+            Target(
+                conversationId: installation.chatId, serviceUrl: serviceUrl, tenantId: tenant,
+                referenceKey: reference.key, recreate: .userAADObjectId(aad)))
     }
 
     // MARK: Sending
@@ -615,6 +652,7 @@ extension Worker {
         outcome.serviceUrl = run.serviceUrl
         outcome.attempts = run.attempts
         outcome.throttled = run.throttled
+        outcome.installedApp = run.installedApp ? true : nil
         outcome.error = error
         outcome.firstAttemptAt = run.firstAttemptAt.map(RFC3339.format)
         outcome.latencyMs = max(0, Int((now.timeIntervalSince(item.startedAt) * 1000).rounded()))

@@ -63,6 +63,8 @@ public final class Worker: Sendable {
     let state = Mutex(State())
     let governor: Mutex<RateGovernor>
     let lanes: Lanes<String, WorkItem>
+    /// Installs the app through Graph for users who never installed it (`bot.proactiveInstall`).
+    let installer: AppInstaller?
     private let reference: WorkerReference
 
     /// - Parameters:
@@ -70,10 +72,19 @@ public final class Worker: Sendable {
     ///   - router: the compiled routes.
     ///   - client: the Teams client (its allow-list guards the token).
     ///   - store: a running, migrated store.
+    ///   - graph: for proactive installation (with ``WorkerOptions/teamsAppId``); nil: users who never
+    ///     installed the app cannot be reached.
     public init(
         options: WorkerOptions, cluster: KafkaClusterConfiguration, router: Router, decoder: EventDecoder,
-        client: BotConnectorClient, store: any HeraldStore, logger: Logger
+        client: BotConnectorClient, store: any HeraldStore, graph: GraphClient? = nil, logger: Logger
     ) throws {
+        if let graph, let teamsAppId = options.teamsAppId {
+            self.installer = AppInstaller(
+                graph: graph, teamsAppId: teamsAppId, perTenantPerSecond: options.installsPerTenantPerSecond,
+                logger: logger.component("graph"))
+        } else {
+            self.installer = nil
+        }
         self.options = options
         self.router = router
         self.decoder = decoder

@@ -38,6 +38,10 @@ public struct WorkerOptions: Sendable {
     /// The fraction of Teams' per-conversation windows the engine plans to use. One conversation's requests
     /// go one at a time, so they drift less than a tenant's. Default: 0.97.
     public var conversationHeadroom = 0.97
+    /// The app's id in the organisation's catalog, for proactive installation; nil: no installation.
+    public var teamsAppId: String?
+    /// App installations started per tenant per second. Default: 5.
+    public var installsPerTenantPerSecond = 5
     /// Records per poll. Default: 500.
     public var pollBatchSize = 500
     /// Records read ahead of admission (partitions pause when this many wait, and resume at half). It keeps
@@ -84,5 +88,9 @@ public struct WorkerOptions: Sendable {
         blockedRecheckAfter = delivery.blockedRecheckAfter
         shutdownGracePeriod = delivery.shutdownGracePeriod
         pollBatchSize = min(500, max(1, maxInFlight))
+        if configuration.bot.proactiveInstall, !configuration.bot.teamsAppId.isEmpty {
+            teamsAppId = configuration.bot.teamsAppId
+        }
+        installsPerTenantPerSecond = configuration.bot.installsPerTenantPerSecond
     }
 }

@@ -50,20 +50,36 @@ public enum WorkerSetup {
             properties: configuration.kafka.properties)
         let client = BotConnectorClient(
             configuration: botConfiguration(configuration.bot), logger: logger.component("teams"))
+        let graph = graphClient(configuration.bot, logger: logger.component("graph"))
         do {
             try await run(
-                options, cluster: cluster, router: router, decoder: decoder, client: client, configuration,
-                logger: logger, readiness: readiness, started: started, until: stop)
+                options, cluster: cluster, router: router, decoder: decoder, client: client, graph: graph,
+                configuration, logger: logger, readiness: readiness, started: started, until: stop)
         } catch {
             try? await client.shutdown()
+            try? await graph?.shutdown()
             throw error
         }
         try? await client.shutdown()
+        try? await graph?.shutdown()
+    }
+
+    /// The Microsoft Graph client for proactive installation, when `bot.proactiveInstall` asks for it.
+    public static func graphClient(_ bot: HeraldConfiguration.Bot, logger: Logger) -> GraphClient? {
+        guard bot.proactiveInstall, !bot.teamsAppId.isEmpty else { return nil }
+        return GraphClient(
+            configuration: .init(
+                appId: bot.appId, appPassword: bot.appPassword, cloud: Cloud(rawValue: bot.cloud.rawValue) ?? .public,
+                graphURL: bot.graphUrl.isEmpty ? nil : bot.graphUrl,
+                loginURL: bot.loginUrl.isEmpty ? nil : bot.loginUrl,
+                allowedHosts: bot.allowedServiceHosts),
+            logger: logger)
     }
 
     private static func run(
         _ options: WorkerOptions, cluster: KafkaClusterConfiguration, router: Router, decoder: EventDecoder,
-        client: BotConnectorClient, _ configuration: HeraldConfiguration, logger: Logger, readiness: Readiness?,
+        client: BotConnectorClient, graph: GraphClient?, _ configuration: HeraldConfiguration, logger: Logger,
+        readiness: Readiness?,
         started: @Sendable (Worker) async -> Void, until stop: @escaping @Sendable () async -> Void
     ) async throws {
         let store = try await makeStore(url: configuration.store.url, logger: logger.component("store"))
@@ -73,7 +89,7 @@ public enum WorkerSetup {
             try await store.migrate()
             let engine = try Worker(
                 options: options, cluster: cluster, router: router, decoder: decoder, client: client, store: store,
-                logger: logger)
+                graph: graph, logger: logger)
             await started(engine)
             if let readiness {
                 group.addTask {

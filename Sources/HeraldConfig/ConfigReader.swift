@@ -113,6 +113,17 @@ struct ConfigReader {
         return value
     }
 
+    mutating func bool(_ path: String, default defaultValue: Bool) -> Bool {
+        guard let (text, node) = scalar(path) else { return defaultValue }
+        switch text.lowercased() {
+        case "true": return true
+        case "false": return false
+        default:
+            problem(path, at: node, "expected true or false, got \"\(text)\"")
+            return defaultValue
+        }
+    }
+
     mutating func duration(_ path: String, default defaultValue: Duration) -> Duration {
         guard let (text, node) = scalar(path) else { return defaultValue }
         guard let value = DurationParser.parse(text) else {

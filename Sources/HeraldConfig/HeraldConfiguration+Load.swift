@@ -75,8 +75,25 @@ extension HeraldConfiguration {
         bot.scope = r.string("bot.scope", default: "")
         bot.defaultServiceUrl = r.string("bot.defaultServiceUrl", default: "")
         bot.allowedServiceHosts = r.stringList("bot.allowedServiceHosts", default: [])
-        for key in ["bot.tokenUrl", "bot.defaultServiceUrl"] {
-            let value = key == "bot.tokenUrl" ? bot.tokenUrl : bot.defaultServiceUrl
+        bot.proactiveInstall = r.bool("bot.proactiveInstall", default: false)
+        bot.teamsAppId = r.string("bot.teamsAppId", default: "")
+        bot.graphUrl = r.string("bot.graphUrl", default: "")
+        bot.loginUrl = r.string("bot.loginUrl", default: "")
+        bot.installsPerTenantPerSecond = r.int(
+            "bot.installsPerTenantPerSecond", default: bot.installsPerTenantPerSecond, range: 1...1000)
+        if bot.proactiveInstall, bot.teamsAppId.isEmpty {
+            r.problem(
+                "bot.teamsAppId", at: r.node("bot.proactiveInstall"),
+                "required with bot.proactiveInstall: the app's id in the organisation's app catalog")
+        }
+        for key in ["bot.tokenUrl", "bot.defaultServiceUrl", "bot.graphUrl", "bot.loginUrl"] {
+            let value =
+                switch key {
+                case "bot.tokenUrl": bot.tokenUrl
+                case "bot.defaultServiceUrl": bot.defaultServiceUrl
+                case "bot.graphUrl": bot.graphUrl
+                default: bot.loginUrl
+                }
             if !value.isEmpty, !value.hasPrefix("https://"), !value.hasPrefix("http://") {
                 r.problem(key, at: r.node(key), "\"\(value)\" is not an http(s) URL")
             }

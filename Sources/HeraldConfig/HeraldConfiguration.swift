@@ -49,8 +49,21 @@ public struct HeraldConfiguration: Sendable {
         public var scope: String = ""
         /// Overrides the cloud's global service URL. Default: empty (the cloud's).
         public var defaultServiceUrl: String = ""
-        /// Hosts allowed besides the cloud's Teams hosts. Default: none.
+        /// Hosts allowed besides the cloud's Teams hosts (and, with proactive installation, its Graph host).
+        /// Default: none.
         public var allowedServiceHosts: [String] = []
+        /// Install the app through Microsoft Graph for users who never installed it. Default: false.
+        public var proactiveInstall = false
+        /// The app's id in the organisation's app catalog (not the bot's app id); required with
+        /// ``proactiveInstall``. Default: empty.
+        public var teamsAppId: String = ""
+        /// Overrides the cloud's Microsoft Graph URL (`https://graph.microsoft.com`). Default: empty.
+        public var graphUrl: String = ""
+        /// Overrides the cloud's sign-in host for Graph tokens (`https://login.microsoftonline.com`).
+        /// Default: empty.
+        public var loginUrl: String = ""
+        /// App installations started per tenant per second. Default: 5.
+        public var installsPerTenantPerSecond = 5
 
         /// The national clouds Teams runs in.
         public enum Cloud: String, Sendable, CaseIterable {

@@ -75,9 +75,10 @@ final class DeliveryRig: Sendable {
     /// - Parameters:
     ///   - storeURL: nil for a SQLite file in the rig's folder.
     ///   - delivery: extra YAML lines under `delivery:`.
+    ///   - bot: extra YAML lines under `bot:` (`$ORIGIN` stands for the emulator's origin).
     init(
         partitions: Int32 = 8, emulator configuration: EmulatorConfiguration, storeURL: String? = nil,
-        delivery: String = "", logLevel: String = "info"
+        delivery: String = "", bot: String = "", logLevel: String = "info"
     ) async throws {
         kafka = try EmbeddedKafka(brokers: 1, logger: logger)
         for topic in [eventsTopic, outcomesTopic, deadLetterTopic] {
@@ -103,6 +104,7 @@ final class DeliveryRig: Sendable {
               tokenUrl: "\(emulator.tokenURL)"
               defaultServiceUrl: "\(emulator.serviceURL)"
               allowedServiceHosts: ["\(emulator.origin)"]
+            \(bot.replacingOccurrences(of: "$ORIGIN", with: emulator.origin).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
             store:
               url: "\(store)"
             routing:
@@ -226,6 +228,7 @@ struct Outcome: Decodable, Sendable {
     var activityId: String?
     var attempts: Int
     var throttled: Int
+    var installedApp: Bool?
     var error: ErrorInfo?
     var input: Input
     var worker: String

@@ -33,6 +33,8 @@ final class EmulatorProcess: Sendable {
         var throttled: Int
         var errors: Int
         var activitiesSent: Int
+        var graphInstalls: Int
+        var graphThrottled: Int
     }
 
     let process: ChildProcess
@@ -63,7 +65,11 @@ final class EmulatorProcess: Sendable {
             "faults": [
                 "412": faults.preconditionFailed, "429": faults.throttled, "502": faults.badGateway,
                 "503": faults.serviceUnavailable, "504": faults.gatewayTimeout, "drop": faults.dropConnection,
+                "graph429": faults.graph429,
             ],
+            "notInstalled": Array(configuration.notInstalled),
+            "teamsAppId": configuration.teamsAppId,
+            "graphConsentMissing": Array(configuration.graphConsentMissing),
             "blocked": configuration.blocked.map { ["id": $0.key, "shape": $0.value.rawValue] },
             "teams": configuration.teams.mapValues { members in
                 members.map { member -> [String: String] in

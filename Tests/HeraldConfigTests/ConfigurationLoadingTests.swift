@@ -33,6 +33,26 @@ import Testing
         #expect(keys == ["store.url", "kafka.eventsTopics", "kafka.groupId", "kafka.outcomesTopic"], "\(problems)")
     }
 
+    @Test func proactiveInstallationNeedsTheCatalogAppIdAndReadsItsOverrides() throws {
+        let (_, missing) = parse(Self.minimal, env: ["HERALD_BOT_PROACTIVE_INSTALL": "true"])
+        #expect(missing.map(\.path) == ["bot.teamsAppId"], "\(missing)")
+        let (_, notABool) = parse(Self.minimal, env: ["HERALD_BOT_PROACTIVE_INSTALL": "yes please"])
+        #expect(notABool.map(\.path) == ["HERALD_BOT_PROACTIVE_INSTALL"], "\(notABool)")
+        let (config, problems) = parse(
+            Self.minimal,
+            env: [
+                "HERALD_BOT_PROACTIVE_INSTALL": "true", "HERALD_BOT_TEAMS_APP_ID": "catalog-app",
+                "HERALD_BOT_GRAPH_URL": "http://127.0.0.1:3978/graph", "HERALD_BOT_LOGIN_URL": "http://127.0.0.1:3978",
+                "HERALD_BOT_INSTALLS_PER_TENANT_PER_SECOND": "2",
+            ])
+        #expect(problems.isEmpty, "\(problems)")
+        let bot = try #require(config).bot
+        #expect(bot.proactiveInstall && bot.teamsAppId == "catalog-app" && bot.installsPerTenantPerSecond == 2)
+        #expect(bot.graphUrl == "http://127.0.0.1:3978/graph" && bot.loginUrl == "http://127.0.0.1:3978")
+        let (_, badURL) = parse(Self.minimal, env: ["HERALD_BOT_GRAPH_URL": "graph.example"])
+        #expect(badURL.map(\.path) == ["HERALD_BOT_GRAPH_URL"], "\(badURL)")
+    }
+
     @Test func minimalFileGetsTheDocumentedDefaults() throws {
         let (config, problems) = parse(Self.minimal)
         #expect(problems.isEmpty)

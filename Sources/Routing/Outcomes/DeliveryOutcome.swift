@@ -38,6 +38,9 @@ public struct DeliveryOutcome: Sendable, Hashable, Codable {
     public var attempts: Int
     /// 429 answers received for this delivery.
     public var throttled: Int
+    /// True when Herald installed the app for the recipient through Microsoft Graph to reach them (absent
+    /// otherwise).
+    public var installedApp: Bool?
     public var error: ErrorInfo?
     public var eventTime: String?
     public var firstAttemptAt: String?

@@ -68,6 +68,11 @@ struct DemoCommand: AsyncParsableCommand {
             configuration.bot.tokenUrl = emulator.tokenURL
             configuration.bot.defaultServiceUrl = emulator.serviceURL
             configuration.bot.allowedServiceHosts = [emulator.origin]
+            // Users who never installed the bot are reached by installing it for them (Microsoft Graph).
+            configuration.bot.proactiveInstall = true
+            configuration.bot.teamsAppId = DemoWorld.teamsAppId
+            configuration.bot.graphUrl = "\(emulator.origin)/graph"
+            configuration.bot.loginUrl = emulator.origin
             configuration.store.url = "sqlite://\(folder.path)/herald.db"
             print("Herald demo: \(events) events for \(recipients) recipients in \(world.tenants) tenants")
             print(
@@ -188,6 +193,9 @@ struct DemoCommand: AsyncParsableCommand {
         print("Latency      p50 \(p50), p99 \(p99) (event time to outcome, delivered messages)")
         print(
             "Teams        \(stats.requests) requests, \(stats.throttled) answered 429 (emulator: \(teams.throttled) throttled, \(teams.conversationsCreated) conversations created, \(teams.activitiesSent) sent, \(teams.activitiesUpdated) updated)"
+        )
+        print(
+            "Graph        the app installed for \(teams.graphInstalls) users who never installed it (emulator: \(teams.graphRequests) Graph requests)"
         )
         print("Kafka        \(stats.recordsConsumed) records consumed, \(stats.deadLettered) dead-lettered")
     }

@@ -36,7 +36,13 @@ struct DemoWorld {
     /// Every 40th recipient blocked the bot (both of Teams' error body shapes).
     func isBlocked(_ user: Int) -> Bool { user % 40 == 7 }
 
-    /// The emulator: Teams' real limits, blocked users and team rosters.
+    /// Every 25th recipient never installed the bot: Herald installs it for them through Microsoft Graph.
+    func neverInstalled(_ user: Int) -> Bool { user % 25 == 11 }
+
+    /// The demo app's id in the organisation's app catalog (proactive installation).
+    static let teamsAppId = "d3e0a1b2-c4d5-4e6f-8a9b-0c1d2e3f4a5b"
+
+    /// The emulator: Teams' real limits, blocked users, users who never installed the bot, team rosters.
     func emulatorConfiguration(appId: String, appPassword: String) -> EmulatorConfiguration {
         var blocked: [String: EmulatorConfiguration.BlockShape] = [:]
         for user in 0..<recipients where isBlocked(user) {
@@ -50,8 +56,11 @@ struct DemoWorld {
                     id: "29:demo-\(user)", name: "User \(user)", aadObjectId: aadObjectId(user))
             }
         }
-        return EmulatorConfiguration(
+        var configuration = EmulatorConfiguration(
             appId: appId, appPassword: appPassword, limits: .teams, blocked: blocked, teams: rosters)
+        configuration.notInstalled = Set((0..<recipients).filter(neverInstalled).map(aadObjectId))
+        configuration.teamsAppId = Self.teamsAppId
+        return configuration
     }
 
     /// The stored references the example routes address by key: each team's on-call chat and the operators'.

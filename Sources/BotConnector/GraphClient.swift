@@ -1,0 +1,237 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// Microsoft Graph, for what the Bot Connector cannot do: installing the Teams app for a user who never
+/// installed it (proactive installation), and finding the 1:1 chat that installation opened.
+///
+/// Tokens are app-only (client credentials) and per tenant: `{login}/{tenantId}/oauth2/v2.0/token` with the
+/// cloud's Graph scope, cached per tenant. Like ``BotConnectorClient``, nothing is sent to a host outside the
+/// allow-list (the cloud's Graph host plus the configured extras), and ids from events are checked before
+/// they become part of a URL. Failures are thrown as ``BotConnectorError`` (429 and 503 retryable with their
+/// `Retry-After`; 403 is ``BotConnectorError/Code/graphConsentMissing``); the caller retries.
+public final class GraphClient: Sendable {
+    /// Where Graph and its tokens are.
+    public struct Configuration: Sendable {
+        /// The bot's app id and secret (the app registration Graph knows).
+        public var appId: String
+        /// Never logged.
+        public var appPassword: String
+        public var cloud: Cloud
+        /// Graph's base URL (without the version); nil: the cloud's (`https://graph.microsoft.com`).
+        public var graphURL: String?
+        /// The sign-in host tokens come from; nil: the cloud's (`https://login.microsoftonline.com`).
+        public var loginURL: String?
+        /// Hosts besides the cloud's Graph host that may receive a Graph token (`http://127.0.0.1:3978`).
+        public var allowedHosts: [String]
+        /// Time allowed for one call. Default: 30 s
+        public var requestTimeout: Duration
+
+        public init(
+            appId: String, appPassword: String, cloud: Cloud = .public, graphURL: String? = nil,
+            loginURL: String? = nil, allowedHosts: [String] = [], requestTimeout: Duration = .seconds(30)
+        ) {
+            self.appId = appId
+            self.appPassword = appPassword
+            self.cloud = cloud
+            self.graphURL = graphURL
+            self.loginURL = loginURL
+            self.allowedHosts = allowedHosts
+            self.requestTimeout = requestTimeout
+        }
+    }
+
+    public let configuration: Configuration
+    private let httpClient: HTTPClient
+    private let allowList: ServiceHostAllowList
+    private let logger: Logger
+    private let tokens = Mutex<[String: TokenProvider]>([:])
+
+    /// Its own pooled connections, which never follow redirects (they could carry the token away); call
+    /// ``shutdown()`` when done.
+    public init(configuration: Configuration, logger: Logger) {
+        var httpConfiguration = HTTPClient.Configuration()
+        httpConfiguration.redirectConfiguration = .disallow
+        self.httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
+        self.configuration = configuration
+        self.allowList = ServiceHostAllowList(
+            httpsHosts: [(try? ServiceURL(configuration.cloud.graphURL))?.host].compactMap { $0 },
+            extras: configuration.allowedHosts)
+        var logger = logger
+        logger[metadataKey: "bot.appId"] = "\(configuration.appId)"
+        self.logger = logger
+    }
+
+    /// Closes the connections.
+    public func shutdown() async throws {
+        try await httpClient.shutdown()
+    }
+
+    /// Installs the app `teamsAppId` (its id in the organisation's app catalog) for the user; true when it
+    /// was installed now (201), false when it already was (409).
+    public func installApp(
+        teamsAppId: String, userId: String, tenantId: String
+    ) async throws(BotConnectorError) -> Bool {
+        let user = try Self.segment(userId, "user id")
+        let app = try Self.segment(teamsAppId, "Teams app id")
+        var body = JSONWriter()
+        body.raw("{")
+        body.field("teamsApp@odata.bind", "\(graphBase)/v1.0/appCatalogs/teamsApps/\(app)")
+        body.raw("}")
+        do {
+            _ = try await perform(
+                .POST, "v1.0/users/\(user)/teamwork/installedApps", tenantId: tenantId, body: body.bytes)
+            return true
+        } catch  where error.httpStatus == 409 {
+            return false
+        }
+    }
+
+    /// The id of the user's installation of `teamsAppId`, nil when the app is not installed for them.
+    public func installationId(
+        teamsAppId: String, userId: String, tenantId: String
+    ) async throws(BotConnectorError) -> String? {
+        let user = try Self.segment(userId, "user id")
+        _ = try Self.segment(teamsAppId, "Teams app id")
+        let filter = FormEncoding.encode("teamsApp/id eq '\(teamsAppId)'")
+        let response = try await perform(
+            .GET, "v1.0/users/\(user)/teamwork/installedApps?$expand=teamsApp&$filter=\(filter)", tenantId: tenantId
+        )
+        struct Installations: Decodable {
+            struct Installation: Decodable { var id: String }
+            var value: [Installation]
+        }
+        return try Self.decode(Installations.self, response).value.first?.id
+    }
+
+    /// The id of the 1:1 chat between the user and the bot that the installation opened: the conversation
+    /// id the Bot Connector sends to.
+    public func chatId(
+        userId: String, installationId: String, tenantId: String
+    ) async throws(BotConnectorError) -> String {
+        let user = try Self.segment(userId, "user id")
+        let installation = try Self.segment(installationId, "installation id")
+        let response = try await perform(
+            .GET, "v1.0/users/\(user)/teamwork/installedApps/\(installation)/chat", tenantId: tenantId)
+        struct Chat: Decodable { var id: String }
+        let id = try Self.decode(Chat.self, response).id
+        guard !id.isEmpty else {
+            throw BotConnectorError(code: .invalidResponse, httpStatus: 200, message: "Graph returned an empty chat id")
+        }
+        return id
+    }
+
+    // MARK: Transport
+
+    private var graphBase: String {
+        var base = configuration.graphURL ?? configuration.cloud.graphURL
+        while base.hasSuffix("/") { base.removeLast() }
+        return base
+    }
+
+    /// One authorized call; a 401 refreshes the tenant's token and retries once.
+    private func perform(
+        _ method: HTTPMethod, _ path: String, tenantId: String, body: [UInt8]? = nil
+    ) async throws(BotConnectorError) -> (status: Int, headers: HTTPHeaders, body: ByteBuffer) {
+        let url = "\(graphBase)/\(path)"
+        let service = try ServiceURL(graphBase)
+        guard allowList.allows(service) else {
+            throw BotConnectorError(
+                code: .serviceUrlNotAllowed,
+                message: "Graph host \(service.host):\(service.port) (\(service.scheme)) is not an allowed host")
+        }
+        let tokens = try tokenProvider(tenantId: tenantId)
+        var token = try await tokens.token()
+        var response = try await send(method, url: url, body: body, token: token)
+        if response.status == 401 {
+            tokens.invalidate(token)
+            token = try await tokens.token()
+            response = try await send(method, url: url, body: body, token: token)
+        }
+        guard (200..<300).contains(response.status) else {
+            var error = BotConnectorError.fromResponse(
+                status: response.status, headers: response.headers, body: Array(buffer: response.body),
+                nowEpochSeconds: Date().timeIntervalSince1970)
+            if response.status == 403 {
+                error.code = .graphConsentMissing
+                error.teamsCode = BotConnectorError.Code.graphConsentMissing.teamsName
+                error.message =
+                    "Microsoft Graph refused to install the app (HTTP 403): grant the app "
+                    + "TeamsAppInstallation.ReadWriteForUser.All in tenant \(tenantId) (\(error.message))"
+            }
+            logger.debug(
+                "Graph call failed",
+                metadata: ["http.method": "\(method.rawValue)", "http.status": "\(response.status)"])
+            throw error
+        }
+        return response
+    }
+
+    private func send(
+        _ method: HTTPMethod, url: String, body: [UInt8]?, token: String
+    ) async throws(BotConnectorError) -> (status: Int, headers: HTTPHeaders, body: ByteBuffer) {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "authorization", value: "Bearer \(token)")
+        request.headers.add(name: "user-agent", value: "herald")
+        if let body {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        do {
+            let response = try await httpClient.execute(request, timeout: TimeAmount(configuration.requestTimeout))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            return (Int(response.status.code), response.headers, body)
+        } catch {
+            throw BotConnectorError.fromTransport(error)
+        }
+    }
+
+    /// The tenant's token cache. A tenant id from an event becomes part of the token URL: only GUIDs and
+    /// domain names are accepted.
+    private func tokenProvider(tenantId: String) throws(BotConnectorError) -> TokenProvider {
+        guard !tenantId.isEmpty, tenantId.utf8.count <= 128,
+            tenantId.utf8.allSatisfy({ byte in
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte | 0x20)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-")
+                    || byte == UInt8(ascii: ".")
+            }), tenantId.first != ".", !tenantId.contains("..")
+        else {
+            throw BotConnectorError(code: .badArgument, message: "not a valid tenant id for Microsoft Graph")
+        }
+        let key = tenantId.lowercased()
+        return tokens.withLock { tokens in
+            if let provider = tokens[key] { return provider }
+            var login = configuration.loginURL ?? configuration.cloud.loginURL
+            while login.hasSuffix("/") { login.removeLast() }
+            let provider = TokenProvider(
+                configuration: .init(
+                    tokenURL: "\(login)/\(key)/oauth2/v2.0/token", clientId: configuration.appId,
+                    clientSecret: configuration.appPassword, scope: configuration.cloud.graphURL + "/.default"),
+                httpClient: httpClient, logger: logger)
+            tokens[key] = provider
+            return provider
+        }
+    }
+
+    private static func segment(_ value: String, _ what: String) throws(BotConnectorError) -> String {
+        guard !value.isEmpty, value != ".", value != "..", value.utf8.count <= 256 else {
+            throw BotConnectorError(code: .badArgument, message: "not a valid \(what)")
+        }
+        return FormEncoding.encode(value)
+    }
+
+    private static func decode<T: Decodable>(
+        _ type: T.Type, _ response: (status: Int, headers: HTTPHeaders, body: ByteBuffer)
+    ) throws(BotConnectorError) -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer: response.body))
+        } catch {
+            throw BotConnectorError(
+                code: .invalidResponse, httpStatus: response.status, message: "could not read Graph's \(T.self) answer")
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import BotConnector
+import Logging
+import RateLimiting
+import Synchronization
+
+/// Installs the Teams app for users who never installed it (Microsoft Graph), and finds the 1:1 chat the
+/// installation opened, so a notification can reach anyone in the tenant.
+///
+/// One installation per user at a time: concurrent deliveries for the same new user wait for the one in
+/// progress (a thousand events for one new user install once). Installations start at most
+/// `perTenantPerSecond` per tenant. Each Graph call's 429 and 503 are retried after their `Retry-After` (or a
+/// backoff), up to `maxAttempts`; a missing consent (403) is logged once per tenant and fails the delivery with
+/// `GraphConsentMissing`.
+final class AppInstaller: Sendable {
+    /// The chat to send to, and whether this call installed the app.
+    struct Installation: Sendable {
+        var chatId: String
+        var installed: Bool
+    }
+
+    private struct State {
+        var inProgress: [String: Task<Installation, any Error>] = [:]
+        /// When each tenant may start its next installation.
+        var nextStart: [String: ContinuousClock.Instant] = [:]
+        var consentReported: Set<String> = []
+    }
+
+    let graph: GraphClient
+    let teamsAppId: String
+    let perTenantPerSecond: Int
+    let maxAttempts: Int
+    private let backoff = Backoff(base: .milliseconds(500), cap: .seconds(30))
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    init(graph: GraphClient, teamsAppId: String, perTenantPerSecond: Int, maxAttempts: Int = 12, logger: Logger) {
+        self.graph = graph
+        self.teamsAppId = teamsAppId
+        self.perTenantPerSecond = max(1, perTenantPerSecond)
+        self.maxAttempts = max(1, maxAttempts)
+        self.logger = logger
+    }
+
+    /// The chat id for the user (AAD object id) in `tenantId`, installing the app first when needed.
+    func chat(userId: String, tenantId: String) async throws(BotConnectorError) -> Installation {
+        let key = "\(tenantId.lowercased())/\(userId.lowercased())"
+        let task = state.withLock { state in
+            if let running = state.inProgress[key] { return running }
+            let task = Task { try await self.install(userId: userId, tenantId: tenantId) }
+            state.inProgress[key] = task
+            return task
+        }
+        let result = await task.result
+        state.withLock { state in
+            if state.inProgress[key] == task { state.inProgress[key] = nil }
+        }
+        switch result {
+        case .success(let installation): return installation
+        case .failure(let error as BotConnectorError): throw error
+        case .failure(let error): throw BotConnectorError(code: .connection, message: "\(error)")
+        }
+    }
+
+    private func install(userId: String, tenantId: String) async throws(BotConnectorError) -> Installation {
+        do throws(BotConnectorError) {
+            await waitForTenantSlot(tenantId)
+            let installed = try await retrying { () async throws(BotConnectorError) -> Bool in
+                try await self.graph.installApp(teamsAppId: self.teamsAppId, userId: userId, tenantId: tenantId)
+            }
+            let found = try await retrying { () async throws(BotConnectorError) -> String? in
+                try await self.graph.installationId(teamsAppId: self.teamsAppId, userId: userId, tenantId: tenantId)
+            }
+            guard let installation = found else {
+                throw BotConnectorError(
+                    code: .notFound, httpStatus: 404,
+                    message: "Graph lists no installation of the app after installing it")
+            }
+            let chat = try await retrying { () async throws(BotConnectorError) -> String in
+                try await self.graph.chatId(userId: userId, installationId: installation, tenantId: tenantId)
+            }
+            if installed { logger.debug("installed the app for a user", metadata: ["tenantId": "\(tenantId)"]) }
+            return Installation(chatId: chat, installed: installed)
+        } catch {
+            if error.code == .graphConsentMissing,
+                state.withLock({ $0.consentReported.insert(tenantId.lowercased()).inserted })
+            {
+                logger.error(
+                    """
+                    Microsoft Graph refused to install the app: the tenant has not granted \
+                    TeamsAppInstallation.ReadWriteForUser.All; deliveries to its users without the app fail \
+                    with GraphConsentMissing
+                    """,
+                    metadata: ["tenantId": "\(tenantId)"])
+            }
+            throw error
+        }
+    }
+
+    /// Runs one Graph call, retrying 429, 503 and other retryable failures after their `Retry-After` (or a
+    /// backoff), up to `maxAttempts`.
+    private func retrying<T>(
+        _ call: () async throws(BotConnectorError) -> T
+    ) async throws(BotConnectorError) -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do throws(BotConnectorError) {
+                return try await call()
+            } catch {
+                guard error.isRetryable, attempt < maxAttempts, !Task.isCancelled else { throw error }
+                try? await Task.sleep(for: backoff.delay(attempt: attempt, retryAfter: error.retryAfter))
+            }
+        }
+    }
+
+    /// Spaces installation starts of one tenant `1 / perTenantPerSecond` apart.
+    private func waitForTenantSlot(_ tenantId: String) async {
+        let interval = Duration.seconds(1) / perTenantPerSecond
+        let now = ContinuousClock.now
+        let start = state.withLock { state in
+            let start = max(now, state.nextStart[tenantId.lowercased()] ?? now)
+            state.nextStart[tenantId.lowercased()] = start + interval
+            return start
+        }
+        if start > now { try? await Task.sleep(until: start, clock: .continuous) }
+    }
+}
