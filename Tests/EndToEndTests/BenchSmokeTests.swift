@@ -51,6 +51,17 @@ extension EndToEnd {
             }
         }
 
+        @Test func theEventPathMicroBenchmarkReportsEachStep() async throws {
+            let runs = try await Self.runs(["event-path", "--messages", "500"])
+            try #require(runs.count == 1)
+            #expect(runs[0]["events"] as? Int == 500)
+            #expect(runs[0]["deliveriesPerEvent"] as? Int == 2)
+            for field in ["cpuMicrosecondsPerEvent", "decodeCpuMicrosecondsPerEvent", "encodeCpuMicrosecondsPerEvent"] {
+                #expect((runs[0][field] as? Double ?? 0) > 0, "\(field) is measured")
+            }
+            #expect((runs[0]["outcomeBytes"] as? Int ?? 0) > 300)
+        }
+
         @Test func scaleOutRunsOneAndThreeWorkersOnPostgreSQL() async throws {
             let url = try #require(
                 ProcessInfo.processInfo.environment["HERALD_TEST_POSTGRES_URL"],

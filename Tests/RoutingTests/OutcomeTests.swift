@@ -30,6 +30,52 @@ import Testing
         #expect(result.exitCode == 0, "\(result.output)")
     }
 
+    /// The hand-written encoding is byte for byte what `JSONEncoder` (sorted keys) makes of the Codable form,
+    /// for every recipient kind, with and without errors, and for hostile strings.
+    @Test func outcomeRecordsAreTheCodableFormByteForByte() throws {
+        let hostile = "a \"quoted\" \\ back/slash\n\r\t\u{01}\u{1F} é 🎉 </script>"
+        let recipients: [Recipient?] = [
+            nil, .user(userId: "29:1", aadObjectId: hostile, tenantId: "t"),
+            .user(userId: nil, aadObjectId: "a", tenantId: nil),
+            .conversation(id: "a:1", serviceUrl: "https://smba/", tenantId: hostile),
+            .conversation(id: "c", serviceUrl: nil, tenantId: nil),
+            .reference(key: hostile), .channel(teamId: "19:t", channelId: "19:c", tenantId: "t", threadId: "1"),
+            .channel(teamId: nil, channelId: "19:c", tenantId: nil, threadId: nil),
+            .teamMembers(teamId: "19:t", tenantId: "t"),
+        ]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        for (index, recipient) in recipients.enumerated() {
+            var outcome = DeliveryOutcome(
+                deliveryId: "d|\(hostile)", eventId: "e", eventType: index % 2 == 0 ? "t" : nil,
+                eventSource: index % 3 == 0 ? hostile : nil, route: "r", recipient: recipient,
+                status: DeliveryOutcome.Status.allCases[index % DeliveryOutcome.Status.allCases.count],
+                action: index % 2 == 0 ? .update : nil, conversationId: "a:\(index)",
+                activityId: index % 2 == 0 ? "17" : nil,
+                serviceUrl: "https://smba.trafficmanager.net/teams/", attempts: index, throttled: index / 2,
+                error: index % 2 == 1
+                    ? .init(
+                        code: "Code\(index)", httpStatus: index % 3 == 0 ? nil : 403, message: hostile,
+                        retryable: index % 4 == 1)
+                    : nil,
+                eventTime: "2025-01-01T00:00:00Z",
+                firstAttemptAt: index % 2 == 0 ? Date(timeIntervalSince1970: 1) : nil,
+                completedAt: Date(timeIntervalSince1970: 2), latencyMs: index % 3 == 0 ? nil : 812,
+                input: InputPosition(topic: "n", partition: Int32(index), offset: Int64(index) * 1_000_000_007),
+                worker: "w/\(index)")
+            outcome.installedApp = index % 3 == 2 ? true : nil
+            let written = try outcome.jsonBytes()
+            let encoded = [UInt8](try encoder.encode(outcome))
+            let parsedWritten = try JSONSerialization.jsonObject(with: Data(written)) as? NSDictionary
+            let parsedEncoded = try JSONSerialization.jsonObject(with: Data(encoded)) as? NSDictionary
+            #expect(parsedWritten == parsedEncoded, "outcome \(index): same JSON")
+            // JSONEncoder writes a few control characters differently (\b, \f); the rest is byte for byte.
+            #expect(
+                String(decoding: written, as: UTF8.self) == String(decoding: encoded, as: UTF8.self),
+                "outcome \(index): same bytes")
+        }
+    }
+
     @Test func undecodableRecordsGetARejectedOutcomeAndDeadLetterHeaders() throws {
         let record = InboundRecord(
             topic: "notifications", partition: 1, offset: 9, value: Array("{oops".utf8), headers: [("x", [1])])

@@ -13,6 +13,7 @@ import Testing
         #expect(result.iterations == iterations)
         #expect(result.deliveriesPerEvent == 2)
         #expect(result.cardBytes > 500)
+        #expect(result.outcomeBytes > 300, "each delivery's outcome record is encoded")
         #expect(result.nanosecondsPerEvent > 0)
     }
 }

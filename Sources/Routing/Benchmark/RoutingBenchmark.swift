@@ -6,8 +6,9 @@ import Foundation
     import Darwin
 #endif
 
-/// Measures decode + route + render of a typical event (a 758-byte CloudEvent, a ticket-assignment card with
-/// actions, two recipients) on the calling thread. Used for BENCHMARKS.md; no test asserts timings.
+/// Measures the per-event CPU path of a typical event (a 758-byte CloudEvent, a ticket-assignment card with
+/// actions, two recipients) on the calling thread: decode, route, render, and encode one outcome record per
+/// delivery. Used by `herald bench event-path` and BENCHMARKS.md; no test asserts timings.
 public enum RoutingBenchmark {
     public struct Result: Sendable, CustomStringConvertible {
         public var iterations: Int
@@ -15,8 +16,12 @@ public enum RoutingBenchmark {
         public var nanosecondsPerEvent: Double
         /// CPU time of the calling thread per event.
         public var cpuNanosecondsPerEvent: Double
-        /// CPU time of decoding alone per event (the rest is routing and rendering).
+        /// CPU time of decoding alone per event.
         public var decodeCPUNanosecondsPerEvent: Double
+        /// CPU time of encoding the event's outcome records alone per event.
+        public var encodeCPUNanosecondsPerEvent: Double
+        /// Size of one outcome record.
+        public var outcomeBytes: Int
         /// Deliveries planned per event (2 for the typical event).
         public var deliveriesPerEvent: Int
         /// Size of the rendered card.
@@ -25,10 +30,11 @@ public enum RoutingBenchmark {
         public var description: String {
             String(
                 format:
-                    "%d events: %.2f µs/event wall, %.2f µs/event CPU (decode alone %.2f µs), %d deliveries/event, "
-                    + "%d-byte card",
+                    "%d events: %.2f µs/event wall, %.2f µs/event CPU (decode alone %.2f µs, outcome encoding "
+                    + "alone %.2f µs), %d deliveries/event, %d-byte card, %d-byte outcome",
                 iterations, nanosecondsPerEvent / 1000, cpuNanosecondsPerEvent / 1000,
-                decodeCPUNanosecondsPerEvent / 1000, deliveriesPerEvent, cardBytes)
+                decodeCPUNanosecondsPerEvent / 1000, encodeCPUNanosecondsPerEvent / 1000, deliveriesPerEvent,
+                cardBytes, outcomeBytes)
         }
     }
 
@@ -47,11 +53,25 @@ public enum RoutingBenchmark {
         let now = Date(timeIntervalSince1970: 1_750_000_000)
         var deliveries = 0
         var cardBytes = 0
+        var outcomeBytes = 0
+        func outcomes(_ event: NotificationEvent, _ plans: [Delivery]) throws -> Int {
+            var bytes = 0
+            for plan in plans {
+                var outcome = DeliveryOutcome(
+                    delivery: plan, event: event, status: .delivered, completedAt: now, worker: "bench/1")
+                outcome.conversationId = "a:1benchmark"
+                outcome.activityId = "1750000000000"
+                outcome.attempts = 1
+                bytes = try outcome.jsonBytes().count
+            }
+            return bytes
+        }
         func once() throws {
             let event = try decoder.decode(record)
             let result = router.route(event, now: now)
             deliveries = result.deliveries.count
             if case .card(let bytes) = result.deliveries.first?.message.body { cardBytes = bytes.count }
+            outcomeBytes = try outcomes(event, result.deliveries)
         }
         for _ in 0..<max(1, iterations / 10) { try once() }
         let cpuStart = threadCPUNanoseconds()
@@ -62,12 +82,18 @@ public enum RoutingBenchmark {
         let decodeStart = threadCPUNanoseconds()
         for _ in 0..<iterations { _ = try decoder.decode(record) }
         let decodeCPU = threadCPUNanoseconds() - decodeStart
+        let event = try decoder.decode(record)
+        let plans = router.route(event, now: now).deliveries
+        let encodeStart = threadCPUNanoseconds()
+        for _ in 0..<iterations { _ = try outcomes(event, plans) }
+        let encodeCPU = threadCPUNanoseconds() - encodeStart
         let wall = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
         return Result(
             iterations: iterations, nanosecondsPerEvent: wall / Double(iterations),
             cpuNanosecondsPerEvent: Double(cpu) / Double(iterations),
-            decodeCPUNanosecondsPerEvent: Double(decodeCPU) / Double(iterations), deliveriesPerEvent: deliveries,
-            cardBytes: cardBytes)
+            decodeCPUNanosecondsPerEvent: Double(decodeCPU) / Double(iterations),
+            encodeCPUNanosecondsPerEvent: Double(encodeCPU) / Double(iterations), outcomeBytes: outcomeBytes,
+            deliveriesPerEvent: deliveries, cardBytes: cardBytes)
     }
 
     static func threadCPUNanoseconds() -> Int64 {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Kafka
+import Routing
 
 /// `herald bench SCENARIO`: Herald's benchmark scenarios.
 struct BenchCommand: AsyncParsableCommand {
@@ -19,6 +20,8 @@ struct BenchCommand: AsyncParsableCommand {
                                 thread windows allow.
               multi-tenant      50 tenants x 200 users, two messages each, Teams' limits: rate vs the summed budgets.
               scale-out         throughput and multi-tenant with 1 and 3 workers on PostgreSQL (--store).
+              event-path        the per-event CPU path on one thread: decode, route, render, encode outcomes
+                                (--messages events; a micro-benchmark, no processes or network).
             The delivery scenarios run the emulator and the workers as separate processes; --deliveries scales them.
             """
     )
@@ -30,12 +33,13 @@ struct BenchCommand: AsyncParsableCommand {
         case hotConversation = "hot-conversation"
         case multiTenant = "multi-tenant"
         case scaleOut = "scale-out"
+        case eventPath = "event-path"
     }
 
     @Argument(help: "The scenario to run: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")).")
     var scenario: Scenario
 
-    @Option(help: "Records to move (kafka-relay).")
+    @Option(help: "Records to move (kafka-relay), events to process (event-path).")
     var messages = 100_000
 
     @Option(help: "Record size in bytes (kafka-relay).")
@@ -50,7 +54,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Deliveries per run of a delivery scenario (default: the scenario's size).")
     var deliveries: Int?
 
-    @Option(name: .customLong("store"), help: "Store URL for the workers (scale-out needs postgres://...). Default: SQLite.")
+    @Option(
+        name: .customLong("store"), help: "Store URL for the workers (scale-out needs postgres://...). Default: SQLite."
+    )
     var storeURL: String?
 
     @Option(name: .customLong("raw-seconds"), help: "Seconds of raw HTTP load on the emulator (throughput).")
@@ -85,9 +91,28 @@ struct BenchCommand: AsyncParsableCommand {
             )
             let result = try await scenario.run()
             print(json ? result.json : result.table)
+        case .eventPath:
+            let result = try RoutingBenchmark.run(iterations: messages)
+            if json {
+                let object: [String: Any] = [
+                    "scenario": "event-path", "events": result.iterations,
+                    "wallMicrosecondsPerEvent": result.nanosecondsPerEvent / 1000,
+                    "cpuMicrosecondsPerEvent": result.cpuNanosecondsPerEvent / 1000,
+                    "decodeCpuMicrosecondsPerEvent": result.decodeCPUNanosecondsPerEvent / 1000,
+                    "encodeCpuMicrosecondsPerEvent": result.encodeCPUNanosecondsPerEvent / 1000,
+                    "deliveriesPerEvent": result.deliveriesPerEvent, "cardBytes": result.cardBytes,
+                    "outcomeBytes": result.outcomeBytes,
+                ]
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print("event-path  \(result)")
+            }
         default:
             for plan in plans() {
-                let result = try await DeliveryScenario(plan: plan, storeURL: storeURL, logger: logging.makeLogger("herald.bench")).run()
+                let result = try await DeliveryScenario(
+                    plan: plan, storeURL: storeURL, logger: logging.makeLogger("herald.bench")
+                ).run()
                 if json {
                     let data = try JSONSerialization.data(withJSONObject: result.object, options: [.sortedKeys])
                     print(String(decoding: data, as: UTF8.self))
@@ -116,9 +141,10 @@ struct BenchCommand: AsyncParsableCommand {
             name: "hot-conversation", deliveries: hotCount, users: 1, tenants: 1, limits: "scaled:10")
         let (multiCount, multiUsers) = sized(20_000, users: 10_000)
         let multi = DeliveryScenario.Plan(
-            name: "multi-tenant", deliveries: multiCount, users: multiUsers, tenants: min(50, multiUsers), limits: "teams")
+            name: "multi-tenant", deliveries: multiCount, users: multiUsers, tenants: min(50, multiUsers),
+            limits: "teams")
         switch scenario {
-        case .kafkaRelay: return []
+        case .kafkaRelay, .eventPath: return []
         case .throughput: return [throughput]
         case .fanout: return [fanout]
         case .hotConversation: return [hot]
