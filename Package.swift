@@ -8,6 +8,7 @@ let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package
 let logging: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let dequeModule: Target.Dependency = .product(name: "DequeModule", package: "swift-collections")
 let coreMetrics: Target.Dependency = .product(name: "CoreMetrics", package: "swift-metrics")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
 let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
 
 // MARK: - Child processes, awaited without blocking a thread (kcat in benchmarks, the binary in tests)
@@ -93,7 +94,7 @@ let storeTargets: [Target] = [
         pkgConfig: "sqlite3",
         providers: [.apt(["libsqlite3-dev"])]
     ),
-    .target(name: "Store", dependencies: ["CSQLite", "Kafka", postgresNIO, serviceLifecycle, coreMetrics, logging]),
+    .target(name: "Store", dependencies: ["CSQLite", "Kafka", postgresNIO, serviceLifecycle, metrics, logging]),
     .testTarget(
         name: "StoreTests", dependencies: ["Store", "Kafka", "ChildProcess", "TestSupport", serviceLifecycle, logging]
     ),
@@ -105,7 +106,7 @@ let engineTargets: [Target] = [
     .target(
         name: "Engine",
         dependencies: [
-            "RateLimiting", "Kafka", "Routing", "HeraldConfig", "BotConnector", "Store", dequeModule, coreMetrics,
+            "RateLimiting", "Kafka", "Routing", "HeraldConfig", "BotConnector", "Store", dequeModule, metrics,
             logging,
         ]
     ),

@@ -132,9 +132,11 @@ extension BotConnectorClient {
     /// A path segment with everything but unreserved characters escaped (`a:1` becomes `a%3A1`).
     /// Ids come from events and stored references: an empty id, `.` or `..` would change which endpoint
     /// the URL names, so they are refused.
-    static func segment(_ value: String) throws(BotConnectorError) -> String {
+    static func segment(
+        _ value: String, _ what: String = "conversation or activity id"
+    ) throws(BotConnectorError) -> String {
         guard !value.isEmpty, value != ".", value != "..", value.utf8.count <= 1024 else {
-            throw BotConnectorError(code: .badArgument, message: "not a valid conversation or activity id")
+            throw BotConnectorError(code: .badArgument, message: "not a valid \(what)")
         }
         return FormEncoding.encode(value)
     }

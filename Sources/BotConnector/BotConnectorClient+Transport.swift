@@ -77,22 +77,34 @@ extension BotConnectorClient {
         token: String,
         service: ServiceURL
     ) async throws(BotConnectorError) -> Response {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        request.headers.reserveCapacity(4)
-        request.headers.add(name: "authorization", value: "Bearer \(token)")
-        request.headers.add(name: "user-agent", value: "herald")
-        if let body {
-            request.headers.add(name: "content-type", value: "application/json; charset=utf-8")
-            request.body = .bytes(ByteBuffer(bytes: body))
-        }
-        do {
-            let response = try await self.httpClient.execute(
-                request, timeout: TimeAmount(self.configuration.requestTimeout))
-            let body = try await response.body.collect(upTo: 4 << 20)
-            return Response(status: Int(response.status.code), headers: response.headers, body: body, service: service)
-        } catch {
-            throw BotConnectorError.fromTransport(error)
-        }
+        let (status, headers, body) = try await authorizedCall(
+            self.httpClient, method, url: url, body: body, token: token, timeout: self.configuration.requestTimeout,
+            maxBody: 4 << 20)
+        return Response(status: status, headers: headers, body: body, service: service)
+    }
+}
+
+/// One call carrying the bearer token and a JSON body, over `httpClient` (which never follows redirects):
+/// the status, headers and body (up to `maxBody` bytes). Transport failures are thrown classified. The callers
+/// have checked the URL against their allow-list.
+func authorizedCall(
+    _ httpClient: HTTPClient, _ method: HTTPMethod, url: String, body: [UInt8]?, token: String, timeout: Duration,
+    maxBody: Int
+) async throws(BotConnectorError) -> (status: Int, headers: HTTPHeaders, body: ByteBuffer) {
+    var request = HTTPClientRequest(url: url)
+    request.method = method
+    request.headers.reserveCapacity(4)
+    request.headers.add(name: "authorization", value: "Bearer \(token)")
+    request.headers.add(name: "user-agent", value: "herald")
+    if let body {
+        request.headers.add(name: "content-type", value: "application/json; charset=utf-8")
+        request.body = .bytes(ByteBuffer(bytes: body))
+    }
+    do {
+        let response = try await httpClient.execute(request, timeout: TimeAmount(timeout))
+        let body = try await response.body.collect(upTo: maxBody)
+        return (Int(response.status.code), response.headers, body)
+    } catch {
+        throw BotConnectorError.fromTransport(error)
     }
 }

@@ -75,8 +75,8 @@ public final class GraphClient: Sendable {
     public func installApp(
         teamsAppId: String, userId: String, tenantId: String
     ) async throws(BotConnectorError) -> Bool {
-        let user = try Self.segment(userId, "user id")
-        let app = try Self.segment(teamsAppId, "Teams app id")
+        let user = try BotConnectorClient.segment(userId, "user id")
+        let app = try BotConnectorClient.segment(teamsAppId, "Teams app id")
         var body = JSONWriter()
         body.raw("{")
         body.field("teamsApp@odata.bind", "\(graphBase)/v1.0/appCatalogs/teamsApps/\(app)")
@@ -94,8 +94,8 @@ public final class GraphClient: Sendable {
     public func installationId(
         teamsAppId: String, userId: String, tenantId: String
     ) async throws(BotConnectorError) -> String? {
-        let user = try Self.segment(userId, "user id")
-        _ = try Self.segment(teamsAppId, "Teams app id")
+        let user = try BotConnectorClient.segment(userId, "user id")
+        _ = try BotConnectorClient.segment(teamsAppId, "Teams app id")
         let filter = FormEncoding.encode("teamsApp/id eq '\(teamsAppId)'")
         let response = try await perform(
             .GET, "v1.0/users/\(user)/teamwork/installedApps?$expand=teamsApp&$filter=\(filter)", tenantId: tenantId
@@ -104,7 +104,7 @@ public final class GraphClient: Sendable {
             struct Installation: Decodable { var id: String }
             var value: [Installation]
         }
-        return try Self.decode(Installations.self, response).value.first?.id
+        return try BotConnectorClient.decode(Installations.self, response).value.first?.id
     }
 
     /// The id of the 1:1 chat between the user and the bot that the installation opened: the conversation
@@ -112,12 +112,12 @@ public final class GraphClient: Sendable {
     public func chatId(
         userId: String, installationId: String, tenantId: String
     ) async throws(BotConnectorError) -> String {
-        let user = try Self.segment(userId, "user id")
-        let installation = try Self.segment(installationId, "installation id")
+        let user = try BotConnectorClient.segment(userId, "user id")
+        let installation = try BotConnectorClient.segment(installationId, "installation id")
         let response = try await perform(
             .GET, "v1.0/users/\(user)/teamwork/installedApps/\(installation)/chat", tenantId: tenantId)
         struct Chat: Decodable { var id: String }
-        let id = try Self.decode(Chat.self, response).id
+        let id = try BotConnectorClient.decode(Chat.self, response).id
         guard !id.isEmpty else {
             throw BotConnectorError(code: .invalidResponse, httpStatus: 200, message: "Graph returned an empty chat id")
         }
@@ -135,7 +135,7 @@ public final class GraphClient: Sendable {
     /// One authorized call; a 401 refreshes the tenant's token and retries once.
     private func perform(
         _ method: HTTPMethod, _ path: String, tenantId: String, body: [UInt8]? = nil
-    ) async throws(BotConnectorError) -> (status: Int, headers: HTTPHeaders, body: ByteBuffer) {
+    ) async throws(BotConnectorError) -> BotConnectorClient.Response {
         let url = "\(graphBase)/\(path)"
         let service = try ServiceURL(graphBase)
         guard allowList.allows(service) else {
@@ -145,11 +145,17 @@ public final class GraphClient: Sendable {
         }
         let tokens = try tokenProvider(tenantId: tenantId)
         var token = try await tokens.token()
-        var response = try await send(method, url: url, body: body, token: token)
+        func send(_ token: String) async throws(BotConnectorError) -> BotConnectorClient.Response {
+            let (status, headers, body) = try await authorizedCall(
+                httpClient, method, url: url, body: body, token: token, timeout: configuration.requestTimeout,
+                maxBody: 1 << 20)
+            return BotConnectorClient.Response(status: status, headers: headers, body: body, service: service)
+        }
+        var response = try await send(token)
         if response.status == 401 {
             tokens.invalidate(token)
             token = try await tokens.token()
-            response = try await send(method, url: url, body: body, token: token)
+            response = try await send(token)
         }
         guard (200..<300).contains(response.status) else {
             var error = BotConnectorError.fromResponse(
@@ -168,26 +174,6 @@ public final class GraphClient: Sendable {
             throw error
         }
         return response
-    }
-
-    private func send(
-        _ method: HTTPMethod, url: String, body: [UInt8]?, token: String
-    ) async throws(BotConnectorError) -> (status: Int, headers: HTTPHeaders, body: ByteBuffer) {
-        var request = HTTPClientRequest(url: url)
-        request.method = method
-        request.headers.add(name: "authorization", value: "Bearer \(token)")
-        request.headers.add(name: "user-agent", value: "herald")
-        if let body {
-            request.headers.add(name: "content-type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body))
-        }
-        do {
-            let response = try await httpClient.execute(request, timeout: TimeAmount(configuration.requestTimeout))
-            let body = try await response.body.collect(upTo: 1 << 20)
-            return (Int(response.status.code), response.headers, body)
-        } catch {
-            throw BotConnectorError.fromTransport(error)
-        }
     }
 
     /// The tenant's token cache. A tenant id from an event becomes part of the token URL: only GUIDs and
@@ -214,24 +200,6 @@ public final class GraphClient: Sendable {
                 httpClient: httpClient, logger: logger)
             tokens[key] = provider
             return provider
-        }
-    }
-
-    private static func segment(_ value: String, _ what: String) throws(BotConnectorError) -> String {
-        guard !value.isEmpty, value != ".", value != "..", value.utf8.count <= 256 else {
-            throw BotConnectorError(code: .badArgument, message: "not a valid \(what)")
-        }
-        return FormEncoding.encode(value)
-    }
-
-    private static func decode<T: Decodable>(
-        _ type: T.Type, _ response: (status: Int, headers: HTTPHeaders, body: ByteBuffer)
-    ) throws(BotConnectorError) -> T {
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer: response.body))
-        } catch {
-            throw BotConnectorError(
-                code: .invalidResponse, httpStatus: response.status, message: "could not read Graph's \(T.self) answer")
         }
     }
 }

@@ -1,5 +1,5 @@
-import CoreMetrics
 import Kafka
+import Metrics
 import Routing
 import Synchronization
 
@@ -78,7 +78,7 @@ final class EngineMetrics: Sendable {
     }
 
     func sent(_ operation: Operation, duration: Duration) {
-        sendTimers[operation]?.recordNanoseconds(duration.nanoseconds)
+        sendTimers[operation]?.record(duration: duration)
     }
 
     /// This worker's lag per partition; partitions it no longer owns read 0 (their new owner reports them).
@@ -98,15 +98,5 @@ final class EngineMetrics: Sendable {
                 gauge.record(lag.lag ?? 0)
             }
         }
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds (saturating), for swift-metrics timers.
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        guard !overflow else { return seconds < 0 ? .min : .max }
-        return product.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
     }
 }

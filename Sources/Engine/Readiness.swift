@@ -1,7 +1,7 @@
 import BotConnector
-import CoreMetrics
 import Foundation
 import Logging
+import Metrics
 import Store
 import Synchronization
 

@@ -2,6 +2,7 @@ import BotConnector
 import Foundation
 import Kafka
 import Logging
+import Metrics
 import Routing
 import Store
 
@@ -346,12 +347,12 @@ extension Worker {
                     recreate: parameters))
         case .failure(let step):
             // Teams will not open a chat with a user who never installed the app: install it for them.
-            if installer != nil, case .userAADObjectId(let aad) = parameters, case .final(let outcome) = step.step,
+            if let installer, case .userAADObjectId(let aad) = parameters, case .final(let outcome) = step.step,
                 let code = outcome.error?.code,
                 code == BotConnectorError.Code.forbiddenOperation.teamsName
                     || code == BotConnectorError.Code.botNotInConversationRoster.teamsName
             {
-                return await installAndStore(item, aad: aad, tenant: tenant, key: key, &run)
+                return await install(item, with: installer, aad: aad, tenant: tenant, key: key, &run)
             }
             return .failure(step)
         }
@@ -359,10 +360,9 @@ extension Worker {
 
     /// Installs the app for the user through Graph, stores the chat it opened as their reference and returns
     /// it as the target.
-    private func installAndStore(
-        _ item: WorkItem, aad: String, tenant: String, key: String, _ run: inout Run
+    private func install(
+        _ item: WorkItem, with installer: AppInstaller, aad: String, tenant: String, key: String, _ run: inout Run
     ) async -> Result<Target, StepError> {
-        guard let installer else { return .failure(StepError(.abandoned)) }
         let installation: AppInstaller.Installation
         do throws(BotConnectorError) {
             installation = try await installer.chat(userId: aad, tenantId: tenant)
@@ -564,7 +564,7 @@ extension Worker {
                 guard await pause(more, item) else { return .failure(StepError(.abandoned)) }
                 waited += more
             }
-            stats.metrics.rateLimiterWait.recordNanoseconds(waited.nanoseconds)
+            stats.metrics.rateLimiterWait.record(duration: waited)
             attempts += 1
             run.attempts += 1
             if run.firstAttemptAt == nil { run.firstAttemptAt = Date() }

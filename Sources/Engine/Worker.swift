@@ -217,7 +217,7 @@ public final class Worker: Sendable {
         let partitions = consumer.assignment
         do {
             if paused { try consumer.pause(partitions) } else { try consumer.resume(partitions) }
-            logger.debug(paused ? "in-flight bound reached: partitions paused" : "partitions resumed")
+            logger.debug(paused ? "read-ahead queue full: partitions paused" : "partitions resumed")
         } catch {
             logger.warning("cannot \(paused ? "pause" : "resume") partitions", metadata: ["error": "\(error)"])
         }

@@ -88,9 +88,8 @@ public struct WorkerOptions: Sendable {
         blockedRecheckAfter = delivery.blockedRecheckAfter
         shutdownGracePeriod = delivery.shutdownGracePeriod
         pollBatchSize = min(500, max(1, maxInFlight))
-        if configuration.bot.proactiveInstall, !configuration.bot.teamsAppId.isEmpty {
-            teamsAppId = configuration.bot.teamsAppId
-        }
+        // The loader refuses proactiveInstall without a teamsAppId.
+        teamsAppId = configuration.bot.proactiveInstall ? configuration.bot.teamsAppId : nil
         installsPerTenantPerSecond = configuration.bot.installsPerTenantPerSecond
     }
 }

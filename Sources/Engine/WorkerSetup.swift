@@ -50,7 +50,7 @@ public enum WorkerSetup {
             properties: configuration.kafka.properties)
         let client = BotConnectorClient(
             configuration: botConfiguration(configuration.bot), logger: logger.component("teams"))
-        let graph = graphClient(configuration.bot, logger: logger.component("graph"))
+        let graph = options.teamsAppId == nil ? nil : graphClient(configuration.bot, logger: logger.component("graph"))
         do {
             try await run(
                 options, cluster: cluster, router: router, decoder: decoder, client: client, graph: graph,
@@ -64,10 +64,9 @@ public enum WorkerSetup {
         try? await graph?.shutdown()
     }
 
-    /// The Microsoft Graph client for proactive installation, when `bot.proactiveInstall` asks for it.
-    public static func graphClient(_ bot: HeraldConfiguration.Bot, logger: Logger) -> GraphClient? {
-        guard bot.proactiveInstall, !bot.teamsAppId.isEmpty else { return nil }
-        return GraphClient(
+    /// The Microsoft Graph client proactive installation uses.
+    private static func graphClient(_ bot: HeraldConfiguration.Bot, logger: Logger) -> GraphClient {
+        GraphClient(
             configuration: .init(
                 appId: bot.appId, appPassword: bot.appPassword, cloud: Cloud(rawValue: bot.cloud.rawValue) ?? .public,
                 graphURL: bot.graphUrl.isEmpty ? nil : bot.graphUrl,

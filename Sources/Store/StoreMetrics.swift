@@ -1,4 +1,4 @@
-import CoreMetrics
+import Metrics
 import Synchronization
 
 /// `herald_store_operation_duration_seconds{operation}`: how long each store call took, successful or not.
@@ -24,7 +24,6 @@ enum StoreMetrics {
             timers[function] = timer
             return timer
         }
-        let (seconds, attoseconds) = duration.components
-        timer.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        timer.record(duration: duration)
     }
 }

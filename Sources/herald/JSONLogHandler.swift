@@ -30,23 +30,16 @@ struct JSONLogHandler: LogHandler {
         if let error = event.error { fields["error"] = .string("\(error)") }
         let (level, message) = (event.level, event.message)
         let component = fields.removeValue(forKey: "component").map { "\($0)" } ?? label
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
-        out.append(UInt8(ascii: "{"))
-        Self.member("timestamp", RFC3339.format(Date()), &out)
-        out.append(UInt8(ascii: ","))
-        Self.member("level", level.rawValue, &out)
-        out.append(UInt8(ascii: ","))
-        Self.member("message", message.description, &out)
-        out.append(UInt8(ascii: ","))
-        Self.member("component", component, &out)
+        var object = JSONObjectWriter(capacity: 256)
+        object.string("timestamp", RFC3339.format(Date()))
+        object.string("level", level.rawValue)
+        object.string("message", message.description)
+        object.string("component", component)
         for (key, value) in fields.sorted(by: { $0.key < $1.key }) where !Self.reserved.contains(key) {
-            out.append(UInt8(ascii: ","))
-            JSONWriter.appendString(key, to: &out)
-            out.append(UInt8(ascii: ":"))
-            JSONWriter.append(Self.json(value), to: &out)
+            object.value(key, Self.json(value))
         }
-        out.append(contentsOf: "}\n".utf8)
+        var out = object.finish()
+        out.append(UInt8(ascii: "\n"))
         Self.output.withLock { _ in
             out.withUnsafeBytes { bytes in
                 var offset = 0
@@ -66,12 +59,6 @@ struct JSONLogHandler: LogHandler {
 
     /// Keys the handler writes itself; metadata under these names is not repeated.
     private static let reserved: Set<String> = ["timestamp", "level", "message"]
-
-    private static func member(_ key: String, _ value: String, _ out: inout [UInt8]) {
-        JSONWriter.appendString(key, to: &out)
-        out.append(UInt8(ascii: ":"))
-        JSONWriter.appendString(value, to: &out)
-    }
 
     private static func json(_ value: Logger.Metadata.Value) -> JSONValue {
         switch value {
