@@ -35,23 +35,78 @@ enum Origin: Sendable {
 }
 
 /// One delivery on its way through the pipeline.
+///
+/// A value whose fields live in one shared box: every async function on the delivery path keeps its
+/// arguments in its task-allocated frame, so an inline item (about a kilobyte) was copied into each of them;
+/// with thousands of deliveries in flight those frames were the worker's largest use of memory. Changing a
+/// field (rare: fan-out members, due deferrals) copies the box.
 struct WorkItem: Sendable {
-    var delivery: Delivery
-    /// The ledger key (a team member's delivery has its own, see ``Delivery/deliveryId(forMember:)``).
-    var deliveryId: String
-    var event: NotificationEvent
-    var origin: Origin
-    /// Time the delivery's clock starts: the event's time, else when it was first read.
-    var startedAt: Date
-    /// Set on a deferred delivery that came due: it is not deferred again.
-    var wasDeferred = false
+    private final class Storage: Sendable {
+        let delivery: Delivery
+        let deliveryId: String
+        let event: NotificationEvent
+        let origin: Origin
+        let startedAt: Date
+        let wasDeferred: Bool
+
+        init(
+            delivery: Delivery, deliveryId: String, event: NotificationEvent, origin: Origin, startedAt: Date,
+            wasDeferred: Bool
+        ) {
+            self.delivery = delivery
+            self.deliveryId = deliveryId
+            self.event = event
+            self.origin = origin
+            self.startedAt = startedAt
+            self.wasDeferred = wasDeferred
+        }
+
+        func with(_ change: (inout Fields) -> Void) -> Storage {
+            var fields = Fields(
+                delivery: delivery, deliveryId: deliveryId, startedAt: startedAt, wasDeferred: wasDeferred)
+            change(&fields)
+            return Storage(
+                delivery: fields.delivery, deliveryId: fields.deliveryId, event: event, origin: origin,
+                startedAt: fields.startedAt, wasDeferred: fields.wasDeferred)
+        }
+    }
+
+    /// The fields that can change after creation.
+    private struct Fields {
+        var delivery: Delivery
+        var deliveryId: String
+        var startedAt: Date
+        var wasDeferred: Bool
+    }
+
+    private var storage: Storage
 
     init(delivery: Delivery, event: NotificationEvent, origin: Origin, now: Date) {
-        self.delivery = delivery
-        self.deliveryId = delivery.deliveryId
-        self.event = event
-        self.origin = origin
-        self.startedAt = event.time.flatMap(RFC3339.parse) ?? now
+        storage = Storage(
+            delivery: delivery, deliveryId: delivery.deliveryId, event: event, origin: origin,
+            startedAt: event.time.flatMap(RFC3339.parse) ?? now, wasDeferred: false)
+    }
+
+    var delivery: Delivery {
+        get { storage.delivery }
+        set { storage = storage.with { $0.delivery = newValue } }
+    }
+    /// The ledger key (a team member's delivery has its own, see ``Delivery/deliveryId(forMember:)``).
+    var deliveryId: String {
+        get { storage.deliveryId }
+        set { storage = storage.with { $0.deliveryId = newValue } }
+    }
+    var event: NotificationEvent { storage.event }
+    var origin: Origin { storage.origin }
+    /// Time the delivery's clock starts: the event's time, else when it was first read.
+    var startedAt: Date {
+        get { storage.startedAt }
+        set { storage = storage.with { $0.startedAt = newValue } }
+    }
+    /// Set on a deferred delivery that came due: it is not deferred again.
+    var wasDeferred: Bool {
+        get { storage.wasDeferred }
+        set { storage = storage.with { $0.wasDeferred = newValue } }
     }
 
     /// The lane key: one recipient's deliveries run in order.

@@ -7,8 +7,8 @@ import Routing
 import Store
 
 extension Worker {
-    /// How one delivery ended.
-    enum Step {
+    /// How one delivery ended. Indirect: an outcome is large, and every frame on the delivery path holds a step.
+    indirect enum Step {
         /// A final outcome: publish it, then mark the ledger entry published.
         case final(DeliveryOutcome)
         /// Deferred (durably, in the store): publish the informational outcome and give the claim back.
