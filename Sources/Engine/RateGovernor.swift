@@ -1,3 +1,4 @@
+import DequeModule
 import RateLimiting
 
 /// When the next send may go out, under Teams' per-conversation windows and this worker's share of the
@@ -10,23 +11,37 @@ public struct RateGovernor: Sendable {
     private let conversationWindows: [SlidingWindowLimiter.Window]
     private let longestWindow: Duration
     private let tenantBudget: Double
+    private let tenantHeadroom: Double
+    private let jitterBounds: ClosedRange<Duration>
+    private var slowestRoundTrip = RecentMaximum()
     private var share: Double
     private var conversations: [String: (limiter: SlidingWindowLimiter, lastSend: ContinuousClock.Instant)] = [:]
     private var tenants: [String: AdaptiveRate] = [:]
-    /// Per tenant, the requests that actually left in the last second (see ``confirm(tenant:now:)``).
-    private var sent: [String: SlidingWindowLimiter] = [:]
+    /// Per tenant, the requests that actually left recently, oldest first (see ``confirm(tenant:now:)``).
+    private var sent: [String: Deque<ContinuousClock.Instant>] = [:]
 
     /// - Parameters:
     ///   - conversationWindows: `delivery.rateLimits.perConversation` (Teams': 7/1 s, 8/2 s, 60/30 s, 1800/3600 s).
     ///   - tenantBudget: `delivery.rateLimits.perTenantPerSecond`, for the whole group.
+    ///   - tenantHeadroom: the fraction of the budget reservations are spaced for.
+    ///   - jitterBounds: the least and the most allowed for requests reaching Teams later than others that left
+    ///     at the same moment (see ``confirm(tenant:now:)``).
     ///   - share: this worker's fraction of the group's work (k of n partitions: k/n).
-    public init(conversationWindows: [SlidingWindowLimiter.Window], tenantBudget: Double, share: Double = 1) {
+    public init(
+        conversationWindows: [SlidingWindowLimiter.Window], tenantBudget: Double, tenantHeadroom: Double = 1,
+        jitterBounds: ClosedRange<Duration> = .zero ... .zero, share: Double = 1
+    ) {
         precondition(tenantBudget > 0 && share > 0 && share <= 1, "a budget and a share in (0, 1] are needed")
+        precondition(tenantHeadroom > 0 && tenantHeadroom <= 1, "a headroom in (0, 1] is needed")
         self.conversationWindows = conversationWindows
         self.longestWindow = conversationWindows.map(\.length).max() ?? .zero
         self.tenantBudget = tenantBudget
+        self.tenantHeadroom = tenantHeadroom
+        self.jitterBounds = jitterBounds
         self.share = share
     }
+
+    private var pacedRate: Double { tenantBudget * tenantHeadroom * share }
 
     /// Conversations whose recent sends are remembered.
     public var trackedConversations: Int { conversations.count }
@@ -35,7 +50,7 @@ public struct RateGovernor: Sendable {
     public mutating func reserve(conversation: String, tenant: String, now: ContinuousClock.Instant) -> Duration {
         var entry = conversations[conversation] ?? (SlidingWindowLimiter(windows: conversationWindows), now)
         let conversationReady = now + (entry.limiter.wait(now: now) ?? .zero)
-        var rate = tenants[tenant] ?? AdaptiveRate(ceiling: tenantBudget * share, now: now)
+        var rate = tenants[tenant] ?? AdaptiveRate(ceiling: pacedRate, now: now)
         let sendAt = conversationReady + rate.reserve(now: conversationReady)
         tenants[tenant] = rate
         entry.limiter.record(now: sendAt)
@@ -45,20 +60,51 @@ public struct RateGovernor: Sendable {
     }
 
     /// Checks the moment a request really leaves, after sleeping for its reservation: returns nil (and counts
-    /// it) when fewer than this worker's share of the tenant budget left in the last second, else how long to
-    /// wait before asking again. Reservations space requests evenly, but a stalled process wakes several of
-    /// them at once; this keeps such a bunch from exceeding the budget in any one-second window.
+    /// it) when fewer than this worker's share of the tenant budget left within the last second plus the jitter
+    /// allowance, else how long to wait before asking again.
+    ///
+    /// Reservations space requests evenly, but a stalled process wakes several of them at once, and requests
+    /// that leave evenly do not arrive evenly: one waits for a pooled connection or a busy thread and arrives
+    /// later than the next. Teams counts arrivals. A request has surely arrived once its answer is back, so
+    /// the allowance is the slowest round trip of the last two seconds (see ``observe(roundTrip:now:)``), kept
+    /// within `jitterBounds`: when no more than the budget leaves within any second plus it, no more than the
+    /// budget arrives within any second.
     public mutating func confirm(tenant: String, now: ContinuousClock.Instant) -> Duration? {
         let limit = max(1, Int(tenantBudget * share))
-        var limiter = sent[tenant] ?? SlidingWindowLimiter(windows: [.init(count: limit, length: .seconds(1))])
-        let wait = limiter.admit(now: now)
-        sent[tenant] = limiter
-        return wait
+        let window = Duration.seconds(1) + jitterAllowance(now: now)
+        var recent = sent[tenant] ?? Deque()
+        while let first = recent.first, now - first > .seconds(1) + jitterBounds.upperBound {
+            recent.removeFirst()
+        }
+        // Departures are in time order: count those within the window from the newest back.
+        var low = 0
+        var high = recent.count
+        while low < high {
+            let middle = (low + high) / 2
+            if now - recent[middle] >= window { low = middle + 1 } else { high = middle }
+        }
+        if recent.count - low >= limit {
+            sent[tenant] = recent
+            return recent[recent.count - limit] + window - now
+        }
+        recent.append(now)
+        sent[tenant] = recent
+        return nil
+    }
+
+    /// A Teams call that left when ``confirm(tenant:now:)`` admitted it took `roundTrip` to answer.
+    public mutating func observe(roundTrip: Duration, now: ContinuousClock.Instant) {
+        slowestRoundTrip.record(roundTrip, now: now)
+    }
+
+    /// The current jitter allowance (see ``confirm(tenant:now:)``).
+    public func jitterAllowance(now: ContinuousClock.Instant) -> Duration {
+        min(max(slowestRoundTrip.value(now: now), jitterBounds.lowerBound), jitterBounds.upperBound)
     }
 
     /// Teams answered 429 for `tenant`: its rate halves, and nothing goes to it before `retryAfter`.
     public mutating func throttled(tenant: String, retryAfter: Duration?, now: ContinuousClock.Instant) {
-        var rate = tenants[tenant] ?? AdaptiveRate(ceiling: tenantBudget * share, now: now)
+        var rate = tenants[tenant] ?? AdaptiveRate(ceiling: pacedRate, now: now)
         rate.throttled(now: now, retryAfter: retryAfter)
         tenants[tenant] = rate
     }
@@ -69,13 +115,13 @@ public struct RateGovernor: Sendable {
         self.share = share
         sent = [:]  // rebuilt with the new share's count
         for tenant in Array(tenants.keys) {
-            tenants[tenant]!.setCeiling(tenantBudget * share, now: now)
+            tenants[tenant]!.setCeiling(pacedRate, now: now)
         }
     }
 
     /// The current send rate for `tenant`, in requests per second.
     public func rate(tenant: String) -> Double {
-        tenants[tenant]?.rate ?? tenantBudget * share
+        tenants[tenant]?.rate ?? pacedRate
     }
 
     /// Forgets conversations with no send within the longest window: they are unconstrained again, and
@@ -85,5 +131,37 @@ public struct RateGovernor: Sendable {
         let before = conversations.count
         conversations = conversations.filter { now - $0.value.lastSend < longestWindow }
         return before - conversations.count
+    }
+}
+
+/// The largest value recorded in the current and the previous one-second bucket: a maximum over the last one
+/// to two seconds that forgets an old spike without keeping every sample.
+struct RecentMaximum: Sendable {
+    private var bucketStart: ContinuousClock.Instant?
+    private var current = Duration.zero
+    private var previous = Duration.zero
+
+    mutating func record(_ value: Duration, now: ContinuousClock.Instant) {
+        roll(now: now)
+        current = max(current, value)
+    }
+
+    func value(now: ContinuousClock.Instant) -> Duration {
+        guard let bucketStart else { return .zero }
+        let age = now - bucketStart
+        if age < .seconds(1) { return max(current, previous) }
+        return age < .seconds(2) ? current : .zero
+    }
+
+    private mutating func roll(now: ContinuousClock.Instant) {
+        guard let start = bucketStart else {
+            bucketStart = now
+            return
+        }
+        let age = now - start
+        guard age >= .seconds(1) else { return }
+        previous = age < .seconds(2) ? current : .zero
+        current = .zero
+        bucketStart = now
     }
 }

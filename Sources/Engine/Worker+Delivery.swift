@@ -199,10 +199,10 @@ extension Worker {
 
     private func optOutCheck(_ item: WorkItem, _ check: OptOutCheck, _ run: Run) async -> Step? {
         let route = item.delivery.route
-        guard let hits = await untilStored(item, { try await self.store.optedOut([check], route: route) }) else {
+        guard let optedOut = await untilStored(item, { try await self.lookups.optedOut(check, route: route) }) else {
             return .abandoned
         }
-        guard !hits.isEmpty else { return nil }
+        guard optedOut else { return nil }
         return .final(
             outcome(
                 item, run, status: .suppressed,
@@ -229,8 +229,8 @@ extension Worker {
                 )
             }
             let lookup: ConversationReference?? = await untilStored(item) {
-                if let aad { return try await self.store.reference(tenantId: tenant, aadObjectId: aad) }
-                return try await self.store.reference(tenantId: tenant, userId: userId ?? "")
+                if let aad { return try await self.lookups.reference(.aadObject(tenantId: tenant, aadObjectId: aad)) }
+                return try await self.lookups.reference(.user(tenantId: tenant, userId: userId ?? ""))
             }
             guard let stored = lookup else { return .failure(StepError(.abandoned)) }
             let parameters: ConversationParameters.Target = aad.map { .userAADObjectId($0) } ?? .user(id: userId ?? "")
@@ -245,7 +245,7 @@ extension Worker {
         case .conversation(let id, let serviceUrl, let tenant):
             return .success(Target(conversationId: id, serviceUrl: serviceUrl, tenantId: tenant ?? ""))
         case .reference(let key):
-            guard let lookup = await untilStored(item, { try await self.store.reference(key: key) }) else {
+            guard let lookup = await untilStored(item, { try await self.lookups.reference(.key(key)) }) else {
                 return .failure(StepError(.abandoned))
             }
             guard let reference = lookup else {
@@ -572,10 +572,10 @@ extension Worker {
             let started = ContinuousClock.now
             do throws(BotConnectorError) {
                 let result = try await operation()
-                stats.metrics.sent(kind, duration: .now - started)
+                answered(kind, after: .now - started)
                 return .success(result)
             } catch {
-                stats.metrics.sent(kind, duration: .now - started)
+                answered(kind, after: .now - started)
                 if error.code == .throttled {
                     run.throttled += 1
                     stats.throttled()
@@ -602,6 +602,12 @@ extension Worker {
                 }
             }
         }
+    }
+
+    /// A Teams call returned (or failed): its latency, and its round trip for the governor's jitter allowance.
+    private func answered(_ kind: EngineMetrics.Operation, after roundTrip: Duration) {
+        stats.metrics.sent(kind, duration: roundTrip)
+        governor.withLock { $0.observe(roundTrip: roundTrip, now: .now) }
     }
 
     /// Sleeps, waking early (false) when the delivery must stop.

@@ -56,6 +56,7 @@ public final class Worker: Sendable {
     let client: BotConnectorClient
     let store: any HeraldStore
     let ledger: DeliveryLedger
+    let lookups: DeliveryLookups
     let consumer: KafkaConsumer
     let producer: KafkaProducer
     let logger: Logger
@@ -92,6 +93,7 @@ public final class Worker: Sendable {
         self.store = store
         self.logger = logger.component("engine")
         self.ledger = DeliveryLedger(store: store, worker: options.worker, lease: options.claimLease)
+        self.lookups = DeliveryLookups(store: store)
         self.backoff = Backoff(base: options.retryBase, cap: max(options.retryBase, options.maxRetryDelay))
         let stretch = 1 / max(0.1, min(options.conversationHeadroom, 1))
         self.governor = Mutex(
@@ -99,7 +101,8 @@ public final class Worker: Sendable {
                 conversationWindows: options.conversationWindows.map {
                     SlidingWindowLimiter.Window(count: $0.count, length: $0.length * stretch + .milliseconds(50))
                 },
-                tenantBudget: options.perTenantPerSecond * min(options.headroom, 1)))
+                tenantBudget: options.perTenantPerSecond, tenantHeadroom: min(max(options.headroom, 0.1), 1),
+                jitterBounds: options.jitterBounds))
         self.producer = try KafkaProducer(configuration: .init(cluster: cluster), logger: logger.component("kafka"))
         let reference = WorkerReference()
         self.reference = reference

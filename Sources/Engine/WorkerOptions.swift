@@ -31,10 +31,13 @@ public struct WorkerOptions: Sendable {
     public var claimLease: Duration = .seconds(30)
     /// How long a revoke waits for in-flight deliveries of the revoked partitions. Default: 5 s.
     public var revokeGrace: Duration = .seconds(5)
-    /// The fraction of the tenant budget the engine plans to use: requests leave a little later than planned
-    /// (scheduling, connection reuse), and with many tenants sending at once that drift would cross Teams'
-    /// one-second window now and then (0.97 drew 82 429s in the multi-tenant benchmark). Default: 0.9.
-    public var headroom = 0.9
+    /// The fraction of the tenant budget reservations are spaced for. Requests that arrive in a bunch are held
+    /// back by the jitter allowance, not by this. Default: 1.
+    public var headroom = 1.0
+    /// The least and the most kept to spare in every tenant window for requests that reach Teams later than
+    /// others that left with them (scheduling, pooled connections, a busy machine). Within them, the slowest
+    /// recent round trip is used (see ``RateGovernor/confirm(tenant:now:)``). Default: 5 ms ... 250 ms.
+    public var jitterBounds: ClosedRange<Duration> = .milliseconds(5) ... .milliseconds(250)
     /// The fraction of Teams' per-conversation windows the engine plans to use. One conversation's requests
     /// go one at a time, so they drift less than a tenant's. Default: 0.97.
     public var conversationHeadroom = 0.97

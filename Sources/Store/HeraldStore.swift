@@ -22,6 +22,9 @@ public protocol HeraldStore: Service {
     func reference(key: String) async throws -> ConversationReference?
     func reference(tenantId: String, userId: String) async throws -> ConversationReference?
     func reference(tenantId: String, aadObjectId: String) async throws -> ConversationReference?
+    /// Several lookups at once, one result per query in order. The default runs them concurrently; a store
+    /// that can answer them in one round trip does so.
+    func references(_ queries: [ReferenceQuery]) async throws -> [ConversationReference?]
     /// Deletes references; returns how many existed.
     @discardableResult func forgetReferences(keys: [String]) async throws -> Int
     /// Marks references blocked with Teams' error code; returns how many exist.
@@ -80,7 +83,33 @@ public protocol HeraldStore: Service {
     var redactedURL: String { get }
 }
 
+/// One conversation-reference lookup, as ``HeraldStore/references(_:)`` takes them.
+public enum ReferenceQuery: Sendable, Hashable {
+    case key(String)
+    case user(tenantId: String, userId: String)
+    case aadObject(tenantId: String, aadObjectId: String)
+}
+
 extension HeraldStore {
+    public func references(_ queries: [ReferenceQuery]) async throws -> [ConversationReference?] {
+        try await withThrowingTaskGroup(of: (Int, ConversationReference?).self) { group in
+            for (index, query) in queries.enumerated() {
+                group.addTask { (index, try await self.reference(query)) }
+            }
+            var results = [ConversationReference?](repeating: nil, count: queries.count)
+            for try await (index, reference) in group { results[index] = reference }
+            return results
+        }
+    }
+
+    func reference(_ query: ReferenceQuery) async throws -> ConversationReference? {
+        switch query {
+        case .key(let key): try await reference(key: key)
+        case .user(let tenantId, let userId): try await reference(tenantId: tenantId, userId: userId)
+        case .aadObject(let tenantId, let aadObjectId): try await reference(tenantId: tenantId, aadObjectId: aadObjectId)
+        }
+    }
+
     func claim(_ deliveryIds: [String], worker: String, lease: Duration) async throws -> [String: ClaimResult] {
         try await claim(deliveryIds, worker: worker, lease: lease, now: Date())
     }

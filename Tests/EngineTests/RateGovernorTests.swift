@@ -76,6 +76,55 @@ struct RateGovernorTests {
         #expect(governor.confirm(tenant: "other", now: woken) == nil, "other tenants are not held back")
     }
 
+    @Test func requestsWhoseTravelTimesVaryStillArriveWithinTheBudgetPerSecond() {
+        // 600 requests ask to leave every 10 ms (100/s) against a budget of 50/s; each takes up to 80 ms to
+        // reach Teams, and the governor has seen an 80 ms round trip.
+        var governor = RateGovernor(
+            conversationWindows: teams, tenantBudget: 50, jitterBounds: .milliseconds(5) ... .milliseconds(250))
+        governor.observe(roundTrip: .milliseconds(80), now: start)
+        #expect(governor.jitterAllowance(now: start) == .milliseconds(80))
+        var generator = SystemRandomNumberGenerator()
+        var arrivals: [Duration] = []
+        var now = start
+        var pending = 600
+        while pending > 0 {
+            if governor.confirm(tenant: "t", now: now) == nil {
+                pending -= 1
+                // The slowest keep the allowance current, as the engine's answers do.
+                governor.observe(roundTrip: .milliseconds(80), now: now)
+                arrivals.append(now - start + .milliseconds(Int64.random(in: 0...80, using: &generator)))
+            } else {
+                now += .milliseconds(10)
+            }
+        }
+        #expect(busiest(arrivals, within: .seconds(1)) <= 50, "Teams never sees more than the budget in a second")
+        // Twelve bursts of 50, 1.08 s apart: the last leaves at about 11.9 s (without the allowance: 11 s).
+        let elapsed = now - start
+        #expect(elapsed >= .milliseconds(11_500) && elapsed <= .milliseconds(12_500), "took \(elapsed)")
+    }
+
+    @Test func theJitterAllowanceFollowsRecentRoundTripsWithinItsBounds() {
+        var governor = RateGovernor(
+            conversationWindows: teams, tenantBudget: 50, jitterBounds: .milliseconds(5) ... .milliseconds(250))
+        #expect(governor.jitterAllowance(now: start) == .milliseconds(5), "nothing seen yet: the floor")
+        governor.observe(roundTrip: .milliseconds(2), now: start)
+        #expect(governor.jitterAllowance(now: start) == .milliseconds(5))
+        governor.observe(roundTrip: .seconds(3), now: start + .milliseconds(100))
+        #expect(governor.jitterAllowance(now: start + .milliseconds(200)) == .milliseconds(250), "capped")
+        governor.observe(roundTrip: .milliseconds(40), now: start + .milliseconds(1500))
+        #expect(governor.jitterAllowance(now: start + .milliseconds(1600)) == .milliseconds(250), "within 2 s")
+        governor.observe(roundTrip: .milliseconds(30), now: start + .milliseconds(3000))
+        #expect(governor.jitterAllowance(now: start + .milliseconds(3100)) == .milliseconds(40), "the spike is forgotten")
+        #expect(governor.jitterAllowance(now: start + .seconds(10)) == .milliseconds(5), "idle: back to the floor")
+        // A tenant's sends are held to its budget over one second plus the allowance.
+        var held = RateGovernor(
+            conversationWindows: teams, tenantBudget: 10, jitterBounds: .milliseconds(100) ... .milliseconds(100))
+        let admitted = (0..<20).filter { _ in held.confirm(tenant: "t", now: start) == nil }.count
+        #expect(admitted == 10)
+        #expect(held.confirm(tenant: "t", now: start + .seconds(1)) == .milliseconds(100))
+        #expect(held.confirm(tenant: "t", now: start + .milliseconds(1100)) == nil)
+    }
+
     @Test func idleConversationsAreForgottenAfterTheLongestWindow() {
         var governor = RateGovernor(conversationWindows: teams, tenantBudget: 1_000)
         _ = sendTimes(&governor, count: 10) { "a:\($0)" }

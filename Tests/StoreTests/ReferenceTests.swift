@@ -32,6 +32,42 @@ struct ReferenceTests {
     }
 
     @Test(arguments: Backend.allCases)
+    func batchedLookupsAnswerEachQueryInOrderLikeSingleLookups(_ backend: Backend) async throws {
+        try await withTestStore(backend) { store, _ in
+            try await store.upsertReferences([
+                reference("k1", user: "29:user-1", aad: "AAD-1"),
+                reference("k2", tenant: "tenant-b", user: "29:user-2"),
+            ])
+            let queries: [ReferenceQuery] = [
+                .key("k2"), .key("missing"), .aadObject(tenantId: "TENANT-A", aadObjectId: "aad-1"),
+                .user(tenantId: "tenant-b", userId: "29:user-2"), .aadObject(tenantId: "tenant-b", aadObjectId: "aad-1"),
+                .user(tenantId: "tenant-a", userId: "29:user-1"),
+            ]
+            #expect(try await store.references(queries).map { $0?.key } == ["k2", nil, "k1", "k2", nil, "k1"])
+            #expect(try await store.references([]).isEmpty)
+
+            // The engine's coalescer: 200 concurrent lookups and opt-out checks, each with its own answer.
+            try await store.addOptOut(OptOut(tenantId: "tenant-a", subject: .userId("29:user-7"), route: "alerts"))
+            try await store.addOptOut(OptOut(tenantId: "tenant-a", subject: .userId("29:user-3")))
+            let lookups = DeliveryLookups(store: store, maxBatchSize: 50)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<200 {
+                    group.addTask {
+                        let key = ["k1", "k2", "none-\(i)"][i % 3]
+                        let found = try await lookups.reference(.key(key))
+                        #expect(found?.key == (i % 3 == 2 ? nil : key))
+                        let route = i % 4 < 2 ? "alerts" : "digest"
+                        let optedOut = try await lookups.optedOut(
+                            OptOutCheck(tenantId: "TENANT-A", userId: "29:user-\(i % 10)"), route: route)
+                        #expect(optedOut == (i % 10 == 3 || (i % 10 == 7 && route == "alerts")))
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
     func blockedReferencesAreReportedAndKeepTheirMarkAcrossUpserts(_ backend: Backend) async throws {
         try await withTestStore(backend) { store, _ in
             try await store.upsertReferences((1...5).map { reference("b\($0)") })

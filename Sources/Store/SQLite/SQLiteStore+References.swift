@@ -23,32 +23,43 @@ extension SQLiteStore {
     }
 
     public func reference(key: String) async throws -> ConversationReference? {
-        try await read { db in
-            try db.query("SELECT \(Schema.referenceColumns) FROM herald_references WHERE key = ?", [.text(key)])
-                .first.map(ConversationReference.init(sqlite:))
-        }
+        try await read { db in try Self.lookUp(.key(key), in: db) }
     }
 
     public func reference(tenantId: String, userId: String) async throws -> ConversationReference? {
-        try await read { db in
-            try db.query(
-                """
-                SELECT \(Schema.referenceColumns) FROM herald_references WHERE tenant_id = ? AND user_id = ?
-                ORDER BY (scope = 'personal') DESC, updated_at DESC LIMIT 1
-                """, [.text(tenantId.lowercased()), .text(userId)]
-            ).first.map(ConversationReference.init(sqlite:))
-        }
+        try await read { db in try Self.lookUp(.user(tenantId: tenantId, userId: userId), in: db) }
     }
 
     public func reference(tenantId: String, aadObjectId: String) async throws -> ConversationReference? {
-        try await read { db in
-            try db.query(
+        try await read { db in try Self.lookUp(.aadObject(tenantId: tenantId, aadObjectId: aadObjectId), in: db) }
+    }
+
+    /// Every lookup in one visit to the connection's queue.
+    public func references(_ queries: [ReferenceQuery]) async throws -> [ConversationReference?] {
+        guard !queries.isEmpty else { return [] }
+        return try await read { db in try queries.map { try Self.lookUp($0, in: db) } }
+    }
+
+    private static func lookUp(_ query: ReferenceQuery, in db: SQLiteConnection) throws -> ConversationReference? {
+        // A user's personal conversation wins over a channel or group chat they are in; then the newest.
+        let rows: [[SQLiteValue]]
+        switch query {
+        case .key(let key):
+            rows = try db.query("SELECT \(Schema.referenceColumns) FROM herald_references WHERE key = ?", [.text(key)])
+        case .user(let tenantId, let userId):
+            rows = try db.query(
+                """
+                SELECT \(Schema.referenceColumns) FROM herald_references WHERE tenant_id = ? AND user_id = ?
+                ORDER BY (scope = 'personal') DESC, updated_at DESC LIMIT 1
+                """, [.text(tenantId.lowercased()), .text(userId)])
+        case .aadObject(let tenantId, let aadObjectId):
+            rows = try db.query(
                 """
                 SELECT \(Schema.referenceColumns) FROM herald_references WHERE tenant_id = ? AND aad_object_id = ?
                 ORDER BY (scope = 'personal') DESC, updated_at DESC LIMIT 1
-                """, [.text(tenantId.lowercased()), .text(aadObjectId.lowercased())]
-            ).first.map(ConversationReference.init(sqlite:))
+                """, [.text(tenantId.lowercased()), .text(aadObjectId.lowercased())])
         }
+        return rows.first.map(ConversationReference.init(sqlite:))
     }
 
     public func forgetReferences(keys: [String]) async throws -> Int {
