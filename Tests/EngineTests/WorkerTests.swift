@@ -117,8 +117,8 @@ struct WorkerTests {
             while first.consumer.assignment.count != 4, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
             }
-            // Alone, the worker owns every partition: the whole budget, less the headroom.
-            #expect(first.governor.withLock { $0.rate(tenant: "t") } == 90)
+            // Alone, the worker owns every partition: the whole budget.
+            #expect(first.governor.withLock { $0.rate(tenant: "t") } == 100)
             let two = Task { try await second.run() }
             while first.consumer.assignment.count + second.consumer.assignment.count != 4
                 || first.consumer.assignment.isEmpty || second.consumer.assignment.isEmpty,
@@ -127,8 +127,8 @@ struct WorkerTests {
                 try await Task.sleep(for: .milliseconds(50))
             }
             let share = Double(first.consumer.assignment.count) / 4
-            #expect(first.governor.withLock { $0.rate(tenant: "t") } == 90 * share)
-            #expect(second.governor.withLock { $0.rate(tenant: "t") } == 90 * (1 - share))
+            #expect(first.governor.withLock { $0.rate(tenant: "t") } == 100 * share)
+            #expect(second.governor.withLock { $0.rate(tenant: "t") } == 100 * (1 - share))
             first.drain()
             second.drain()
             try await one.value
