@@ -48,7 +48,9 @@ public struct RateGovernor: Sendable {
 
     /// Reserves a send to `conversation` of `tenant` and returns how long from `now` to wait before it.
     public mutating func reserve(conversation: String, tenant: String, now: ContinuousClock.Instant) -> Duration {
-        var entry = conversations[conversation] ?? (SlidingWindowLimiter(windows: conversationWindows), now)
+        // Taken out while it changes, so its history is not copied.
+        var entry =
+            conversations.removeValue(forKey: conversation) ?? (SlidingWindowLimiter(windows: conversationWindows), now)
         let conversationReady = now + (entry.limiter.wait(now: now) ?? .zero)
         var rate = tenants[tenant] ?? AdaptiveRate(ceiling: pacedRate, now: now)
         let sendAt = conversationReady + rate.reserve(now: conversationReady)
@@ -72,23 +74,29 @@ public struct RateGovernor: Sendable {
     public mutating func confirm(tenant: String, now: ContinuousClock.Instant) -> Duration? {
         let limit = max(1, Int(tenantBudget * share))
         let window = Duration.seconds(1) + jitterAllowance(now: now)
-        var recent = sent[tenant] ?? Deque()
-        while let first = recent.first, now - first > .seconds(1) + jitterBounds.upperBound {
-            recent.removeFirst()
+        let retention = Duration.seconds(1) + jitterBounds.upperBound
+        // In place: a busy tenant's departures are thousands of instants, not to be copied on every request.
+        return Self.admit(&sent[tenant, default: Deque()], limit: limit, window: window, retention: retention, now: now)
+    }
+
+    private static func admit(
+        _ departures: inout Deque<ContinuousClock.Instant>, limit: Int, window: Duration, retention: Duration,
+        now: ContinuousClock.Instant
+    ) -> Duration? {
+        while let first = departures.first, now - first > retention {
+            departures.removeFirst()
         }
-        // Departures are in time order: count those within the window from the newest back.
+        // Departures are in time order: find the first within the window.
         var low = 0
-        var high = recent.count
+        var high = departures.count
         while low < high {
             let middle = (low + high) / 2
-            if now - recent[middle] >= window { low = middle + 1 } else { high = middle }
+            if now - departures[middle] >= window { low = middle + 1 } else { high = middle }
         }
-        if recent.count - low >= limit {
-            sent[tenant] = recent
-            return recent[recent.count - limit] + window - now
+        if departures.count - low >= limit {
+            return departures[departures.count - limit] + window - now
         }
-        recent.append(now)
-        sent[tenant] = recent
+        departures.append(now)
         return nil
     }
 

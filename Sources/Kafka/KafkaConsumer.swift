@@ -32,9 +32,6 @@ public final class KafkaConsumer: Sendable {
                 "client.id": configuration.cluster.clientId,
                 "auto.offset.reset": "earliest",
                 "fetch.wait.max.ms": "100",
-                // librdkafka prefetches up to 64 MiB by default; the engine reads ahead into its own bounded
-                // queue, so a smaller prefetch only bounds memory.
-                "queued.max.messages.kbytes": "16384",
                 "enable.partition.eof": "false",
                 // A killed worker's partitions move to the others after this long (Kafka's default is 45 s).
                 "session.timeout.ms": "10000",
