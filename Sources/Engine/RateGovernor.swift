@@ -11,7 +11,6 @@ public struct RateGovernor: Sendable {
     private let conversationWindows: [SlidingWindowLimiter.Window]
     private let longestWindow: Duration
     private let tenantBudget: Double
-    private let tenantHeadroom: Double
     private let jitterBounds: ClosedRange<Duration>
     private var slowestRoundTrip = RecentMaximum()
     private var share: Double
@@ -23,25 +22,23 @@ public struct RateGovernor: Sendable {
     /// - Parameters:
     ///   - conversationWindows: `delivery.rateLimits.perConversation` (Teams': 7/1 s, 8/2 s, 60/30 s, 1800/3600 s).
     ///   - tenantBudget: `delivery.rateLimits.perTenantPerSecond`, for the whole group.
-    ///   - tenantHeadroom: the fraction of the budget reservations are spaced for.
     ///   - jitterBounds: the least and the most allowed for requests reaching Teams later than others that left
     ///     at the same moment (see ``confirm(tenant:now:)``).
     ///   - share: this worker's fraction of the group's work (k of n partitions: k/n).
     public init(
-        conversationWindows: [SlidingWindowLimiter.Window], tenantBudget: Double, tenantHeadroom: Double = 1,
+        conversationWindows: [SlidingWindowLimiter.Window], tenantBudget: Double,
         jitterBounds: ClosedRange<Duration> = .zero ... .zero, share: Double = 1
     ) {
         precondition(tenantBudget > 0 && share > 0 && share <= 1, "a budget and a share in (0, 1] are needed")
-        precondition(tenantHeadroom > 0 && tenantHeadroom <= 1, "a headroom in (0, 1] is needed")
         self.conversationWindows = conversationWindows
         self.longestWindow = conversationWindows.map(\.length).max() ?? .zero
         self.tenantBudget = tenantBudget
-        self.tenantHeadroom = tenantHeadroom
         self.jitterBounds = jitterBounds
         self.share = share
     }
 
-    private var pacedRate: Double { tenantBudget * tenantHeadroom * share }
+    /// This worker's share of the tenant budget, in requests per second.
+    private var pacedRate: Double { tenantBudget * share }
 
     /// Conversations whose recent sends are remembered.
     public var trackedConversations: Int { conversations.count }
@@ -117,11 +114,11 @@ public struct RateGovernor: Sendable {
         tenants[tenant] = rate
     }
 
-    /// This worker's share changed (a rebalance): every tenant's rate is rescaled to the new ceiling.
+    /// This worker's share changed (a rebalance): every tenant's rate is rescaled to the new ceiling; the
+    /// requests that already left keep counting against the new share's departure limit.
     public mutating func setShare(_ share: Double, now: ContinuousClock.Instant) {
         precondition(share > 0 && share <= 1, "a share is in (0, 1]")
         self.share = share
-        sent = [:]  // rebuilt with the new share's count
         for tenant in Array(tenants.keys) {
             tenants[tenant]!.setCeiling(pacedRate, now: now)
         }

@@ -41,72 +41,55 @@ enum Origin: Sendable {
 /// with thousands of deliveries in flight those frames were the worker's largest use of memory. Changing a
 /// field (rare: fan-out members, due deferrals) copies the box.
 struct WorkItem: Sendable {
-    private final class Storage: Sendable {
-        let delivery: Delivery
-        let deliveryId: String
-        let event: NotificationEvent
-        let origin: Origin
-        let startedAt: Date
-        let wasDeferred: Bool
-
-        init(
-            delivery: Delivery, deliveryId: String, event: NotificationEvent, origin: Origin, startedAt: Date,
-            wasDeferred: Bool
-        ) {
-            self.delivery = delivery
-            self.deliveryId = deliveryId
-            self.event = event
-            self.origin = origin
-            self.startedAt = startedAt
-            self.wasDeferred = wasDeferred
-        }
-
-        func with(_ change: (inout Fields) -> Void) -> Storage {
-            var fields = Fields(
-                delivery: delivery, deliveryId: deliveryId, startedAt: startedAt, wasDeferred: wasDeferred)
-            change(&fields)
-            return Storage(
-                delivery: fields.delivery, deliveryId: fields.deliveryId, event: event, origin: origin,
-                startedAt: fields.startedAt, wasDeferred: fields.wasDeferred)
-        }
-    }
-
-    /// The fields that can change after creation.
-    private struct Fields {
+    private struct Fields: Sendable {
         var delivery: Delivery
         var deliveryId: String
+        var event: NotificationEvent
+        var origin: Origin
         var startedAt: Date
         var wasDeferred: Bool
     }
 
-    private var storage: Storage
+    private final class Box: Sendable {
+        let fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private var box: Box
 
     init(delivery: Delivery, event: NotificationEvent, origin: Origin, now: Date) {
-        storage = Storage(
-            delivery: delivery, deliveryId: delivery.deliveryId, event: event, origin: origin,
-            startedAt: event.time.flatMap(RFC3339.parse) ?? now, wasDeferred: false)
+        box = Box(
+            Fields(
+                delivery: delivery, deliveryId: delivery.deliveryId, event: event, origin: origin,
+                startedAt: event.time.flatMap(RFC3339.parse) ?? now, wasDeferred: false))
+    }
+
+    private mutating func update(_ change: (inout Fields) -> Void) {
+        var fields = box.fields
+        change(&fields)
+        box = Box(fields)
     }
 
     var delivery: Delivery {
-        get { storage.delivery }
-        set { storage = storage.with { $0.delivery = newValue } }
+        get { box.fields.delivery }
+        set { update { $0.delivery = newValue } }
     }
     /// The ledger key (a team member's delivery has its own, see ``Delivery/deliveryId(forMember:)``).
     var deliveryId: String {
-        get { storage.deliveryId }
-        set { storage = storage.with { $0.deliveryId = newValue } }
+        get { box.fields.deliveryId }
+        set { update { $0.deliveryId = newValue } }
     }
-    var event: NotificationEvent { storage.event }
-    var origin: Origin { storage.origin }
+    var event: NotificationEvent { box.fields.event }
+    var origin: Origin { box.fields.origin }
     /// Time the delivery's clock starts: the event's time, else when it was first read.
     var startedAt: Date {
-        get { storage.startedAt }
-        set { storage = storage.with { $0.startedAt = newValue } }
+        get { box.fields.startedAt }
+        set { update { $0.startedAt = newValue } }
     }
     /// Set on a deferred delivery that came due: it is not deferred again.
     var wasDeferred: Bool {
-        get { storage.wasDeferred }
-        set { storage = storage.with { $0.wasDeferred = newValue } }
+        get { box.fields.wasDeferred }
+        set { update { $0.wasDeferred = newValue } }
     }
 
     /// The lane key: one recipient's deliveries run in order.

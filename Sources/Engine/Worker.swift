@@ -101,8 +101,7 @@ public final class Worker: Sendable {
                 conversationWindows: options.conversationWindows.map {
                     SlidingWindowLimiter.Window(count: $0.count, length: $0.length * stretch + .milliseconds(50))
                 },
-                tenantBudget: options.perTenantPerSecond, tenantHeadroom: min(max(options.headroom, 0.1), 1),
-                jitterBounds: options.jitterBounds))
+                tenantBudget: options.perTenantPerSecond, jitterBounds: options.jitterBounds))
         self.producer = try KafkaProducer(configuration: .init(cluster: cluster), logger: logger.component("kafka"))
         let reference = WorkerReference()
         self.reference = reference

@@ -31,9 +31,6 @@ public struct WorkerOptions: Sendable {
     public var claimLease: Duration = .seconds(30)
     /// How long a revoke waits for in-flight deliveries of the revoked partitions. Default: 5 s.
     public var revokeGrace: Duration = .seconds(5)
-    /// The fraction of the tenant budget reservations are spaced for. Requests that arrive in a bunch are held
-    /// back by the jitter allowance, not by this. Default: 1.
-    public var headroom = 1.0
     /// The least and the most kept to spare in every tenant window for requests that reach Teams later than
     /// others that left with them (scheduling, pooled connections, a busy machine). Within them, the slowest
     /// recent round trip is used (see ``RateGovernor/confirm(tenant:now:)``). Default: 5 ms ... 250 ms.
