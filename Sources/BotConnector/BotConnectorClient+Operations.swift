@@ -36,7 +36,7 @@ extension BotConnectorClient {
         let body = try self.encode(activity)
         let path = "v3/conversations/\(try Self.segment(conversationId))/activities"
         let response = try await self.perform(.POST, service, path: path, body: body)
-        guard let id = try Self.decode(ResourceResponse.self, response).id, !id.isEmpty else {
+        guard let id = try Self.activityId(response), !id.isEmpty else {
             throw BotConnectorError(
                 code: .invalidResponse, httpStatus: response.status, message: "no activity id returned")
         }
@@ -54,7 +54,7 @@ extension BotConnectorClient {
         let body = try self.encode(activity)
         let path = "v3/conversations/\(try Self.segment(conversationId))/activities/\(try Self.segment(activityId))"
         let response = try await self.perform(.PUT, service, path: path, body: body)
-        let id = try? Self.decode(ResourceResponse.self, response).id
+        let id = try? Self.activityId(response)
         return id.flatMap { $0.isEmpty ? nil : $0 } ?? activityId
     }
 
@@ -139,6 +139,13 @@ extension BotConnectorClient {
             throw BotConnectorError(code: .badArgument, message: "not a valid \(what)")
         }
         return FormEncoding.encode(value)
+    }
+
+    /// The `id` of a `ResourceResponse`. Teams answers every send with `{"id":"..."}`; that exact shape is read
+    /// directly, anything else goes through the JSON decoder.
+    static func activityId(_ response: Response) throws(BotConnectorError) -> String? {
+        if let id = response.body.withUnsafeReadableBytes({ ResourceResponse.plainId(in: $0) }) { return id }
+        return try Self.decode(ResourceResponse.self, response).id
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ response: Response) throws(BotConnectorError) -> T {

@@ -55,6 +55,7 @@ public final class GraphClient: Sendable {
     public init(configuration: Configuration, logger: Logger) {
         var httpConfiguration = HTTPClient.Configuration()
         httpConfiguration.redirectConfiguration = .disallow
+        httpConfiguration.tracing.tracer = nil  // no per-request span attributes (see BotConnectorClient)
         self.httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
         self.configuration = configuration
         self.allowList = ServiceHostAllowList(

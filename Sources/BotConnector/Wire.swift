@@ -17,6 +17,42 @@ public struct ConversationResource: Sendable, Hashable, Decodable {
 /// `ResourceResponse`: the id of the activity sent or updated.
 struct ResourceResponse: Decodable {
     var id: String?
+
+    /// The id when `json` is exactly one object with one `"id"` member whose string has no escapes
+    /// (whitespace allowed between tokens); nil for anything else, which the full decoder then reads.
+    static func plainId(in json: UnsafeRawBufferPointer) -> String? {
+        var index = 0
+        func skipSpace() {
+            while index < json.count, json[index] == 0x20 || json[index] == 0x0A || json[index] == 0x0D
+                || json[index] == 0x09
+            {
+                index += 1
+            }
+        }
+        func expect(_ bytes: StaticString) -> Bool {
+            skipSpace()
+            let count = bytes.utf8CodeUnitCount
+            guard json.count - index >= count else { return false }
+            for offset in 0..<count where json[index + offset] != bytes.utf8Start[offset] { return false }
+            index += count
+            return true
+        }
+        guard expect("{"), expect("\"id\""), expect(":"), expect("\"") else { return nil }
+        let start = index
+        while index < json.count, json[index] != 0x22 {
+            // An escape or a control character: leave it to the decoder.
+            guard json[index] != 0x5C, json[index] >= 0x20 else { return nil }
+            index += 1
+        }
+        guard index < json.count else { return nil }
+        guard let id = String(validating: UnsafeRawBufferPointer(rebasing: json[start..<index]), as: UTF8.self) else {
+            return nil
+        }
+        index += 1
+        guard expect("}") else { return nil }
+        skipSpace()
+        return index == json.count ? id : nil
+    }
 }
 
 /// `TeamsChannelAccount`: one member of a team or conversation.

@@ -54,7 +54,8 @@ struct AllowListTests {
                     "https://smba.trafficmanager.net.evil.example/teams/",
                     "http://smba.trafficmanager.net/teams/",
                 ]
-                for serviceURL in refusedURLs {
+                // Twice: an allowed URL is remembered once parsed, a refused one never is.
+                for serviceURL in refusedURLs + refusedURLs {
                     let error = await botConnectorError {
                         _ = try await client.sendActivity(
                             serviceURL: serviceURL, conversationId: conversationId, .text("x"))

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import NIOHTTP1
 import Testing
 
@@ -107,6 +108,34 @@ struct ClassificationTests {
         let cardDecoded = try #require(try JSONSerialization.jsonObject(with: Data(card)) as? [String: Any])
         #expect(cardDecoded["text"] == nil)
         #expect((cardDecoded["attachments"] as? [Any])?.count == 1)
+    }
+
+    @Test("the activity id is read from every form of a send's response; no id or not JSON is an error")
+    func activityIdFromResponses() throws {
+        func id(_ json: String) throws(BotConnectorError) -> String? {
+            let service = try ServiceURL("https://smba.trafficmanager.net/teams/")
+            return try BotConnectorClient.activityId(
+                .init(status: 201, headers: [:], body: ByteBuffer(string: json), service: service))
+        }
+        #expect(try id(#"{"id":"1:abc"}"#) == "1:abc")
+        #expect(try id(" {\n \"id\" : \"1:abc\" }\n") == "1:abc")
+        #expect(try id(#"{"id":"caf\u00e9 \"q\""}"#) == "café \"q\"")
+        #expect(try id(#"{"id":"1:abc","extra":{"id":"2:x"}}"#) == "1:abc")
+        #expect(try id(#"{"extra":"x","id":"1:abc"}"#) == "1:abc")
+        #expect(try id(#"{"id":"é"}"#) == "é")
+        #expect(try id("{}") == nil)
+        #expect(try id(#"{"id":null}"#) == nil)
+        #expect(throws: BotConnectorError.self) { try id(#"{"id":"1:abc"} trailing"#) }
+        #expect(throws: BotConnectorError.self) { try id(#"{"id":"unterminated}"#) }
+        #expect(throws: BotConnectorError.self) { try id("<html>gateway</html>") }
+        // Not UTF-8: refused, not repaired into a different id.
+        let service = try ServiceURL("https://smba.trafficmanager.net/teams/")
+        var invalid = ByteBuffer(string: #"{"id":""#)
+        invalid.writeBytes([0xFF, 0xFE])
+        invalid.writeString(#""}"#)
+        #expect(throws: BotConnectorError.self) {
+            try BotConnectorClient.activityId(.init(status: 201, headers: [:], body: invalid, service: service))
+        }
     }
 
     @Test("cloud defaults follow the cloud")
