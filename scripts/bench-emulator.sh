@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Measures the raw throughput of the Teams emulator (limits off): wrk posts message activities,
 # round-robin over 64 conversations, through keep-alive connections, with a valid bearer token.
-# Usage: scripts/bench-emulator.sh   (env: DURATION=10 CONNECTIONS=32 THREADS=1; needs wrk: apt-get install wrk)
+# Usage: scripts/bench-emulator.sh   (env: DURATION=10 CONNECTIONS=32 THREADS=1 HERALD_BIN=path/to/herald;
+#        needs wrk: apt-get install wrk). Without HERALD_BIN it uses the release build in .build-release if there
+#        is one (as `herald bench` is run), else the debug build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,10 +12,18 @@ connections=${CONNECTIONS:-32}
 threads=${THREADS:-1}
 command -v wrk >/dev/null || { echo "bench-emulator: needs wrk (apt-get install wrk)" >&2; exit 1; }
 
-bin=$(swift build --show-bin-path)
-[[ -x "$bin/herald" ]] || swift build --product herald >/dev/null 2>&1
+if [[ -n "${HERALD_BIN:-}" ]]; then
+    herald=$HERALD_BIN
+elif [[ -x .build-release/release/herald ]]; then
+    herald=.build-release/release/herald
+else
+    bin=$(swift build --show-bin-path)
+    [[ -x "$bin/herald" ]] || swift build --product herald >/dev/null 2>&1
+    herald=$bin/herald
+fi
+echo "bench-emulator: $herald" >&2
 work=$(mktemp -d)
-"$bin/herald" emulator --port 0 --app-id bench --app-password bench-secret --limits off --log-level warning \
+"$herald" emulator --port 0 --app-id bench --app-password bench-secret --limits off --log-level warning \
     >"$work/out" 2>&1 &
 pid=$!
 trap 'kill -INT $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT

@@ -154,6 +154,7 @@ struct BenchCommand: AsyncParsableCommand {
             for var plan in [throughput, multi] {
                 plan.name = "scale-out/" + plan.name
                 plan.rawCeilingSeconds = 0
+                plan.publishOnceJoined = true
                 for workers in [1, 3] {
                     plan.workers = workers
                     runs.append(plan)

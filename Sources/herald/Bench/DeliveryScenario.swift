@@ -30,6 +30,9 @@ struct DeliveryScenario {
         var storedReferences = true
         /// Seconds to measure the emulator's raw HTTP ceiling on this machine for (0: not measured).
         var rawCeilingSeconds = 0
+        /// Publish the events only once every worker has its partitions (scale-out: the steady state of a
+        /// running group, not the group forming); otherwise they are published before the workers start.
+        var publishOnceJoined = false
 
         var scale: Int? {
             if limits == "teams" { return 1 }
@@ -184,7 +187,7 @@ struct DeliveryScenario {
         try write(
             folder: folder, bootstrap: kafka.bootstrapServers, origin: origin, serviceURL: serviceURL,
             storeURL: storeURL)
-        try await publish(kafka.bootstrapServers, runId: runId)
+        if !plan.publishOnceJoined { try await publish(kafka.bootstrapServers, runId: runId) }
 
         var workers: [ChildProcess] = []
         defer { for worker in workers { worker.kill() } }
@@ -195,6 +198,10 @@ struct DeliveryScenario {
                 collectOutput: true)
             try worker.start()
             workers.append(worker)
+        }
+        if plan.publishOnceJoined {
+            try await Self.untilReady(workers)
+            try await publish(kafka.bootstrapServers, runId: runId)
         }
         let outcomes = try await readOutcomes(kafka.bootstrapServers, count: plan.deliveries, workers: workers)
         // CPU time and peak memory, read before the workers exit.
@@ -307,6 +314,31 @@ struct DeliveryScenario {
               level: warning
             """
         try config.write(to: folder.appendingPathComponent("herald.yaml"), atomically: true, encoding: .utf8)
+    }
+
+    /// Waits until every worker answers 200 on `/readyz`: it has partitions of the group, its store and token
+    /// work. When the last one is ready, the group's latest assignment included all of them.
+    static func untilReady(_ workers: [ChildProcess], within limit: Duration = .seconds(120)) async throws {
+        let deadline = ContinuousClock.now + limit
+        for worker in workers {
+            while true {
+                guard worker.isRunning else {
+                    throw BenchError("a worker exited before it was ready: \(worker.text(of: .stderr).suffix(500))")
+                }
+                guard ContinuousClock.now < deadline else {
+                    throw BenchError("a worker was not ready within \(limit): \(worker.text(of: .stderr).suffix(500))")
+                }
+                if let port = worker.text(of: .stdout).split(separator: "\n").first(where: { $0.hasPrefix("http.port=") })?
+                    .dropFirst("http.port=".count),
+                    let url = URL(string: "http://127.0.0.1:\(port)/readyz"),
+                    let (_, response) = try? await URLSession.shared.data(from: url),
+                    (response as? HTTPURLResponse)?.statusCode == 200
+                {
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
     }
 
     private func publish(_ bootstrap: String, runId: String) async throws {
