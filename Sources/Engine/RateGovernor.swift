@@ -129,12 +129,20 @@ public struct RateGovernor: Sendable {
         tenants[tenant]?.rate ?? pacedRate
     }
 
+    /// Tenants whose rate or recent departures are remembered.
+    public var trackedTenants: Int { Set(tenants.keys).union(sent.keys).count }
+
     /// Forgets conversations with no send within the longest window: they are unconstrained again, and
-    /// memory stays proportional to the conversations active in the last hour. Returns how many were dropped.
+    /// memory stays proportional to the conversations active in the last hour. Tenants go the same way (their
+    /// rate has long recovered by then), and departures older than any confirm looks at. Returns how many
+    /// conversations were dropped.
     @discardableResult
     public mutating func forgetIdle(now: ContinuousClock.Instant) -> Int {
         let before = conversations.count
         conversations = conversations.filter { now - $0.value.lastSend < longestWindow }
+        tenants = tenants.filter { now - $0.value.lastActivity < longestWindow }
+        let retention = Duration.seconds(1) + jitterBounds.upperBound
+        sent = sent.filter { entry in entry.value.last.map { now - $0 <= retention } ?? false }
         return before - conversations.count
     }
 }

@@ -28,6 +28,9 @@ public struct AdaptiveRate: Sendable {
         self.lastAdjustment = now
     }
 
+    /// The last moment this rate was used or changed: its latest slot, or its latest adjustment if later.
+    public var lastActivity: ContinuousClock.Instant { max(nextSlot ?? lastAdjustment, lastAdjustment) }
+
     /// Reserves the next send slot and returns how long from `now` until it (zero when it is now).
     public mutating func reserve(now: ContinuousClock.Instant) -> Duration {
         recover(now: now)

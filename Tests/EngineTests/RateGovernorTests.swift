@@ -133,4 +133,24 @@ struct RateGovernorTests {
         #expect(governor.forgetIdle(now: start + .seconds(3601)) == 10)
         #expect(governor.trackedConversations == 0)
     }
+
+    @Test func idleTenantsAreForgottenButAThrottledOneIsKeptUntilItsRetryAfter() {
+        var governor = RateGovernor(
+            conversationWindows: teams, tenantBudget: 10, jitterBounds: .milliseconds(5) ... .milliseconds(250))
+        for index in 0..<100 {
+            let tenant = "tenant-\(index)"
+            _ = governor.reserve(conversation: "a:\(index)", tenant: tenant, now: start)
+            #expect(governor.confirm(tenant: tenant, now: start) == nil)
+        }
+        governor.throttled(tenant: "tenant-0", retryAfter: .seconds(7200), now: start + .seconds(1))
+        #expect(governor.trackedTenants == 100)
+        _ = governor.forgetIdle(now: start + .seconds(60))
+        #expect(governor.trackedTenants == 100, "their rates are within the hour, though no departure counts now")
+        _ = governor.forgetIdle(now: start + .seconds(3601))
+        #expect(governor.trackedTenants == 1, "only the tenant still inside its Retry-After")
+        #expect(governor.reserve(conversation: "a:0", tenant: "tenant-0", now: start + .seconds(3601)) > .seconds(3000))
+        // A forgotten tenant starts afresh at the full budget.
+        #expect(governor.rate(tenant: "tenant-1") == 10)
+        #expect(governor.reserve(conversation: "a:1", tenant: "tenant-1", now: start + .seconds(3601)) == .zero)
+    }
 }
