@@ -1,4 +1,5 @@
 import Foundation
+import Kafka
 import Routing
 import Store
 
@@ -23,11 +24,37 @@ extension Worker {
                     let item = try DeferredPayload.decode(deferral.payload).workItem(deferralId: deferral.id)
                     state.withLock { $0.incoming.append(item) }
                 } catch {
-                    logger.error(
-                        "a stored deferred delivery cannot be read; dropped", metadata: ["id": "\(deferral.id)"])
-                    try? await store.completeDeferred([deferral.id])
+                    await deadLetter(deferral, error: error)
                 }
             }
+        }
+    }
+
+    /// A stored deferred delivery this build cannot read (written by an incompatible version, or damaged): its
+    /// stored bytes go to the dead-letter topic with the error, and only then does it leave the store. If Kafka
+    /// does not take it before a drain, it stays stored and is claimed again when its lease ends.
+    private func deadLetter(_ deferral: DeferredDelivery, error: any Error) async {
+        logger.error(
+            "a stored deferred delivery cannot be read; sent to the dead-letter topic",
+            metadata: ["id": "\(deferral.id)", "error": "\(error)"])
+        let headers = [
+            KafkaHeader(name: EventDecodingError.DeadLetterHeader.errorCode, string: "DeferredDeliveryUnreadable"),
+            KafkaHeader(name: EventDecodingError.DeadLetterHeader.errorMessage, string: "stored deferred delivery unreadable: \(error)"),
+            KafkaHeader(name: EventDecodingError.DeadLetterHeader.deferralId, string: deferral.id),
+        ]
+        let letter = ProducerMessage(
+            topic: options.deadLetterTopic, key: Array(deferral.id.utf8), value: deferral.payload, headers: headers)
+        var stripped = letter
+        stripped.value = nil
+        stripped.headers.append(KafkaHeader(name: "herald-value-dropped", string: "\(deferral.payload.count) bytes"))
+        guard await produceUntilDone(letter, ticket: nil, fallback: stripped) else { return }
+        stats.deadLettered()
+        do {
+            try await store.completeDeferred([deferral.id])
+        } catch {
+            logger.error(
+                "a dead-lettered deferred delivery is still stored; it will be dead-lettered again",
+                metadata: ["id": "\(deferral.id)", "error": "\(error)"])
         }
     }
 }

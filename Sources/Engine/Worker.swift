@@ -327,7 +327,7 @@ public final class Worker: Sendable {
 
     /// Produces `message`, retrying while the record's partition is ours; after an error retrying cannot fix,
     /// `fallback` is produced instead (when given).
-    private func produceUntilDone(
+    func produceUntilDone(
         _ message: ProducerMessage, ticket: RecordTicket?, fallback: ProducerMessage? = nil
     ) async -> Bool {
         var attempt = 0

@@ -27,8 +27,10 @@ struct WorkerTests {
     /// Runs `body` with a running store, emulator and cluster, and a factory for workers on them.
     static func withSetup(
         emulatorLatency: Duration,
-        _ body: (EmbeddedKafka, _ makeWorker: (_ name: String, _ tune: (inout WorkerOptions) -> Void) throws -> Worker)
-            async throws -> Void
+        _ body: (
+            EmbeddedKafka, _ makeWorker: (_ name: String, _ tune: (inout WorkerOptions) -> Void) throws -> Worker,
+            any HeraldStore
+        ) async throws -> Void
     ) async throws {
         let kafka = try EmbeddedKafka(brokers: 1, logger: logger)
         for topic in ["events", "outcomes", "dlq"] { try kafka.createTopic(topic, partitions: 4) }
@@ -53,7 +55,7 @@ struct WorkerTests {
             defer { storeTask.cancel() }
             try await store.migrate()
             do {
-                try await body(kafka) { name, tune in
+                try await body(kafka, { name, tune in
                     var options = WorkerOptions(
                         worker: name, groupId: "workers", eventsTopics: ["events"], outcomesTopic: "outcomes",
                         deadLetterTopic: "dlq", conversationWindows: [])
@@ -61,7 +63,7 @@ struct WorkerTests {
                     return try Worker(
                         options: options, cluster: .init(bootstrapServers: kafka.bootstrapServers), router: router,
                         decoder: EventDecoder(), client: client, store: store, logger: logger)
-                }
+                }, store)
             } catch {
                 try await client.shutdown()
                 throw error
@@ -83,7 +85,7 @@ struct WorkerTests {
     }
 
     @Test func inFlightStaysWithinMaxInFlightAndTheConsumerPausesWhenReadAheadIsFull() async throws {
-        try await Self.withSetup(emulatorLatency: .milliseconds(100)) { kafka, makeWorker in
+        try await Self.withSetup(emulatorLatency: .milliseconds(100)) { kafka, makeWorker, _ in
             try await Self.publish(kafka, users: 0..<300)
             let worker = try makeWorker("w") {
                 $0.maxInFlight = 20
@@ -108,8 +110,37 @@ struct WorkerTests {
         }
     }
 
+    @Test func aStoredDeferredDeliveryThatCannotBeReadGoesToTheDeadLetterTopicNotAway() async throws {
+        try await Self.withSetup(emulatorLatency: .zero) { kafka, makeWorker, store in
+            let payload = Array(#"{"written by":"a future version"}"#.utf8)
+            try await store.addDeferred([DeferredDelivery(id: "unreadable-1", payload: payload, dueAt: Date())])
+            let worker = try makeWorker("w") { $0.deferredPollInterval = .milliseconds(50) }
+            let running = Task { try await worker.run() }
+            let reader = try KafkaConsumer(
+                configuration: .init(
+                    cluster: .init(bootstrapServers: kafka.bootstrapServers), groupId: "dlq-reader", topics: ["dlq"]),
+                logger: Self.logger)
+            try reader.subscribe()
+            var letters: [KafkaMessage] = []
+            let deadline = ContinuousClock.now + .seconds(60)
+            while letters.isEmpty, ContinuousClock.now < deadline {
+                letters += try await reader.poll()
+            }
+            await reader.close()
+            worker.drain()
+            try await running.value
+            let letter = try #require(letters.first, "the unreadable deferral reached the dead-letter topic")
+            #expect(letter.value == payload, "its stored bytes, unchanged")
+            #expect(letter.key == Array("unreadable-1".utf8))
+            #expect(letter.header("herald-error-code") == Array("DeferredDeliveryUnreadable".utf8))
+            #expect(letter.header("herald-deferral-id") == Array("unreadable-1".utf8))
+            #expect(try await store.deferredCount() == 0, "and only then left the store")
+            #expect(worker.stats.snapshot().deadLettered == 1)
+        }
+    }
+
     @Test func eachWorkerTakesItsShareOfTheTenantBudget() async throws {
-        try await Self.withSetup(emulatorLatency: .zero) { kafka, makeWorker in
+        try await Self.withSetup(emulatorLatency: .zero) { kafka, makeWorker, _ in
             let first = try makeWorker("first") { $0.perTenantPerSecond = 100 }
             let second = try makeWorker("second") { $0.perTenantPerSecond = 100 }
             let one = Task { try await first.run() }

@@ -6,6 +6,8 @@ extension EventDecodingError {
         public static let sourceTopic = "herald-source-topic"
         public static let sourcePartition = "herald-source-partition"
         public static let sourceOffset = "herald-source-offset"
+        /// On a stored deferred delivery that could not be read back (code `DeferredDeliveryUnreadable`).
+        public static let deferralId = "herald-deferral-id"
     }
 
     /// Headers to add to `record`, republished unchanged on `kafka.deadLetterTopic`: the record's own headers
