@@ -30,6 +30,7 @@ struct KafkaDevCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let termination = Termination.install()
         let kafka = try EmbeddedKafka(brokers: brokers, logger: logging.makeLogger("herald.kafka-dev"))
         for topic in topics {
             try kafka.createTopic(topic.name, partitions: topic.partitions)
@@ -37,7 +38,7 @@ struct KafkaDevCommand: AsyncParsableCommand {
         print("bootstrap.servers=\(kafka.bootstrapServers)")
         print("topics=\(topics.map { "\($0.name):\($0.partitions)" }.joined(separator: ","))")
         fflush(nil)  // flush every stream: a script reading our output through a pipe needs the address now
-        await Termination.wait()
+        await termination.wait()
     }
 }
 

@@ -26,6 +26,8 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         MemoryArenas.limit()
+        // From the start: a SIGTERM while the store opens or migrates exits 0 at once instead of killing us.
+        let termination = Termination.install(exitsBeforeStart: true)
         let configuration: HeraldConfiguration
         do {
             configuration = try HeraldConfiguration.load(file: config)
@@ -65,7 +67,7 @@ struct RunCommand: AsyncParsableCommand {
         do {
             try await WorkerSetup.run(
                 configuration, bootstrapServers: embedded?.bootstrapServers, logger: logger, readiness: readiness,
-                until: { await Termination.wait() })
+                started: { _ in termination.started() }, until: { await termination.wait() })
         } catch let error as ConfigError {
             throw RunError("\(error)")
         }

@@ -1,39 +1,66 @@
 import Dispatch
 import Glibc
+import Synchronization
 
-/// Waits for SIGINT or SIGTERM.
-enum Termination {
-    static func wait() async {
+/// SIGINT and SIGTERM, caught from the moment ``install()`` is called: a signal before anyone waits is kept,
+/// and one that arrives while ``exitsBeforeStart`` is set ends the process at once with status 0 (there is
+/// nothing to drain yet: the store may still be opening).
+final class Termination: Sendable {
+    private struct State {
+        var received = false
+        var exitsBeforeStart = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+    private let queue = DispatchQueue(label: "herald.signals")
+    // Kept alive for the process's lifetime.
+    private nonisolated(unsafe) var sources: [any DispatchSourceSignal] = []
+
+    private init() {}
+
+    /// Catches SIGINT and SIGTERM from now on.
+    static func install(exitsBeforeStart: Bool = false) -> Termination {
+        let termination = Termination()
+        termination.state.withLock { $0.exitsBeforeStart = exitsBeforeStart }
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: termination.queue)
+            source.setEventHandler { termination.fire() }
+            source.resume()
+            termination.sources.append(source)
+        }
+        return termination
+    }
+
+    /// What was started can be drained now: a signal no longer exits at once but wakes ``wait()``.
+    func started() {
+        state.withLock { $0.exitsBeforeStart = false }
+    }
+
+    /// Returns once a signal has come (at once if one came already).
+    func wait() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let queue = DispatchQueue(label: "herald.signals")
-            let resumed = SignalOnce(continuation)
-            for number in [SIGINT, SIGTERM] {
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-                source.setEventHandler { resumed.fire() }
-                source.resume()
-                resumed.keep(source)
+            let resumeNow = state.withLock { state -> Bool in
+                if state.received { return true }
+                state.waiters.append(continuation)
+                return false
             }
+            if resumeNow { continuation.resume() }
         }
     }
-}
 
-/// Resumes the waiter on the first signal; keeps the signal sources alive meanwhile.
-private final class SignalOnce: @unchecked Sendable {
-    private var continuation: CheckedContinuation<Void, Never>?
-    private var sources: [any DispatchSourceSignal] = []
-
-    init(_ continuation: CheckedContinuation<Void, Never>) {
-        self.continuation = continuation
-    }
-
-    /// Called on the signals queue only (and once before any signal can fire).
-    func keep(_ source: any DispatchSourceSignal) {
-        sources.append(source)
-    }
-
-    func fire() {
-        continuation?.resume()
-        continuation = nil
+    private func fire() {
+        let (waiters, exitNow) = state.withLock { state in
+            state.received = true
+            defer { state.waiters = [] }
+            return (state.waiters, state.exitsBeforeStart)
+        }
+        if exitNow {
+            let message = "herald: stopped by a signal before the worker started\n"
+            _ = message.utf8CString.withUnsafeBufferPointer { write(STDERR_FILENO, $0.baseAddress, $0.count - 1) }
+            exit(0)
+        }
+        for waiter in waiters { waiter.resume() }
     }
 }

@@ -1,4 +1,5 @@
 import ChildProcess
+import Glibc
 import Foundation
 import Kafka
 import TeamsEmulator
@@ -157,6 +158,26 @@ extension EndToEnd {
             try await postgres.control("down")
         }
 
+        @Test func sigtermWhileTheStoreIsStillOpeningExitsZero() async throws {
+            // PostgreSQL that never answers: the worker stays in start-up (the store connecting) for seconds.
+            let silent = try SilentListener()
+            defer { silent.close() }
+            let rig = try await DeliveryRig(
+                emulator: EmulatorConfiguration(appId: DeliveryRig.appId, appPassword: DeliveryRig.appPassword),
+                storeURL: "postgres://herald:never-answered@127.0.0.1:\(silent.port)/herald")
+            defer { Task { await rig.shutdown() } }
+            let worker = ChildProcess(HeraldProcess.binary, ["run", "--config", rig.configFile.path])
+            try worker.start()
+            defer { worker.kill() }
+            _ = try await DeliveryRig.httpPort(of: worker)  // printed before the store opens
+            worker.terminate()
+            let termination = await worker.exit(timeout: .seconds(30))
+            #expect(
+                termination == .init(status: 0, signalled: false, timedOut: false),
+                "SIGTERM during start-up is a clean stop: \(worker.text(of: .stderr).suffix(1000))")
+            #expect(worker.text(of: .stderr).contains("stopped by a signal before the worker started"))
+        }
+
         /// The `herald_*` names in deploy/grafana and deploy/prometheus.
         static func metricNamesUsedInDeploy() throws -> Set<String> {
             let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -234,4 +255,29 @@ struct Metrics {
     func exports(_ name: String) -> Bool {
         samples.contains { $0.name == name || $0.name == name + "_bucket" }
     }
+}
+
+/// A loopback TCP port whose connections the kernel accepts and nobody ever answers.
+final class SilentListener: Sendable {
+    let descriptor: Int32
+    let port: Int
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.descriptor = descriptor
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                bind(descriptor, generic, length) == 0 && listen(descriptor, 16) == 0
+                    && getsockname(descriptor, generic, &length) == 0
+            }
+        }
+        guard descriptor >= 0, bound else { throw RigError("cannot listen on loopback: errno \(errno)") }
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() { _ = Glibc.close(descriptor) }
 }
