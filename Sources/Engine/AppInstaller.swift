@@ -10,7 +10,8 @@ import Synchronization
 /// progress (a thousand events for one new user install once). Installations start at most
 /// `perTenantPerSecond` per tenant. Each Graph call's 429 and 503 are retried after their `Retry-After` (or a
 /// backoff), up to `maxAttempts`; a missing consent (403) is logged once per tenant and fails the delivery with
-/// `GraphConsentMissing`.
+/// `GraphConsentMissing`, and for `consentRecheck` after it the tenant's other new users fail the same way
+/// without asking Graph again (nor queueing for an installation slot).
 final class AppInstaller: Sendable {
     /// The chat to send to, and whether this call installed the app.
     struct Installation: Sendable {
@@ -23,21 +24,35 @@ final class AppInstaller: Sendable {
         /// When each tenant may start its next installation.
         var nextStart: [String: ContinuousClock.Instant] = [:]
         var consentReported: Set<String> = []
+        /// Tenants whose admin has not consented, as Graph last said, and until when that answer stands.
+        var consentMissing: [String: (until: ContinuousClock.Instant, error: BotConnectorError)] = [:]
     }
 
     let graph: GraphClient
     let teamsAppId: String
     let perTenantPerSecond: Int
     let maxAttempts: Int
+    let consentRecheck: Duration
+    private let now: @Sendable () -> ContinuousClock.Instant
     private let backoff = Backoff(base: .milliseconds(500), cap: .seconds(30))
     private let logger: Logger
     private let state = Mutex(State())
 
-    init(graph: GraphClient, teamsAppId: String, perTenantPerSecond: Int, maxAttempts: Int = 12, logger: Logger) {
+    /// - Parameters:
+    ///   - consentRecheck: how long a tenant's missing consent is believed before Graph is asked again (an admin
+    ///     may grant it meanwhile). Default: 60 s
+    ///   - now: the clock for `consentRecheck`. Default: `ContinuousClock.now`
+    init(
+        graph: GraphClient, teamsAppId: String, perTenantPerSecond: Int, maxAttempts: Int = 12,
+        consentRecheck: Duration = .seconds(60),
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }, logger: Logger
+    ) {
         self.graph = graph
         self.teamsAppId = teamsAppId
         self.perTenantPerSecond = max(1, perTenantPerSecond)
         self.maxAttempts = max(1, maxAttempts)
+        self.consentRecheck = consentRecheck
+        self.now = now
         self.logger = logger
     }
 
@@ -62,6 +77,14 @@ final class AppInstaller: Sendable {
     }
 
     private func install(userId: String, tenantId: String) async throws(BotConnectorError) -> Installation {
+        let tenant = tenantId.lowercased()
+        let knownRefusal = state.withLock { state -> BotConnectorError? in
+            guard let refusal = state.consentMissing[tenant] else { return nil }
+            if now() < refusal.until { return refusal.error }
+            state.consentMissing[tenant] = nil
+            return nil
+        }
+        if let knownRefusal { throw knownRefusal }
         do throws(BotConnectorError) {
             await waitForTenantSlot(tenantId)
             let installed = try await retrying { () async throws(BotConnectorError) -> Bool in
@@ -81,9 +104,11 @@ final class AppInstaller: Sendable {
             if installed { logger.debug("installed the app for a user", metadata: ["tenantId": "\(tenantId)"]) }
             return Installation(chatId: chat, installed: installed)
         } catch {
-            if error.code == .graphConsentMissing,
-                state.withLock({ $0.consentReported.insert(tenantId.lowercased()).inserted })
-            {
+            if error.code == .graphConsentMissing {
+                let until = now() + consentRecheck
+                state.withLock { $0.consentMissing[tenant] = (until, error) }
+            }
+            if error.code == .graphConsentMissing, state.withLock({ $0.consentReported.insert(tenant).inserted }) {
                 logger.error(
                     """
                     Microsoft Graph refused to install the app: the tenant has not granted \

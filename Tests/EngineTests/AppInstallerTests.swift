@@ -1,5 +1,6 @@
 import BotConnector
 import Logging
+import Synchronization
 import TeamsEmulator
 import Testing
 
@@ -36,6 +37,44 @@ struct AppInstallerTests {
             let again = try await installer.chat(userId: "brand-new", tenantId: "tenant-1")
             #expect(again.installed == false)
             #expect(chats.contains(again.chatId))
+            try await graph.shutdown()
+        }
+    }
+
+    @Test func aTenantWithoutConsentIsNotAskedAgainForEveryNewUserUntilTheRecheck() async throws {
+        var configuration = EmulatorConfiguration(appId: "app", appPassword: "secret", limits: .off)
+        configuration.notInstalled = ["new-1", "new-2", "new-3", "new-4"]
+        configuration.teamsAppId = Self.teamsAppId
+        configuration.graphConsentMissing = ["tenant-1"]
+        let logger = Logger(label: "installer-test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let clock = Mutex(ContinuousClock.now)
+        try await TeamsEmulator.withRunning(configuration: configuration, logger: logger) { emulator in
+            let graph = GraphClient(
+                configuration: .init(
+                    appId: "app", appPassword: "secret", graphURL: "\(emulator.origin)/graph",
+                    loginURL: emulator.origin, allowedHosts: [emulator.origin]),
+                logger: logger)
+            let installer = AppInstaller(
+                graph: graph, teamsAppId: Self.teamsAppId, perTenantPerSecond: 5, consentRecheck: .seconds(60),
+                now: { clock.withLock { $0 } }, logger: logger)
+            func code(_ user: String) async -> BotConnectorError.Code? {
+                do {
+                    _ = try await installer.chat(userId: user, tenantId: "tenant-1")
+                    return nil
+                } catch { return error.code }
+            }
+            #expect(await code("new-1") == .graphConsentMissing)
+            let asked = emulator.stats().graphRequests
+            #expect(asked > 0)
+            for user in ["new-2", "new-3"] { #expect(await code(user) == .graphConsentMissing) }
+            #expect(emulator.stats().graphRequests == asked, "within the recheck interval Graph is not asked again")
+
+            // The admin consents; after the recheck interval the next new user is installed.
+            emulator.updateConfiguration { $0.graphConsentMissing = [] }
+            #expect(await code("new-4") == .graphConsentMissing, "still believed until the recheck")
+            clock.withLock { $0 += .seconds(61) }
+            #expect(await code("new-4") == nil, "asked again and installed")
+            #expect(emulator.stats().graphInstalls == 1)
             try await graph.shutdown()
         }
     }
