@@ -12,10 +12,17 @@ import Testing
 struct AppInstallerTests {
     static let teamsAppId = "7b6a5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d"
 
-    @Test func concurrentDeliveriesForOneNewUserInstallOnceAndShareTheChat() async throws {
+    /// Runs `body` with an emulator whose Graph has not installed the app for `notInstalled`, and an installer
+    /// (5 installations a second per tenant, the consent recheck on `now`).
+    static func withInstaller(
+        notInstalled: Set<String>, consentMissing: Set<String> = [],
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
+        _ body: (TeamsEmulator, AppInstaller) async throws -> Void
+    ) async throws {
         var configuration = EmulatorConfiguration(appId: "app", appPassword: "secret", limits: .off)
-        configuration.notInstalled = ["brand-new"]
+        configuration.notInstalled = notInstalled
         configuration.teamsAppId = Self.teamsAppId
+        configuration.graphConsentMissing = consentMissing
         let logger = Logger(label: "installer-test", factory: { _ in SwiftLogNoOpLogHandler() })
         try await TeamsEmulator.withRunning(configuration: configuration, logger: logger) { emulator in
             let graph = GraphClient(
@@ -24,7 +31,20 @@ struct AppInstallerTests {
                     loginURL: emulator.origin, allowedHosts: [emulator.origin]),
                 logger: logger)
             let installer = AppInstaller(
-                graph: graph, teamsAppId: Self.teamsAppId, perTenantPerSecond: 5, logger: logger)
+                graph: graph, teamsAppId: Self.teamsAppId, perTenantPerSecond: 5, consentRecheck: .seconds(60),
+                now: now, logger: logger)
+            do {
+                try await body(emulator, installer)
+            } catch {
+                try await graph.shutdown()
+                throw error
+            }
+            try await graph.shutdown()
+        }
+    }
+
+    @Test func concurrentDeliveriesForOneNewUserInstallOnceAndShareTheChat() async throws {
+        try await Self.withInstaller(notInstalled: ["brand-new"]) { emulator, installer in
             let chats = try await withThrowingTaskGroup(of: String.self) { group in
                 for _ in 0..<50 {
                     group.addTask { try await installer.chat(userId: "brand-new", tenantId: "tenant-1").chatId }
@@ -37,26 +57,14 @@ struct AppInstallerTests {
             let again = try await installer.chat(userId: "brand-new", tenantId: "tenant-1")
             #expect(again.installed == false)
             #expect(chats.contains(again.chatId))
-            try await graph.shutdown()
         }
     }
 
     @Test func aTenantWithoutConsentIsNotAskedAgainForEveryNewUserUntilTheRecheck() async throws {
-        var configuration = EmulatorConfiguration(appId: "app", appPassword: "secret", limits: .off)
-        configuration.notInstalled = ["new-1", "new-2", "new-3", "new-4"]
-        configuration.teamsAppId = Self.teamsAppId
-        configuration.graphConsentMissing = ["tenant-1"]
-        let logger = Logger(label: "installer-test", factory: { _ in SwiftLogNoOpLogHandler() })
         let clock = Mutex(ContinuousClock.now)
-        try await TeamsEmulator.withRunning(configuration: configuration, logger: logger) { emulator in
-            let graph = GraphClient(
-                configuration: .init(
-                    appId: "app", appPassword: "secret", graphURL: "\(emulator.origin)/graph",
-                    loginURL: emulator.origin, allowedHosts: [emulator.origin]),
-                logger: logger)
-            let installer = AppInstaller(
-                graph: graph, teamsAppId: Self.teamsAppId, perTenantPerSecond: 5, consentRecheck: .seconds(60),
-                now: { clock.withLock { $0 } }, logger: logger)
+        try await Self.withInstaller(
+            notInstalled: ["new-1", "new-2", "new-3", "new-4"], consentMissing: ["tenant-1"], now: { clock.withLock { $0 } }
+        ) { emulator, installer in
             func code(_ user: String) async -> BotConnectorError.Code? {
                 do {
                     _ = try await installer.chat(userId: user, tenantId: "tenant-1")
@@ -75,7 +83,6 @@ struct AppInstallerTests {
             clock.withLock { $0 += .seconds(61) }
             #expect(await code("new-4") == nil, "asked again and installed")
             #expect(emulator.stats().graphInstalls == 1)
-            try await graph.shutdown()
         }
     }
 }
