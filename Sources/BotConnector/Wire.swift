@@ -23,10 +23,11 @@ struct ResourceResponse: Decodable {
     static func plainId(in json: UnsafeRawBufferPointer) -> String? {
         var index = 0
         func skipSpace() {
-            while index < json.count, json[index] == 0x20 || json[index] == 0x0A || json[index] == 0x0D
-                || json[index] == 0x09
-            {
-                index += 1
+            while index < json.count {
+                switch json[index] {
+                case 0x20, 0x0A, 0x0D, 0x09: index += 1  // JSON's whitespace
+                default: return
+                }
             }
         }
         func expect(_ bytes: StaticString) -> Bool {

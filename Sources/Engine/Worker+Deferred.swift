@@ -39,7 +39,9 @@ extension Worker {
             metadata: ["id": "\(deferral.id)", "error": "\(error)"])
         let headers = [
             KafkaHeader(name: EventDecodingError.DeadLetterHeader.errorCode, string: "DeferredDeliveryUnreadable"),
-            KafkaHeader(name: EventDecodingError.DeadLetterHeader.errorMessage, string: "stored deferred delivery unreadable: \(error)"),
+            KafkaHeader(
+                name: EventDecodingError.DeadLetterHeader.errorMessage,
+                string: "stored deferred delivery unreadable: \(error)"),
             KafkaHeader(name: EventDecodingError.DeadLetterHeader.deferralId, string: deferral.id),
         ]
         let letter = ProducerMessage(

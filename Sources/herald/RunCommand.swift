@@ -82,11 +82,11 @@ struct RunCommand: AsyncParsableCommand {
 enum MemoryArenas {
     static func limit() {
         #if canImport(Glibc)
-        guard ProcessInfo.processInfo.environment["MALLOC_ARENA_MAX"] == nil else { return }
-        // Glibc's module map exports neither mallopt nor M_ARENA_MAX (-8, malloc.h).
-        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
-        _ = unsafeBitCast(symbol, to: Mallopt.self)(-8, 2)
+            guard ProcessInfo.processInfo.environment["MALLOC_ARENA_MAX"] == nil else { return }
+            // Glibc's module map exports neither mallopt nor M_ARENA_MAX (-8, malloc.h).
+            typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+            _ = unsafeBitCast(symbol, to: Mallopt.self)(-8, 2)
         #endif
     }
 }

@@ -1,6 +1,6 @@
 import ChildProcess
-import Glibc
 import Foundation
+import Glibc
 import Kafka
 import TeamsEmulator
 import TestSupport

@@ -63,7 +63,8 @@ struct AppInstallerTests {
     @Test func aTenantWithoutConsentIsNotAskedAgainForEveryNewUserUntilTheRecheck() async throws {
         let clock = Mutex(ContinuousClock.now)
         try await Self.withInstaller(
-            notInstalled: ["new-1", "new-2", "new-3", "new-4"], consentMissing: ["tenant-1"], now: { clock.withLock { $0 } }
+            notInstalled: ["new-1", "new-2", "new-3", "new-4"], consentMissing: ["tenant-1"],
+            now: { clock.withLock { $0 } }
         ) { emulator, installer in
             func code(_ user: String) async -> BotConnectorError.Code? {
                 do {

@@ -114,7 +114,8 @@ struct RateGovernorTests {
         governor.observe(roundTrip: .milliseconds(40), now: start + .milliseconds(1500))
         #expect(governor.jitterAllowance(now: start + .milliseconds(1600)) == .milliseconds(250), "within 2 s")
         governor.observe(roundTrip: .milliseconds(30), now: start + .milliseconds(3000))
-        #expect(governor.jitterAllowance(now: start + .milliseconds(3100)) == .milliseconds(40), "the spike is forgotten")
+        #expect(
+            governor.jitterAllowance(now: start + .milliseconds(3100)) == .milliseconds(40), "the spike is forgotten")
         #expect(governor.jitterAllowance(now: start + .seconds(10)) == .milliseconds(5), "idle: back to the floor")
         // A tenant's sends are held to its budget over one second plus the allowance.
         var held = RateGovernor(

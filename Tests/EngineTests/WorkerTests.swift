@@ -55,15 +55,17 @@ struct WorkerTests {
             defer { storeTask.cancel() }
             try await store.migrate()
             do {
-                try await body(kafka, { name, tune in
-                    var options = WorkerOptions(
-                        worker: name, groupId: "workers", eventsTopics: ["events"], outcomesTopic: "outcomes",
-                        deadLetterTopic: "dlq", conversationWindows: [])
-                    tune(&options)
-                    return try Worker(
-                        options: options, cluster: .init(bootstrapServers: kafka.bootstrapServers), router: router,
-                        decoder: EventDecoder(), client: client, store: store, logger: logger)
-                }, store)
+                try await body(
+                    kafka,
+                    { name, tune in
+                        var options = WorkerOptions(
+                            worker: name, groupId: "workers", eventsTopics: ["events"], outcomesTopic: "outcomes",
+                            deadLetterTopic: "dlq", conversationWindows: [])
+                        tune(&options)
+                        return try Worker(
+                            options: options, cluster: .init(bootstrapServers: kafka.bootstrapServers), router: router,
+                            decoder: EventDecoder(), client: client, store: store, logger: logger)
+                    }, store)
             } catch {
                 try await client.shutdown()
                 throw error

@@ -328,8 +328,8 @@ struct DeliveryScenario {
                 guard ContinuousClock.now < deadline else {
                     throw BenchError("a worker was not ready within \(limit): \(worker.text(of: .stderr).suffix(500))")
                 }
-                if let port = worker.text(of: .stdout).split(separator: "\n").first(where: { $0.hasPrefix("http.port=") })?
-                    .dropFirst("http.port=".count),
+                let printed = worker.text(of: .stdout).split(separator: "\n").first { $0.hasPrefix("http.port=") }
+                if let port = printed?.dropFirst("http.port=".count),
                     let url = URL(string: "http://127.0.0.1:\(port)/readyz"),
                     let (_, response) = try? await URLSession.shared.data(from: url),
                     (response as? HTTPURLResponse)?.statusCode == 200
