@@ -77,14 +77,7 @@ final class AppInstaller: Sendable {
     }
 
     private func install(userId: String, tenantId: String) async throws(BotConnectorError) -> Installation {
-        let tenant = tenantId.lowercased()
-        let knownRefusal = state.withLock { state -> BotConnectorError? in
-            guard let refusal = state.consentMissing[tenant] else { return nil }
-            if now() < refusal.until { return refusal.error }
-            state.consentMissing[tenant] = nil
-            return nil
-        }
-        if let knownRefusal { throw knownRefusal }
+        if let refusal = consentStillMissing(tenantId) { throw refusal }
         do throws(BotConnectorError) {
             await waitForTenantSlot(tenantId)
             let installed = try await retrying { () async throws(BotConnectorError) -> Bool in
@@ -104,21 +97,37 @@ final class AppInstaller: Sendable {
             if installed { logger.debug("installed the app for a user", metadata: ["tenantId": "\(tenantId)"]) }
             return Installation(chatId: chat, installed: installed)
         } catch {
-            if error.code == .graphConsentMissing {
-                let until = now() + consentRecheck
-                state.withLock { $0.consentMissing[tenant] = (until, error) }
-            }
-            if error.code == .graphConsentMissing, state.withLock({ $0.consentReported.insert(tenant).inserted }) {
-                logger.error(
-                    """
-                    Microsoft Graph refused to install the app: the tenant has not granted \
-                    TeamsAppInstallation.ReadWriteForUser.All; deliveries to its users without the app fail \
-                    with GraphConsentMissing
-                    """,
-                    metadata: ["tenantId": "\(tenantId)"])
-            }
+            if error.code == .graphConsentMissing { consentRefused(error, tenantId: tenantId) }
             throw error
         }
+    }
+
+    /// The tenant's consent refusal, while it is younger than `consentRecheck`.
+    private func consentStillMissing(_ tenantId: String) -> BotConnectorError? {
+        let tenant = tenantId.lowercased()
+        return state.withLock { state in
+            guard let refusal = state.consentMissing[tenant] else { return nil }
+            if now() < refusal.until { return refusal.error }
+            state.consentMissing[tenant] = nil
+            return nil
+        }
+    }
+
+    /// Remembers the tenant's missing consent for `consentRecheck`, and logs it the first time.
+    private func consentRefused(_ error: BotConnectorError, tenantId: String) {
+        let until = now() + consentRecheck
+        let firstTime = state.withLock { state in
+            state.consentMissing[tenantId.lowercased()] = (until, error)
+            return state.consentReported.insert(tenantId.lowercased()).inserted
+        }
+        guard firstTime else { return }
+        logger.error(
+            """
+            Microsoft Graph refused to install the app: the tenant has not granted \
+            TeamsAppInstallation.ReadWriteForUser.All; deliveries to its users without the app fail \
+            with GraphConsentMissing
+            """,
+            metadata: ["tenantId": "\(tenantId)"])
     }
 
     /// Runs one Graph call, retrying 429, 503 and other retryable failures after their `Retry-After` (or a

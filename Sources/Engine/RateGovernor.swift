@@ -40,6 +40,9 @@ public struct RateGovernor: Sendable {
     /// This worker's share of the tenant budget, in requests per second.
     private var pacedRate: Double { tenantBudget * share }
 
+    /// How long a departure can matter to ``confirm(tenant:now:)``: one second plus the largest allowance.
+    private var departureRetention: Duration { .seconds(1) + jitterBounds.upperBound }
+
     /// Conversations whose recent sends are remembered.
     public var trackedConversations: Int { conversations.count }
 
@@ -69,11 +72,11 @@ public struct RateGovernor: Sendable {
     /// within `jitterBounds`: when no more than the budget leaves within any second plus it, no more than the
     /// budget arrives within any second.
     public mutating func confirm(tenant: String, now: ContinuousClock.Instant) -> Duration? {
-        let limit = max(1, Int(tenantBudget * share))
         let window = Duration.seconds(1) + jitterAllowance(now: now)
-        let retention = Duration.seconds(1) + jitterBounds.upperBound
         // In place: a busy tenant's departures are thousands of instants, not to be copied on every request.
-        return Self.admit(&sent[tenant, default: Deque()], limit: limit, window: window, retention: retention, now: now)
+        return Self.admit(
+            &sent[tenant, default: Deque()], limit: max(1, Int(pacedRate)), window: window,
+            retention: departureRetention, now: now)
     }
 
     private static func admit(
@@ -141,7 +144,7 @@ public struct RateGovernor: Sendable {
         let before = conversations.count
         conversations = conversations.filter { now - $0.value.lastSend < longestWindow }
         tenants = tenants.filter { now - $0.value.lastActivity < longestWindow }
-        let retention = Duration.seconds(1) + jitterBounds.upperBound
+        let retention = departureRetention
         sent = sent.filter { entry in entry.value.last.map { now - $0 <= retention } ?? false }
         return before - conversations.count
     }

@@ -46,11 +46,7 @@ extension Worker {
         ]
         let letter = ProducerMessage(
             topic: options.deadLetterTopic, key: Array(deferral.id.utf8), value: deferral.payload, headers: headers)
-        var stripped = letter
-        stripped.value = nil
-        stripped.headers.append(KafkaHeader(name: "herald-value-dropped", string: "\(deferral.payload.count) bytes"))
-        guard await produceUntilDone(letter, ticket: nil, fallback: stripped) else { return }
-        stats.deadLettered()
+        guard await produceDeadLetter(letter, ticket: nil) else { return }
         do {
             try await store.completeDeferred([deferral.id])
         } catch {

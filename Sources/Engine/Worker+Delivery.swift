@@ -525,6 +525,7 @@ extension Worker {
             let code = error.code == .serviceUrlNotAllowed ? error.teamsCode : "InvalidServiceUrl"
             return .failure(StepError(.final(rejected(item, run, code: code, message: error.message))))
         }
+        let tenantKey = tenant.lowercased()  // the governor's key for the tenant
         var attempts = 0
         while true {
             guard liveness(item) == .live else { return .failure(StepError(.abandoned)) }
@@ -540,7 +541,7 @@ extension Worker {
                                     retryable: false)))))
             }
             let wait = governor.withLock {
-                $0.reserve(conversation: conversation, tenant: tenant.lowercased(), now: .now)
+                $0.reserve(conversation: conversation, tenant: tenantKey, now: .now)
             }
             var waited = wait
             if wait > .zero {
@@ -560,7 +561,7 @@ extension Worker {
                 }
             }
             // Last, right before the request leaves: the tenant's real send rate (see RateGovernor.confirm).
-            while let more = governor.withLock({ $0.confirm(tenant: tenant.lowercased(), now: .now) }) {
+            while let more = governor.withLock({ $0.confirm(tenant: tenantKey, now: .now) }) {
                 guard await pause(more, item) else { return .failure(StepError(.abandoned)) }
                 waited += more
             }
@@ -580,7 +581,7 @@ extension Worker {
                     run.throttled += 1
                     stats.throttled()
                     governor.withLock {
-                        $0.throttled(tenant: tenant.lowercased(), retryAfter: error.retryAfter, now: .now)
+                        $0.throttled(tenant: tenantKey, retryAfter: error.retryAfter, now: .now)
                     }
                 }
                 if error.recipientBlocked, let blockedKey {

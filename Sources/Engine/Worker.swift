@@ -278,15 +278,21 @@ public final class Worker: Sendable {
         let letter = ProducerMessage(
             topic: options.deadLetterTopic, key: record.key, value: record.value,
             headers: error.deadLetterHeaders(for: record).map { KafkaHeader(name: $0.name, value: $0.value) })
-        // A record Kafka will not take back (too large for the dead-letter topic) goes without its value.
-        var stripped = letter
-        stripped.value = nil
-        stripped.headers.append(KafkaHeader(name: "herald-value-dropped", string: "\(record.value.count) bytes"))
-        guard await produceUntilDone(letter, ticket: ticket, fallback: stripped) else { return }
-        stats.deadLettered()
+        guard await produceDeadLetter(letter, ticket: ticket) else { return }
         let outcome = DeliveryOutcome.rejected(
             record: record, error: error, completedAt: Date(), worker: options.worker)
         await publishWithoutDelivery(outcome, traceparent: nil, ticket: ticket)
+    }
+
+    /// Produces `letter` on the dead-letter topic (see ``produceUntilDone(_:ticket:fallback:)``) and counts it. A
+    /// letter Kafka will not take (too large for the topic) goes without its value, its size in a header.
+    func produceDeadLetter(_ letter: ProducerMessage, ticket: RecordTicket?) async -> Bool {
+        var stripped = letter
+        stripped.value = nil
+        stripped.headers.append(KafkaHeader(name: "herald-value-dropped", string: "\(letter.value?.count ?? 0) bytes"))
+        guard await produceUntilDone(letter, ticket: ticket, fallback: stripped) else { return false }
+        stats.deadLettered()
+        return true
     }
 
     /// Publishes an outcome that involved no delivery (unroutable, rejected), then counts the record down.
@@ -327,7 +333,7 @@ public final class Worker: Sendable {
 
     /// Produces `message`, retrying while the record's partition is ours; after an error retrying cannot fix,
     /// `fallback` is produced instead (when given).
-    func produceUntilDone(
+    private func produceUntilDone(
         _ message: ProducerMessage, ticket: RecordTicket?, fallback: ProducerMessage? = nil
     ) async -> Bool {
         var attempt = 0

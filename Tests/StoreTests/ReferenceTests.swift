@@ -4,13 +4,15 @@ import Testing
 
 @Suite("Conversation references", .timeLimit(.minutes(2)))
 struct ReferenceTests {
+    /// A user known by Teams id and AAD object id in tenant-a, and one known by Teams id only in tenant-b.
+    static let twoUsers = [
+        reference("k1", user: "29:user-1", aad: "AAD-1"), reference("k2", tenant: "tenant-b", user: "29:user-2"),
+    ]
+
     @Test(arguments: Backend.allCases)
     func upsertLookUpAndForget(_ backend: Backend) async throws {
         try await withTestStore(backend) { store, _ in
-            try await store.upsertReferences([
-                reference("k1", user: "29:user-1", aad: "AAD-1"),
-                reference("k2", tenant: "tenant-b", user: "29:user-2"),
-            ])
+            try await store.upsertReferences(Self.twoUsers)
             let byKey = try await store.reference(key: "k1")
             #expect(byKey?.conversationId == "a:conv-k1")
             #expect(byKey?.tenantId == "tenant-a", "tenant ids are stored lower-cased")
@@ -34,13 +36,11 @@ struct ReferenceTests {
     @Test(arguments: Backend.allCases)
     func batchedLookupsAnswerEachQueryInOrderLikeSingleLookups(_ backend: Backend) async throws {
         try await withTestStore(backend) { store, _ in
-            try await store.upsertReferences([
-                reference("k1", user: "29:user-1", aad: "AAD-1"),
-                reference("k2", tenant: "tenant-b", user: "29:user-2"),
-            ])
+            try await store.upsertReferences(Self.twoUsers)
             let queries: [ReferenceQuery] = [
                 .key("k2"), .key("missing"), .aadObject(tenantId: "TENANT-A", aadObjectId: "aad-1"),
-                .user(tenantId: "tenant-b", userId: "29:user-2"), .aadObject(tenantId: "tenant-b", aadObjectId: "aad-1"),
+                .user(tenantId: "tenant-b", userId: "29:user-2"),
+                .aadObject(tenantId: "tenant-b", aadObjectId: "aad-1"),
                 .user(tenantId: "tenant-a", userId: "29:user-1"),
             ]
             #expect(try await store.references(queries).map { $0?.key } == ["k2", nil, "k1", "k2", nil, "k1"])
