@@ -48,14 +48,28 @@ public final class EmbeddedKafka: @unchecked Sendable {
 
     // MARK: Fault injection
 
-    /// Disconnects the broker's clients and refuses new connections until ``setBrokerUp(_:)``.
-    public func setBrokerDown(_ broker: Int32) throws(KafkaError) {
-        try check(rd_kafka_mock_broker_set_down(cluster, broker), "cannot take broker \(broker) down")
+    /// Makes the whole cluster unreachable until ``endOutage()``: every client connection is dropped at its next
+    /// request and every new one at its first (the ApiVersion handshake), so nothing is produced, fetched,
+    /// committed or coordinated meanwhile. The brokers keep their listening sockets.
+    ///
+    /// Use this, not `rd_kafka_mock_broker_set_down`, to take brokers away: in librdkafka 2.0.2 setting a
+    /// broker down closes its listener and binds a new socket to the same port at once, asserting that it got
+    /// it (rdkafka_mock.c, `rd_kafka_mock_broker_cmd`); a port taken meanwhile by any other socket on the
+    /// machine aborts the whole process.
+    public func beginOutage() {
+        for api in KafkaAPIKey.withInjectableErrors {
+            pushRequestErrors(api, Array(repeating: .transport, count: Self.outageErrorsPerAPI))
+        }
     }
 
-    public func setBrokerUp(_ broker: Int32) throws(KafkaError) {
-        try check(rd_kafka_mock_broker_set_up(cluster, broker), "cannot bring broker \(broker) up")
+    /// Ends ``beginOutage()``: clients reconnect (after their reconnect backoff) and carry on.
+    public func endOutage() {
+        for api in KafkaAPIKey.withInjectableErrors { clearRequestErrors(api) }
     }
+
+    /// Enough dropped requests per API for minutes of reconnecting clients (librdkafka backs a reconnect off
+    /// up to 10 s); 16 bytes each.
+    private static let outageErrorsPerAPI = 20_000
 
     /// Adds `rtt` of latency to every response of `broker`.
     public func setRoundTripTime(_ rtt: Duration, broker: Int32) throws(KafkaError) {
@@ -121,6 +135,13 @@ public struct KafkaAPIKey: Hashable, Sendable {
     public static let heartbeat = KafkaAPIKey(rawValue: 12)
     public static let syncGroup = KafkaAPIKey(rawValue: 14)
     public static let initProducerId = KafkaAPIKey(rawValue: 22)
+
+    /// The APIs whose mock handlers serve injected errors in librdkafka 2.0.2 (Metadata's does not): Produce,
+    /// Fetch, ListOffsets, OffsetCommit, OffsetFetch, FindCoordinator, JoinGroup, Heartbeat, LeaveGroup,
+    /// SyncGroup, ApiVersion, InitProducerId and the transactional ones.
+    static let withInjectableErrors: [KafkaAPIKey] = [0, 1, 2, 8, 9, 10, 11, 12, 13, 14, 18, 22, 24, 25, 26, 28].map {
+        KafkaAPIKey(rawValue: $0)
+    }
 }
 
 extension KafkaError.Code {

@@ -91,10 +91,10 @@ extension EndToEnd.DeliveryTests {
         defer { worker.kill() }
         try await Self.waitForOutcomes(rig, 200)
 
-        try rig.kafka.setBrokerDown(1)
+        rig.kafka.beginOutage()
         // The outage itself lasts ten seconds: this is the fault being injected, not a wait for a condition.
         try await Task.sleep(for: .seconds(10))
-        try rig.kafka.setBrokerUp(1)
+        rig.kafka.endOutage()
 
         let outcomes = try await rig.outcomes(finalCount: 1500, timeout: .seconds(180))
         try await rig.expectEachDeliveredOnceInOrder(outcomes, count: 1500)

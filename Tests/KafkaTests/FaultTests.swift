@@ -12,7 +12,7 @@ struct FaultTests {
         var received = try await poll(consumer) { $0.count >= 50 }
         try await consumer.commit(nextOffsets(received))
 
-        try kafka.cluster.setBrokerDown(1)
+        kafka.cluster.beginOutage()
         // Records sent during the outage wait in the producer; none is delivered while the broker is down.
         let during = (0..<50).map {
             ProducerMessage(topic: kafka.topic, key: Array("k\($0)".utf8), value: Array("during-\($0)".utf8))
@@ -24,7 +24,7 @@ struct FaultTests {
         // The outage itself: a fixed fault duration, not a wait for a condition.
         try await Task.sleep(for: .seconds(2))
         #expect(producer.pendingCount == 50)
-        try kafka.cluster.setBrokerUp(1)
+        kafka.cluster.endOutage()
 
         let results = await reports
         #expect(results.allSatisfy { (try? $0.get()) != nil }, "every record sent during the outage is delivered")
@@ -73,7 +73,7 @@ struct FaultTests {
             logger: testLogger
         )
         try await kafka.produce(producer, count: 1)
-        try kafka.cluster.setBrokerDown(1)
+        kafka.cluster.beginOutage()
         let stuck = OutcomeBox()
         try producer.send(ProducerMessage(topic: kafka.topic, value: Array("lost".utf8))) { stuck.set($0) }
         try await eventually("record queued") { producer.pendingCount == 1 }
