@@ -112,7 +112,10 @@ let engineTargets: [Target] = [
     ),
     .testTarget(
         name: "EngineTests",
-        dependencies: ["Engine", "RateLimiting", "Routing", "Kafka", "Store", "BotConnector", "TeamsEmulator", logging]
+        dependencies: [
+            "Engine", "HeraldConfig", "RateLimiting", "Routing", "Kafka", "Store", "BotConnector", "TeamsEmulator",
+            logging,
+        ]
     ),
 ]
 

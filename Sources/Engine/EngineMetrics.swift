@@ -22,6 +22,8 @@ final class EngineMetrics: Sendable {
         static let sendDuration = "herald_send_duration_seconds"
         static let endToEndLatency = "herald_end_to_end_latency_seconds"
         static let rateLimiterWait = "herald_rate_limiter_wait_seconds"
+        static let replayed = "herald_deliveries_replayed_total"
+        static let resentUncertain = "herald_deliveries_resent_uncertain_total"
     }
 
     /// Teams operations, the `operation` label of ``Name/sendDuration``.
@@ -40,6 +42,11 @@ final class EngineMetrics: Sendable {
     let deferred = Gauge(label: Name.deferred)
     let endToEnd = Timer(label: Name.endToEndLatency)
     let rateLimiterWait = Timer(label: Name.rateLimiterWait)
+    /// Deliveries of records read again (after a crash, rebalance or outage) whose outcome was already
+    /// published for that same record: nothing is published again.
+    let replayed = Counter(label: Name.replayed)
+    /// Deliveries a killed worker left uncertain that were sent again (`onUncertain: resend`).
+    let resentUncertain = Counter(label: Name.resentUncertain)
 
     private struct OutcomeKey: Hashable {
         var status: DeliveryOutcome.Status

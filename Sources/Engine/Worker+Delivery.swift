@@ -1,5 +1,6 @@
 import BotConnector
 import Foundation
+import HeraldConfig
 import Kafka
 import Logging
 import Metrics
@@ -13,8 +14,12 @@ extension Worker {
         case final(DeliveryOutcome)
         /// Deferred (durably, in the store): publish the informational outcome and give the claim back.
         case deferred(DeliveryOutcome)
-        /// Its final outcome was published before: say so, touch nothing.
+        /// A different record carrying an event already delivered (an upstream duplicate): say so, touch
+        /// nothing.
         case duplicate(DeliveryOutcome)
+        /// This same record was read again (a crash, rebalance or outage) and its outcome is already on the
+        /// topic: publish nothing, so a view keyed by delivery id never sees a contradiction.
+        case replayed
         /// Stopped (revoke, shutdown): no outcome; the claim is given back and the record not committed.
         case abandoned
     }
@@ -72,6 +77,9 @@ extension Worker {
         case .abandoned:
             if run.claimed && !run.sent { try? await ledger.release(item.deliveryId) }
             return false
+        case .replayed:
+            stats.metrics.replayed.increment()
+            return true
         case .duplicate(let outcome):
             return await publish(outcome, traceparent: item.event.traceparent, ticket: item.recordTicket)
         case .deferred(let outcome):
@@ -84,7 +92,8 @@ extension Worker {
             guard await publish(outcome, traceparent: item.event.traceparent, ticket: item.recordTicket) else {
                 return false
             }
-            await untilStored(item) { try await self.ledger.markOutcomePublished(item.deliveryId) }
+            let input = item.event.input.coordinates
+            await untilStored(item) { try await self.ledger.markOutcomePublished(item.deliveryId, input: input) }
             return true
         }
     }
@@ -119,16 +128,29 @@ extension Worker {
                 run.serviceUrl = entry.serviceUrl
                 run.attempts = entry.attempts
                 return .final(outcome(item, run, status: sentStatus(item.delivery.action)))
-            case .outcomePublished:
-                return .duplicate(
-                    outcome(
-                        item, run, status: .suppressed,
-                        error: .init(
-                            code: "Duplicate", message: "this delivery's outcome was published before", retryable: false
-                        )))
+            case .outcomePublished(let entry):
+                if entry.input == item.event.input.coordinates { return .replayed }
+                var duplicate = outcome(
+                    item, run, status: .suppressed,
+                    error: .init(
+                        code: "Duplicate", message: "this event was delivered to this recipient before",
+                        retryable: false))
+                duplicate.duplicateOf = entry.input.flatMap(InputPosition.init(coordinates:))
+                return .duplicate(duplicate)
             case .uncertain:
-                // The worker that owned it died mid-request: Teams may have the message. Sending again could
-                // duplicate it, so say so instead.
+                // The worker that owned it died mid-request: Teams may have the message.
+                if uncertainPolicy(item) == .resend {
+                    // At least once: take it over and send it again.
+                    guard let taken = await untilStored(item, { try await self.ledger.takeOverUncertain(item.deliveryId) })
+                    else { return .abandoned }
+                    guard taken else { continue }  // another worker took it first: ask again
+                    logger.notice("sending again a delivery a stopped worker left uncertain", metadata: item.logMetadata)
+                    stats.metrics.resentUncertain.increment()
+                    run.claimed = true
+                    run.claimedAt = .now
+                    break
+                }
+                // Sending again could duplicate it, so say so instead.
                 return .final(
                     outcome(
                         item, run, status: .failed,
@@ -319,7 +341,7 @@ extension Worker {
         let client = self.client
         let result = await attempt(
             item, &run, .createConversation, serviceUrl: nil, conversation: item.delivery.recipient.identity,
-            tenant: tenant
+            tenant: tenant, carriesMessage: false
         ) {
             () async throws(BotConnectorError) -> ConversationResource in
             try await client.createConversation(
@@ -514,9 +536,14 @@ extension Worker {
 
     /// Calls Teams under the rate governor, retrying retryable errors with backoff. A failure is returned as the
     /// final step (failed, rejected, expired) or `abandoned`.
+    ///
+    /// `carriesMessage`: the request can put the message in front of the recipient (a send, update, delete, a
+    /// channel thread created with its first message), so the ledger marks it `sending` for its duration. A 1:1
+    /// conversation create is not: Teams returns the same chat when asked again.
     func attempt<T>(
         _ item: WorkItem, _ run: inout Run, _ kind: EngineMetrics.Operation, serviceUrl: String?, conversation: String,
-        tenant: String, blockedKey: String? = nil, _ operation: () async throws(BotConnectorError) -> T
+        tenant: String, blockedKey: String? = nil, carriesMessage: Bool = true,
+        _ operation: () async throws(BotConnectorError) -> T
     ) async -> Result<T, StepError> {
         do throws(BotConnectorError) {
             // The bearer token goes to allowed hosts only: refuse before any wait or request.
@@ -554,18 +581,22 @@ extension Worker {
                 }
                 run.claimedAt = .now
             }
-            if run.claimed {
-                // From here until the answer, a crash leaves Teams' state unknown: the ledger says so.
-                guard await untilStored(item, { try await self.ledger.markSending(item.deliveryId) }) != nil else {
-                    return .failure(StepError(.abandoned))
-                }
-            }
-            // Last, right before the request leaves: the tenant's real send rate (see RateGovernor.confirm).
+            // Last before the request: the tenant's real send rate (see RateGovernor.confirm).
             while let more = governor.withLock({ $0.confirm(tenant: tenantKey, now: .now) }) {
                 guard await pause(more, item) else { return .failure(StepError(.abandoned)) }
                 waited += more
             }
             stats.metrics.rateLimiterWait.record(duration: waited)
+            // The departure counts from here; the ledger write below delays arrival, so it is part of the round
+            // trip the governor's jitter allowance follows.
+            let departed = ContinuousClock.now
+            if run.claimed, carriesMessage {
+                // From here until the answer, a crash leaves Teams' state unknown: the ledger says so. Only now,
+                // after every wait, so "uncertain" means one request on the wire, not a delivery waiting its turn.
+                guard await untilStored(item, { try await self.ledger.markSending(item.deliveryId) }) != nil else {
+                    return .failure(StepError(.abandoned))
+                }
+            }
             attempts += 1
             run.attempts += 1
             if run.firstAttemptAt == nil { run.firstAttemptAt = Date() }
@@ -573,10 +604,10 @@ extension Worker {
             let started = ContinuousClock.now
             do throws(BotConnectorError) {
                 let result = try await operation()
-                answered(kind, after: .now - started)
+                answered(kind, after: .now - started, sinceDeparture: .now - departed)
                 return .success(result)
             } catch {
-                answered(kind, after: .now - started)
+                answered(kind, after: .now - started, sinceDeparture: .now - departed)
                 if error.code == .throttled {
                     run.throttled += 1
                     stats.throttled()
@@ -605,10 +636,16 @@ extension Worker {
         }
     }
 
-    /// A Teams call returned (or failed): its latency, and its round trip for the governor's jitter allowance.
-    private func answered(_ kind: EngineMetrics.Operation, after roundTrip: Duration) {
-        stats.metrics.sent(kind, duration: roundTrip)
-        governor.withLock { $0.observe(roundTrip: roundTrip, now: .now) }
+    /// A Teams call returned (or failed): its latency, and the time since the governor let it go for its
+    /// jitter allowance.
+    private func answered(_ kind: EngineMetrics.Operation, after latency: Duration, sinceDeparture: Duration) {
+        stats.metrics.sent(kind, duration: latency)
+        governor.withLock { $0.observe(roundTrip: sinceDeparture, now: .now) }
+    }
+
+    /// `onUncertain` of the item's route, else `delivery.onUncertain`.
+    func uncertainPolicy(_ item: WorkItem) -> UncertainDeliveryPolicy {
+        uncertainPolicies[item.delivery.route] ?? options.onUncertain
     }
 
     /// Sleeps, waking early (false) when the delivery must stop.

@@ -10,7 +10,9 @@ extension Worker {
         guard case .teamMembers(let teamId, let tenant) = item.delivery.recipient else { return }
         var run = Run()
         let client = self.client
-        let roster = await attempt(item, &run, .members, serviceUrl: nil, conversation: teamId, tenant: tenant ?? "") {
+        let roster = await attempt(
+            item, &run, .members, serviceUrl: nil, conversation: teamId, tenant: tenant ?? "", carriesMessage: false
+        ) {
             () async throws(BotConnectorError) -> [TeamsMember] in
             try await client.pagedMembers(serviceURL: nil, conversationId: teamId)
         }

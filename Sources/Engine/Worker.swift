@@ -1,6 +1,7 @@
 import BotConnector
 import DequeModule
 import Foundation
+import HeraldConfig
 import Kafka
 import Logging
 import RateLimiting
@@ -66,6 +67,8 @@ public final class Worker: Sendable {
     let lanes: Lanes<String, WorkItem>
     /// Installs the app through Graph for users who never installed it (`bot.proactiveInstall`).
     let installer: AppInstaller?
+    /// Routes that override `delivery.onUncertain`.
+    let uncertainPolicies: [String: UncertainDeliveryPolicy]
     private let reference: WorkerReference
 
     /// - Parameters:
@@ -87,6 +90,9 @@ public final class Worker: Sendable {
             self.installer = nil
         }
         self.options = options
+        self.uncertainPolicies = router.routes.reduce(into: [:]) { policies, route in
+            if let policy = route.onUncertain { policies[route.name] = policy }
+        }
         self.router = router
         self.decoder = decoder
         self.client = client
@@ -150,11 +156,21 @@ public final class Worker: Sendable {
         } onCancel: {
             self.drain()
         }
-        await commitCompleted()
-        await consumer.close()
-        try? await producer.flush(timeout: .seconds(10))
-        try? await producer.shutdown()
-        logger.info("worker stopped", metadata: ["worker": "\(options.worker)"])
+        // Bounded: with Kafka unreachable, librdkafka's commit and group leave can block for minutes. What is
+        // not committed is read again by the group, and the ledger keeps that from sending twice.
+        let closed = await finishes(within: options.closeTimeout) {
+            await self.commitCompleted()
+            await self.consumer.close()
+            try? await self.producer.flush(timeout: .seconds(5))
+            try? await self.producer.shutdown()
+        }
+        if closed {
+            logger.info("worker stopped", metadata: ["worker": "\(options.worker)"])
+        } else {
+            logger.warning(
+                "worker stopped without closing Kafka cleanly: records not committed are read again by the group",
+                metadata: ["worker": "\(options.worker)", "closeTimeout": "\(options.closeTimeout)"])
+        }
     }
 
     // MARK: Reading
@@ -436,6 +452,9 @@ public final class Worker: Sendable {
     private func release(_ partitions: [TopicPartition], commit: Bool) async {
         let set = Set(partitions)
         state.withLock { $0.revoking.formUnion(set) }
+        // What is finished is committed before waiting too: should the wait end with the member out of the
+        // group (a revoke during an outage), the next owner redoes only what was still in flight.
+        if commit { await commitCompleted(only: set) }
         let deadline = ContinuousClock.now + options.revokeGrace
         while ContinuousClock.now < deadline,
             state.withLock({ state in set.contains { state.tracker.inFlight($0) > 0 } })
@@ -482,7 +501,12 @@ public final class Worker: Sendable {
             logger.warning(
                 "grace period over: parking in-flight deliveries", metadata: ["inFlight": "\(lanes.admitted)"])
             state.withLock { $0.parking = true }
-            await lanes.waitUntilIdle()
+            // Parked deliveries stop at their next step; one waiting on a store that does not answer is left.
+            if !(await finishes(within: options.closeTimeout, { await self.lanes.waitUntilIdle() })) {
+                logger.warning(
+                    "deliveries still waiting for the store are left to the group",
+                    metadata: ["inFlight": "\(lanes.admitted)"])
+            }
         }
     }
 }

@@ -27,6 +27,11 @@ public struct WorkerOptions: Sendable {
     public var blockedRecheckAfter: Duration = .seconds(86_400)
     /// How long a SIGTERM drain may take before in-flight deliveries are parked. Default: 30 s.
     public var shutdownGracePeriod: Duration = .seconds(30)
+    /// After the grace period, how long parking in-flight deliveries and then closing Kafka may each take
+    /// before the worker stops without them. Default: 5 s.
+    public var closeTimeout: Duration = .seconds(5)
+    /// A delivery a killed worker left uncertain, for routes that do not say. Default: `fail`.
+    public var onUncertain: UncertainDeliveryPolicy = .fail
     /// How long a ledger claim holds; a killed worker's claims are taken over after it. Default: 30 s.
     public var claimLease: Duration = .seconds(30)
     /// How long a revoke waits for in-flight deliveries of the revoked partitions. Default: 5 s.
@@ -87,6 +92,7 @@ public struct WorkerOptions: Sendable {
         perTenantPerSecond = Double(delivery.rateLimits.perTenantPerSecond)
         blockedRecheckAfter = delivery.blockedRecheckAfter
         shutdownGracePeriod = delivery.shutdownGracePeriod
+        onUncertain = delivery.onUncertain
         pollBatchSize = min(500, max(1, maxInFlight))
         // The loader refuses proactiveInstall without a teamsAppId.
         teamsAppId = configuration.bot.proactiveInstall ? configuration.bot.teamsAppId : nil

@@ -133,6 +133,7 @@ extension HeraldConfiguration {
             range: 1...100_000)
         delivery.blockedRecheckAfter = r.duration("delivery.blockedRecheckAfter", default: delivery.blockedRecheckAfter)
         delivery.shutdownGracePeriod = r.duration("delivery.shutdownGracePeriod", default: delivery.shutdownGracePeriod)
+        delivery.onUncertain = r.choice("delivery.onUncertain", default: delivery.onUncertain)
 
         var http = HTTP()
         http.port = r.int("http.port", default: http.port, range: 0...65535)

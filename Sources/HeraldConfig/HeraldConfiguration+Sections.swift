@@ -42,6 +42,8 @@ extension HeraldConfiguration {
         public var blockedRecheckAfter: Duration = .seconds(86_400)
         /// Default: 30 s.
         public var shutdownGracePeriod: Duration = .seconds(30)
+        /// A delivery whose Teams request a crash cut short. Default: `fail`.
+        public var onUncertain: UncertainDeliveryPolicy = .fail
 
         /// `delivery.rateLimits.*`
         public struct RateLimits: Sendable {

@@ -47,9 +47,14 @@ extension HTTPServer {
                         }
                         if response.dropsConnection { return }
                         let keepAlive = requestHead.isKeepAlive && !bodyTooLarge
-                        try await outbound.write(
-                            contentsOf: Self.parts(of: response, version: requestHead.version, keepAlive: keepAlive)
-                        )
+                        do {
+                            try await outbound.write(
+                                contentsOf: Self.parts(of: response, version: requestHead.version, keepAlive: keepAlive)
+                            )
+                        } catch {
+                            self.onUnanswered?()
+                            throw error
+                        }
                         if !keepAlive { return }
                     }
                 }

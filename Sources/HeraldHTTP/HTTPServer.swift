@@ -55,6 +55,8 @@ public final class HTTPServer: Service, Sendable {
     private let serverChannel: NIOAsyncChannel<Connection, Never>
     private let quiescing: ServerQuiescingHelper
     let handler: Handler
+    /// Called for each response that could not be written because the client had gone.
+    let onUnanswered: (@Sendable () -> Void)?
     let maxBodySize: Int
     let logger: Logger
 
@@ -63,8 +65,10 @@ public final class HTTPServer: Service, Sendable {
         quiescing: ServerQuiescingHelper,
         configuration: Configuration,
         logger: Logger,
+        onUnanswered: (@Sendable () -> Void)?,
         handler: @escaping Handler
     ) {
+        self.onUnanswered = onUnanswered
         self.serverChannel = serverChannel
         self.quiescing = quiescing
         self.host = configuration.host
@@ -77,10 +81,13 @@ public final class HTTPServer: Service, Sendable {
     }
 
     /// Opens the listening socket. Requests are served once ``run()`` is called.
+    /// - Parameter onUnanswered: called for each request whose response could not be written because the
+    ///   client closed the connection (or died) first.
     public static func bind(
         configuration: Configuration = Configuration(),
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger,
+        onUnanswered: (@Sendable () -> Void)? = nil,
         handler: @escaping Handler
     ) async throws -> HTTPServer {
         let quiescing = ServerQuiescingHelper(group: eventLoopGroup)
@@ -110,6 +117,7 @@ public final class HTTPServer: Service, Sendable {
             quiescing: quiescing,
             configuration: configuration,
             logger: logger,
+            onUnanswered: onUnanswered,
             handler: handler
         )
     }

@@ -46,7 +46,12 @@ public protocol HeraldStore: Service {
     /// Records that `worker` is about to make the Teams request for these claimed deliveries.
     func markSending(_ deliveryIds: [String], worker: String, now: Date) async throws
     func markSent(_ deliveries: [SentDelivery], now: Date) async throws
-    func markOutcomePublished(_ deliveryIds: [String], now: Date) async throws
+    /// The deliveries' outcomes are on the outcomes topic; each row keeps the record it was published for.
+    func markOutcomePublished(_ outcomes: [PublishedOutcome], now: Date) async throws
+    /// Takes over deliveries whose claim expired while another worker was making the Teams request
+    /// (``ClaimResult/uncertain(_:)``), to send them again (`delivery.onUncertain: resend`). Returns the ids
+    /// now claimed by `worker` until `now + lease`.
+    func claimUncertain(_ deliveryIds: [String], worker: String, lease: Duration, now: Date) async throws -> Set<String>
     /// Gives claims back (the delivery goes back to pending) if `worker` still holds them.
     func release(_ deliveryIds: [String], worker: String, now: Date) async throws
     func ledgerEntry(deliveryId: String) async throws -> LedgerEntry?
@@ -108,6 +113,11 @@ extension HeraldStore {
         case .user(let tenantId, let userId): try await reference(tenantId: tenantId, userId: userId)
         case .aadObject(let tenantId, let aadObjectId): try await reference(tenantId: tenantId, aadObjectId: aadObjectId)
         }
+    }
+
+    /// Marks outcomes published without naming their records.
+    public func markOutcomePublished(_ deliveryIds: [String], now: Date) async throws {
+        try await markOutcomePublished(deliveryIds.map { PublishedOutcome(deliveryId: $0, input: nil) }, now: now)
     }
 
     func claim(_ deliveryIds: [String], worker: String, lease: Duration) async throws -> [String: ClaimResult] {

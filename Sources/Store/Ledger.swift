@@ -31,11 +31,15 @@ public struct LedgerEntry: Sendable, Hashable {
     public var createdAt: Date
     public var updatedAt: Date
     public var sentAt: Date?
+    /// `topic/partition/offset` of the record whose outcome was published (nil before, and for rows written
+    /// before schema version 2).
+    public var input: String?
 
     public init(
         deliveryId: String, state: DeliveryState, claimedBy: String? = nil, claimExpiresAt: Date? = nil,
         activityId: String? = nil, conversationId: String? = nil, serviceUrl: String? = nil, attempts: Int = 0,
-        notificationKey: String? = nil, recipient: String? = nil, createdAt: Date, updatedAt: Date, sentAt: Date? = nil
+        notificationKey: String? = nil, recipient: String? = nil, createdAt: Date, updatedAt: Date, sentAt: Date? = nil,
+        input: String? = nil
     ) {
         self.deliveryId = deliveryId
         self.state = state
@@ -50,6 +54,19 @@ public struct LedgerEntry: Sendable, Hashable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.sentAt = sentAt
+        self.input = input
+    }
+}
+
+/// What ``HeraldStore/markOutcomePublished(_:now:)`` records for one delivery.
+public struct PublishedOutcome: Sendable, Hashable {
+    public var deliveryId: String
+    /// `topic/partition/offset` of the record the outcome was published for.
+    public var input: String?
+
+    public init(deliveryId: String, input: String?) {
+        self.deliveryId = deliveryId
+        self.input = input
     }
 }
 

@@ -71,8 +71,12 @@ enum Schema {
         ]
     }
 
-    static let sqlite: [[String]] = [version1(blob: "BLOB", integer: "INTEGER")]
-    static let postgres: [[String]] = [version1(blob: "BYTEA", integer: "INTEGER")]
+    /// Version 2: the record whose outcome a ledger row published (`topic/partition/offset`), so a record read
+    /// again is told apart from a different record carrying the same event (an upstream duplicate).
+    static let version2 = ["ALTER TABLE herald_ledger ADD COLUMN input TEXT"]
+
+    static let sqlite: [[String]] = [version1(blob: "BLOB", integer: "INTEGER"), version2]
+    static let postgres: [[String]] = [version1(blob: "BYTEA", integer: "INTEGER"), version2]
 
     /// The newest version this build knows.
     static var latestVersion: Int { sqlite.count }
@@ -80,7 +84,7 @@ enum Schema {
     /// Columns read into a ``LedgerEntry`` by ``ledgerEntry(_:)`` of each backend, in order.
     static let ledgerColumns =
         "delivery_id, state, claimed_by, claim_expires_at, activity_id, conversation_id, service_url, attempts, "
-        + "notification_key, recipient, created_at, updated_at, sent_at"
+        + "notification_key, recipient, created_at, updated_at, sent_at, input"
 
     /// Columns read into a ``ConversationReference``, in order.
     static let referenceColumns =

@@ -79,6 +79,7 @@ extension EmulatorCore {
     static func json(_ stats: EmulatorStats) -> String {
         #"{"requests":\#(stats.requests),"apiRequests":\#(stats.apiRequests),"tokensIssued":\#(stats.tokensIssued),"#
             + #""throttled":\#(stats.throttled),"errors":\#(stats.errors),"droppedConnections":\#(stats.droppedConnections),"#
+            + #""unanswered":\#(stats.unanswered),"#
             + #""conversationsCreated":\#(stats.conversationsCreated),"activitiesSent":\#(stats.activitiesSent),"#
             + #""activitiesUpdated":\#(stats.activitiesUpdated),"activitiesDeleted":\#(stats.activitiesDeleted),"#
             + #""graphRequests":\#(stats.graphRequests),"graphInstalls":\#(stats.graphInstalls),"#

@@ -12,6 +12,9 @@ public struct EmulatorStats: Sendable, Hashable {
     public var errors = 0
     /// Connections closed on purpose without an answer.
     public var droppedConnections = 0
+    /// Requests whose answer could not be written because the client had gone (closed or was killed while
+    /// its request was being served): requests in flight when a client died.
+    public var unanswered = 0
     /// Conversations created (a repeated 1:1 create returns the existing one and is not counted).
     public var conversationsCreated = 0
     public var activitiesSent = 0

@@ -36,6 +36,7 @@ public final class TeamsEmulator: Service, Sendable {
             // Response headers are the emulator's own (ids, digits, fixed names): no outside input.
             configuration: .init(host: host, port: port, validatesResponseHeaders: false),
             logger: logger,
+            onUnanswered: { core.state.withLock { $0.stats.unanswered += 1 } },
             handler: { request in await core.handle(request) }
         )
         return TeamsEmulator(core: core, server: server)

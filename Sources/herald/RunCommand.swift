@@ -24,6 +24,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Overrides log.level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level?
 
+    /// How long after the grace period a drain may still take: parking and closing Kafka (5 s each, see
+    /// `WorkerOptions.closeTimeout`), closing the store and the Teams client.
+    static let closeBound: Duration = .seconds(15)
+
     func run() async throws {
         MemoryArenas.limit()
         // From the start: a SIGTERM while the store opens or migrates exits 0 at once instead of killing us.
@@ -67,7 +71,17 @@ struct RunCommand: AsyncParsableCommand {
         do {
             try await WorkerSetup.run(
                 configuration, bootstrapServers: embedded?.bootstrapServers, logger: logger, readiness: readiness,
-                started: { _ in termination.started() }, until: { await termination.wait() })
+                started: { _ in termination.started() },
+                until: {
+                    await termination.wait()
+                    // The drain takes the grace period, then at most two bounded steps (parking, closing Kafka).
+                    let limit = configuration.delivery.shutdownGracePeriod + Self.closeBound
+                    termination.exitIfStillRunning(after: limit) {
+                        logger.warning(
+                            "shutdown did not finish in time: exiting; records not committed are read again by the group",
+                            metadata: ["seconds": "\(limit.components.seconds)"])
+                    }
+                })
         } catch let error as ConfigError {
             throw RunError("\(error)")
         }

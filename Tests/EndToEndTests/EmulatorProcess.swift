@@ -35,6 +35,7 @@ final class EmulatorProcess: Sendable {
         var activitiesSent: Int
         var graphInstalls: Int
         var graphThrottled: Int
+        var unanswered: Int
     }
 
     let process: ChildProcess

@@ -29,7 +29,7 @@ struct WorkerTests {
         emulatorLatency: Duration,
         _ body: (
             EmbeddedKafka, _ makeWorker: (_ name: String, _ tune: (inout WorkerOptions) -> Void) throws -> Worker,
-            any HeraldStore
+            any HeraldStore, TeamsEmulator
         ) async throws -> Void
     ) async throws {
         let kafka = try EmbeddedKafka(brokers: 1, logger: logger)
@@ -65,7 +65,7 @@ struct WorkerTests {
                         return try Worker(
                             options: options, cluster: .init(bootstrapServers: kafka.bootstrapServers), router: router,
                             decoder: EventDecoder(), client: client, store: store, logger: logger)
-                    }, store)
+                    }, store, emulator)
             } catch {
                 try await client.shutdown()
                 throw error
@@ -87,7 +87,7 @@ struct WorkerTests {
     }
 
     @Test func inFlightStaysWithinMaxInFlightAndTheConsumerPausesWhenReadAheadIsFull() async throws {
-        try await Self.withSetup(emulatorLatency: .milliseconds(100)) { kafka, makeWorker, _ in
+        try await Self.withSetup(emulatorLatency: .milliseconds(100)) { kafka, makeWorker, _, _ in
             try await Self.publish(kafka, users: 0..<300)
             let worker = try makeWorker("w") {
                 $0.maxInFlight = 20
@@ -113,7 +113,7 @@ struct WorkerTests {
     }
 
     @Test func aStoredDeferredDeliveryThatCannotBeReadGoesToTheDeadLetterTopicNotAway() async throws {
-        try await Self.withSetup(emulatorLatency: .zero) { kafka, makeWorker, store in
+        try await Self.withSetup(emulatorLatency: .zero) { kafka, makeWorker, store, _ in
             let payload = Array(#"{"written by":"a future version"}"#.utf8)
             try await store.addDeferred([DeferredDelivery(id: "unreadable-1", payload: payload, dueAt: Date())])
             let worker = try makeWorker("w") { $0.deferredPollInterval = .milliseconds(50) }
@@ -142,7 +142,7 @@ struct WorkerTests {
     }
 
     @Test func eachWorkerTakesItsShareOfTheTenantBudget() async throws {
-        try await Self.withSetup(emulatorLatency: .zero) { kafka, makeWorker, _ in
+        try await Self.withSetup(emulatorLatency: .zero) { kafka, makeWorker, _, _ in
             let first = try makeWorker("first") { $0.perTenantPerSecond = 100 }
             let second = try makeWorker("second") { $0.perTenantPerSecond = 100 }
             let one = Task { try await first.run() }

@@ -67,6 +67,7 @@ import Testing
         #expect(c.delivery.maxRetryDelay == .seconds(300))
         #expect(c.delivery.giveUpAfter == .seconds(86_400))
         #expect(c.delivery.shutdownGracePeriod == .seconds(30))
+        #expect(c.delivery.onUncertain == .fail)
         #expect(c.delivery.rateLimits.perConversation == .teams)
         #expect(c.delivery.rateLimits.perConversation.windows.map(\.count) == [7, 8, 60, 1800])
         #expect(c.delivery.rateLimits.perTenantPerSecond == 50)
@@ -94,6 +95,7 @@ import Testing
                 "HERALD_DELIVERY_SHUTDOWN_GRACE_PERIOD": "500ms",
                 "HERALD_KAFKA_PROPERTIES": "security.protocol=SASL_SSL,sasl.mechanism=PLAIN",
                 "HERALD_LOG_FORMAT": "text",
+                "HERALD_DELIVERY_ON_UNCERTAIN": "resend",
             ])
         #expect(problems.isEmpty)
         let c = try #require(config)
@@ -107,6 +109,7 @@ import Testing
         #expect(c.delivery.shutdownGracePeriod == .milliseconds(500))
         #expect(c.kafka.properties == ["security.protocol": "SASL_SSL", "sasl.mechanism": "PLAIN"])
         #expect(c.log.format == .text)
+        #expect(c.delivery.onUncertain == .resend)
     }
 
     @Test func secretsAreReadFromFilesWithoutTheTrailingNewline() throws {

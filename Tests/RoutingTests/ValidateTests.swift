@@ -79,6 +79,11 @@ import Testing
             "match: { type: a }\nto: [ { reference: x } ]\nmessage: { text: hi }\nexpiresAfter: 6 hours",
             "route 'r1' expiresAfter: \"6 hours\" is not a duration"
         ),
+        // 7b unknown uncertain-delivery policy
+        (
+            "match: { type: a }\nto: [ { reference: x } ]\nmessage: { text: hi }\nonUncertain: maybe",
+            "route 'r1' onUncertain: must be fail or resend"
+        ),
         // 8 unknown recipient kind
         (
             "match: { type: a }\nto: [ { email: { address: x } } ]\nmessage: { text: hi }",

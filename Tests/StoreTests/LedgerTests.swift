@@ -91,6 +91,52 @@ struct LedgerTests {
     }
 
     @Test(arguments: Backend.allCases)
+    func anUncertainDeliveryCanBeTakenOverOnceToSendAgain(_ backend: Backend) async throws {
+        let now = self.now
+        try await withTestStore(backend) { store, _ in
+            _ = try await store.claim(["wire", "live"], worker: "killed", lease: .seconds(30), now: now)
+            try await store.markSending(["wire", "live"], worker: "killed", now: now)
+            // Before the lease ends nobody takes it over: the holder may still be waiting for Teams' answer.
+            #expect(try await store.claimUncertain(["live"], worker: "w2", lease: .seconds(30), now: now).isEmpty)
+            let later = now.addingTimeInterval(31)
+            // Two workers ask at once: exactly one gets it.
+            async let first = store.claimUncertain(["wire"], worker: "w2", lease: .seconds(30), now: later)
+            async let second = store.claimUncertain(["wire"], worker: "w3", lease: .seconds(30), now: later)
+            let winners = try await [first, second].filter { $0.contains("wire") }
+            #expect(winners.count == 1)
+            let entry = try #require(try await store.ledgerEntry(deliveryId: "wire"))
+            #expect(entry.state == .claimed)
+            #expect(entry.claimedBy == "w2" || entry.claimedBy == "w3")
+            // A delivery that was sent is never taken over.
+            try await store.markSent(
+                [SentDelivery(deliveryId: "live", activityId: "a", conversationId: "c", serviceUrl: nil, attempts: 1)],
+                now: later)
+            #expect(try await store.claimUncertain(["live"], worker: "w2", lease: .seconds(30), now: later).isEmpty)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aPublishedOutcomeRemembersTheRecordItWasPublishedFor(_ backend: Backend) async throws {
+        let now = self.now
+        try await withTestStore(backend) { store, _ in
+            _ = try await store.claim(["d"], worker: "w1", lease: .seconds(30), now: now)
+            try await store.markOutcomePublished(
+                [PublishedOutcome(deliveryId: "d", input: "events/3/41"), PublishedOutcome(deliveryId: "e", input: nil)],
+                now: now)
+            guard case .outcomePublished(let entry)? = try await store.claim(["d"], worker: "w2", lease: .seconds(30), now: now)["d"]
+            else {
+                Issue.record("a published delivery is not claimable")
+                return
+            }
+            #expect(entry.input == "events/3/41")
+            // Marked again (an identical outcome published again), the first record stays the one remembered.
+            try await store.markOutcomePublished([PublishedOutcome(deliveryId: "d", input: "events/5/7")], now: now)
+            #expect(try await store.ledgerEntry(deliveryId: "d")?.input == "events/3/41")
+            #expect(try await store.ledgerEntry(deliveryId: "e")?.input == nil)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
     func latestSentFindsTheNewestActivityForUpdates(_ backend: Backend) async throws {
         let now = self.now
         try await withTestStore(backend) { store, _ in

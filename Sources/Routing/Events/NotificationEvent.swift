@@ -83,4 +83,15 @@ public struct InputPosition: Sendable, Hashable, Codable {
         self.partition = partition
         self.offset = offset
     }
+
+    /// `topic/partition/offset` (Kafka topic names have no `/`).
+    public var coordinates: String { "\(topic)/\(partition)/\(offset)" }
+
+    /// Parses ``coordinates``.
+    public init?(coordinates: String) {
+        let parts = coordinates.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, let partition = Int32(parts[1]), let offset = Int64(parts[2])
+        else { return nil }
+        self.init(topic: String(parts[0]), partition: partition, offset: offset)
+    }
 }

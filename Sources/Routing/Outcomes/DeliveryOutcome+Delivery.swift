@@ -21,6 +21,7 @@ extension DeliveryOutcome {
         object.string("completedAt", completedAt)
         object.string("conversationId", conversationId)
         object.string("deliveryId", deliveryId)
+        if let duplicateOf { object.object("duplicateOf") { $0.position(duplicateOf) } }
         if let error {
             object.object("error") { inner in
                 inner.string("code", error.code)
@@ -34,11 +35,7 @@ extension DeliveryOutcome {
         object.string("eventTime", eventTime)
         object.string("eventType", eventType)
         object.string("firstAttemptAt", firstAttemptAt)
-        object.object("input") { inner in
-            inner.int("offset", Int(input.offset))
-            inner.int("partition", Int(input.partition))
-            inner.string("topic", input.topic)
-        }
+        object.object("input") { $0.position(input) }
         object.bool("installedApp", installedApp)
         object.int("latencyMs", latencyMs)
         if let recipient { object.object("recipient") { recipient.writeFields(to: &$0) } }
@@ -48,6 +45,15 @@ extension DeliveryOutcome {
         object.int("throttled", throttled)
         object.string("worker", worker)
         return object.finish()
+    }
+}
+
+extension JSONObjectWriter {
+    /// An ``InputPosition``'s fields in sorted key order.
+    fileprivate mutating func position(_ position: InputPosition) {
+        int("offset", Int(position.offset))
+        int("partition", Int(position.partition))
+        string("topic", position.topic)
     }
 }
 

@@ -47,6 +47,8 @@ public struct DeliveryOutcome: Sendable, Hashable, Codable {
     public var completedAt: String
     public var latencyMs: Int?
     public var input: InputPosition
+    /// For `suppressed`/`Duplicate`: the record whose delivery of the same event already happened.
+    public var duplicateOf: InputPosition?
     /// `host/process` of the worker that produced the outcome.
     public var worker: String
 

@@ -1,3 +1,5 @@
+import HeraldConfig
+
 /// One compiled routing rule: which events it matches and who gets what.
 ///
 /// A class: routes are immutable after start-up and shared by every event, so walking them costs no copies.
@@ -22,12 +24,14 @@ public final class Route: Sendable {
     public let expiresAfter: Duration?
     /// Used when the event gives no `deliverAt`; must render as RFC 3339.
     public let deliverAt: TextTemplate?
+    /// Overrides `delivery.onUncertain` for this route's deliveries.
+    public let onUncertain: UncertainDeliveryPolicy?
 
     public init(
         name: String, type: Glob?, source: Glob? = nil, predicates: [Predicate] = [], isCatchAll: Bool = false,
         recipients: [RecipientTemplate], message: MessageTemplate, notificationKey: TextTemplate? = nil,
         action: DeliveryAction? = nil, quietHours: QuietHoursTemplate? = nil, expiresAfter: Duration? = nil,
-        deliverAt: TextTemplate? = nil
+        deliverAt: TextTemplate? = nil, onUncertain: UncertainDeliveryPolicy? = nil
     ) {
         self.name = name
         self.type = type
@@ -41,6 +45,7 @@ public final class Route: Sendable {
         self.quietHours = quietHours
         self.expiresAfter = expiresAfter
         self.deliverAt = deliverAt
+        self.onUncertain = onUncertain
     }
 
     /// True when the event's type, source and every `where` predicate match.

@@ -56,13 +56,18 @@ extension RouteLoader {
                 problem(e, label + " expiresAfter", "\"\(e.string ?? "")\" is not a duration (use e.g. 30m, 6h, 2d)")
             }
         }
+        var onUncertain: UncertainDeliveryPolicy?
+        if let u = m["onUncertain"] {
+            onUncertain = u.string.flatMap(UncertainDeliveryPolicy.init(rawValue:))
+            if onUncertain == nil { problem(u, label + " onUncertain", "must be fail or resend") }
+        }
         let quietHours = loadQuietHours(m["quietHours"], label: label + " quietHours")
         let deliverAt = text(m["deliverAt"], label + " deliverAt")
         guard problems.count == before, let message else { return nil }
         return Route(
             name: name, type: type, source: source, predicates: predicates, isCatchAll: isCatchAll,
             recipients: recipients, message: message, notificationKey: notificationKey, action: action,
-            quietHours: quietHours, expiresAfter: expiresAfter, deliverAt: deliverAt)
+            quietHours: quietHours, expiresAfter: expiresAfter, deliverAt: deliverAt, onUncertain: onUncertain)
     }
 
     mutating func loadMatch(_ node: Node, label: String) -> (Glob?, Glob?, [Predicate]) {

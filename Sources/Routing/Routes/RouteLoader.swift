@@ -10,7 +10,7 @@ struct RouteLoader {
 
     static let routeKeys = [
         "name", "match", "catchAll", "to", "message", "notificationKey", "action", "quietHours", "expiresAfter",
-        "deliverAt",
+        "deliverAt", "onUncertain",
     ]
 
     init(file: String, readTemplate: @escaping (String) -> (name: String, bytes: [UInt8]?)) {

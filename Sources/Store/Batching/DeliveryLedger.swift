@@ -15,7 +15,7 @@ public final class DeliveryLedger: Sendable {
     private let claims: Batcher<String, ClaimResult>
     private let sending: Batcher<String, Void>
     private let sent: Batcher<SentDelivery, Void>
-    private let published: Batcher<String, Void>
+    private let published: Batcher<PublishedOutcome, Void>
     private let releases: Batcher<String, Void>
 
     public init(
@@ -37,9 +37,9 @@ public final class DeliveryLedger: Sendable {
             try await store.markSent(deliveries, now: Date())
             return deliveries.map { _ in () }
         }
-        published = Batcher(maxBatchSize: maxBatchSize, maxConcurrentBatches: maxConcurrentBatches) { ids in
-            try await store.markOutcomePublished(ids, now: Date())
-            return ids.map { _ in () }
+        published = Batcher(maxBatchSize: maxBatchSize, maxConcurrentBatches: maxConcurrentBatches) { outcomes in
+            try await store.markOutcomePublished(outcomes, now: Date())
+            return outcomes.map { _ in () }
         }
         releases = Batcher(maxBatchSize: maxBatchSize, maxConcurrentBatches: maxConcurrentBatches) { ids in
             try await store.release(ids, worker: worker, now: Date())
@@ -60,8 +60,16 @@ public final class DeliveryLedger: Sendable {
         try await sent.submit(delivery)
     }
 
-    public func markOutcomePublished(_ deliveryId: String) async throws {
-        try await published.submit(deliveryId)
+    /// The delivery's outcome is on the outcomes topic, published for the record at `input`
+    /// (`topic/partition/offset`).
+    public func markOutcomePublished(_ deliveryId: String, input: String? = nil) async throws {
+        try await published.submit(PublishedOutcome(deliveryId: deliveryId, input: input))
+    }
+
+    /// Takes over a delivery another worker left ``ClaimResult/uncertain(_:)``, to send it again; false when
+    /// someone else took it first. Rare (a worker killed mid-request), so not batched.
+    public func takeOverUncertain(_ deliveryId: String) async throws -> Bool {
+        try await store.claimUncertain([deliveryId], worker: worker, lease: lease, now: Date()).contains(deliveryId)
     }
 
     public func release(_ deliveryId: String) async throws {

@@ -3,7 +3,8 @@ import PostgresNIO
 
 extension PostgresStore {
     typealias LedgerRow = (
-        String, String, String?, Int64?, String?, String?, String?, Int32, String?, String?, Int64, Int64, Int64?
+        String, String, String?, Int64?, String?, String?, String?, Int32, String?, String?, Int64, Int64, Int64?,
+        String?
     )
 
     /// One `INSERT ... ON CONFLICT DO UPDATE ... WHERE` over `unnest($1::text[])`: the row lock PostgreSQL takes
@@ -97,18 +98,45 @@ extension PostgresStore {
         }
     }
 
-    public func markOutcomePublished(_ deliveryIds: [String], now: Date) async throws {
-        let ids = Array(Set(deliveryIds)).sorted()
-        guard !ids.isEmpty else { return }
+    public func markOutcomePublished(_ outcomes: [PublishedOutcome], now: Date) async throws {
+        var byId: [String: String] = [:]
+        for outcome in outcomes { byId[outcome.deliveryId] = outcome.input ?? "" }
+        guard !byId.isEmpty else { return }
+        let rows = byId.sorted { $0.key < $1.key }
+        let ids = rows.map(\.key), inputs = rows.map(\.value)
         let nowMs = now.epochMilliseconds
         try await perform("mark outcomes published") { [client, logger] in
             _ = try await client.query(
                 """
-                INSERT INTO herald_ledger (delivery_id, state, created_at, updated_at)
-                SELECT id, 'outcomePublished', \(nowMs), \(nowMs) FROM unnest(\(ids)::text[]) AS u(id) ORDER BY id
+                INSERT INTO herald_ledger (delivery_id, state, created_at, updated_at, input)
+                SELECT id, 'outcomePublished', \(nowMs), \(nowMs), NULLIF(inp, '')
+                FROM unnest(\(ids)::text[], \(inputs)::text[]) AS u(id, inp) ORDER BY id
                 ON CONFLICT (delivery_id) DO UPDATE SET state = 'outcomePublished', claimed_by = NULL,
-                    claim_expires_at = NULL, updated_at = EXCLUDED.updated_at
+                    claim_expires_at = NULL, updated_at = EXCLUDED.updated_at,
+                    input = COALESCE(herald_ledger.input, EXCLUDED.input)
                 """, logger: logger)
+        }
+    }
+
+    public func claimUncertain(
+        _ deliveryIds: [String], worker: String, lease: Duration, now: Date
+    ) async throws -> Set<String> {
+        let ids = Array(Set(deliveryIds)).sorted()
+        guard !ids.isEmpty else { return [] }
+        let nowMs = now.epochMilliseconds, expires = now.adding(lease).epochMilliseconds
+        return try await perform("take over uncertain deliveries") { [client, logger] in
+            var taken: Set<String> = []
+            for try await id in try await client.query(
+                """
+                UPDATE herald_ledger SET state = 'claimed', claimed_by = \(worker), claim_expires_at = \(expires),
+                    updated_at = \(nowMs)
+                WHERE delivery_id = ANY(\(ids)) AND state = 'sending' AND claim_expires_at <= \(nowMs)
+                RETURNING delivery_id
+                """, logger: logger
+            ).decode(String.self) {
+                taken.insert(id)
+            }
+            return taken
         }
     }
 
@@ -181,6 +209,6 @@ extension LedgerEntry {
             claimExpiresAt: r.3.map(Date.init(epochMilliseconds:)), activityId: r.4, conversationId: r.5,
             serviceUrl: r.6, attempts: Int(r.7), notificationKey: r.8, recipient: r.9,
             createdAt: Date(epochMilliseconds: r.10), updatedAt: Date(epochMilliseconds: r.11),
-            sentAt: r.12.map(Date.init(epochMilliseconds:)))
+            sentAt: r.12.map(Date.init(epochMilliseconds:)), input: r.13)
     }
 }

@@ -71,19 +71,41 @@ extension SQLiteStore {
         }
     }
 
-    public func markOutcomePublished(_ deliveryIds: [String], now: Date) async throws {
-        guard !deliveryIds.isEmpty else { return }
+    public func markOutcomePublished(_ outcomes: [PublishedOutcome], now: Date) async throws {
+        guard !outcomes.isEmpty else { return }
         let nowMs = now.epochMilliseconds
         try await write { db in
-            for id in deliveryIds {
+            for outcome in outcomes {
                 try db.execute(
                     """
-                    INSERT INTO herald_ledger (delivery_id, state, created_at, updated_at)
-                    VALUES (?, 'outcomePublished', ?, ?)
+                    INSERT INTO herald_ledger (delivery_id, state, created_at, updated_at, input)
+                    VALUES (?, 'outcomePublished', ?, ?, ?)
                     ON CONFLICT (delivery_id) DO UPDATE SET state = 'outcomePublished', claimed_by = NULL,
-                        claim_expires_at = NULL, updated_at = excluded.updated_at
-                    """, [.text(id), .integer(nowMs), .integer(nowMs)])
+                        claim_expires_at = NULL, updated_at = excluded.updated_at,
+                        input = COALESCE(herald_ledger.input, excluded.input)
+                    """, [.text(outcome.deliveryId), .integer(nowMs), .integer(nowMs), SQLiteValue(outcome.input)])
             }
+        }
+    }
+
+    public func claimUncertain(
+        _ deliveryIds: [String], worker: String, lease: Duration, now: Date
+    ) async throws -> Set<String> {
+        let ids = Array(Set(deliveryIds))
+        guard !ids.isEmpty else { return [] }
+        let nowMs = now.epochMilliseconds
+        let expires = now.adding(lease).epochMilliseconds
+        return try await write { db in
+            var taken: Set<String> = []
+            for id in ids {
+                let changed = try db.execute(
+                    """
+                    UPDATE herald_ledger SET state = 'claimed', claimed_by = ?, claim_expires_at = ?, updated_at = ?
+                    WHERE delivery_id = ? AND state = 'sending' AND claim_expires_at <= ?
+                    """, [.text(worker), .integer(expires), .integer(nowMs), .text(id), .integer(nowMs)])
+                if changed > 0 { taken.insert(id) }
+            }
+            return taken
         }
     }
 
@@ -147,6 +169,6 @@ extension LedgerEntry {
             attempts: Int(row[7].integer ?? 0), notificationKey: row[8].text, recipient: row[9].text,
             createdAt: Date(epochMilliseconds: row[10].integer ?? 0),
             updatedAt: Date(epochMilliseconds: row[11].integer ?? 0),
-            sentAt: row[12].integer.map(Date.init(epochMilliseconds:)))
+            sentAt: row[12].integer.map(Date.init(epochMilliseconds:)), input: row[13].text)
     }
 }
