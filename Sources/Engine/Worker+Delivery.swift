@@ -141,10 +141,13 @@ extension Worker {
                 // The worker that owned it died mid-request: Teams may have the message.
                 if uncertainPolicy(item) == .resend {
                     // At least once: take it over and send it again.
-                    guard let taken = await untilStored(item, { try await self.ledger.takeOverUncertain(item.deliveryId) })
+                    guard
+                        let taken = await untilStored(
+                            item, { try await self.ledger.takeOverUncertain(item.deliveryId) })
                     else { return .abandoned }
                     guard taken else { continue }  // another worker took it first: ask again
-                    logger.notice("sending again a delivery a stopped worker left uncertain", metadata: item.logMetadata)
+                    logger.notice(
+                        "sending again a delivery a stopped worker left uncertain", metadata: item.logMetadata)
                     stats.metrics.resentUncertain.increment()
                     run.claimed = true
                     run.claimedAt = .now

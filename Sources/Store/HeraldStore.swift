@@ -111,7 +111,8 @@ extension HeraldStore {
         switch query {
         case .key(let key): try await reference(key: key)
         case .user(let tenantId, let userId): try await reference(tenantId: tenantId, userId: userId)
-        case .aadObject(let tenantId, let aadObjectId): try await reference(tenantId: tenantId, aadObjectId: aadObjectId)
+        case .aadObject(let tenantId, let aadObjectId):
+            try await reference(tenantId: tenantId, aadObjectId: aadObjectId)
         }
     }
 

@@ -72,19 +72,31 @@ extension EndToEnd {
             let port = try await DeliveryRig.httpPort(of: worker)
             try await EndToEnd.DeliveryTests.waitForOutcomes(rig, 600)
 
+            let committedBefore = try await Self.committedRecords(rig)
+            let inFlight = try await Self.metric("herald_deliveries_in_flight", port: port)
             rig.kafka.beginOutage()
             // The outage itself lasts ten seconds: this is the fault being injected, not a wait for a condition.
             try await Task.sleep(for: .seconds(10))
             rig.kafka.endOutage()
-
             let outcomes = try await rig.outcomes(finalCount: count, timeout: .seconds(180))
             rig.expectNoContradiction(outcomes)
             try await rig.expectEachDeliveredOnceInOrder(outcomes, count: count)
-            let replayed = try await Self.replayed(port: port)
-            print("reliability: 10 s outage of every broker: \(replayed) deliveries read again, \(outcomes.count) outcomes")
-            // Read again: at most what was between a published outcome and its commit (250 ms apart) when the
-            // outage began, at this run's ~200 deliveries/s; never the partitions from the start.
-            #expect(replayed <= 200, "\(replayed) deliveries read again")
+            let replayed = try await Self.metric("herald_deliveries_replayed_total", port: port)
+            let consumed = try await Self.metric(
+                "herald_events_consumed_total{topic=\"\(rig.eventsTopic)\"}", port: port)
+            print(
+                "reliability: records consumed \(consumed) (read ahead before the outage, then again from the committed offsets)"
+            )
+            #expect(consumed <= count + count - Int(committedBefore), "reading resumed at the committed offsets")
+            print(
+                "reliability: 10 s outage of every broker: \(replayed) deliveries read again, \(inFlight) in flight "
+                    + "and \(committedBefore) of \(count) records committed when it began, \(outcomes.count) outcomes")
+            // The group resumes at the committed offsets (not at the start): what is read again is what was in
+            // flight (deliveries whose outcome waited in the producer while the member lost its partitions) and
+            // what finished within the last commit interval (250 ms; a second at this run's ~200/s is allowed).
+            #expect(committedBefore > 0, "offsets were being committed before the outage")
+            #expect(replayed <= inFlight + 200, "\(replayed) deliveries read again, \(inFlight) were in flight")
+            #expect(outcomes.count == count, "and none of them published a second outcome")
             #expect(worker.isRunning, "the worker rode out the outage")
         }
 
@@ -102,7 +114,8 @@ extension EndToEnd {
                 // It works for a while (a fault's duration, not a wait for a condition), then leaves.
                 try await Task.sleep(for: .seconds(3))
                 visitor.terminate()
-                #expect(await visitor.exit(timeout: .seconds(40)) == .init(status: 0, signalled: false, timedOut: false))
+                #expect(
+                    await visitor.exit(timeout: .seconds(40)) == .init(status: 0, signalled: false, timedOut: false))
             }
             let outcomes = try await rig.outcomes(finalCount: count, timeout: .seconds(180))
             rig.expectNoContradiction(outcomes)
@@ -141,11 +154,24 @@ extension EndToEnd {
             #expect(!log.contains(DeliveryRig.appPassword), "no secret in the logs")
         }
 
-        /// `herald_deliveries_replayed_total` of a running worker.
-        static func replayed(port: Int) async throws -> Int {
+        /// A metric of a running worker (an unlabelled series), 0 when it has none yet.
+        static func metric(_ name: String, port: Int) async throws -> Int {
             let text = try await DeliveryRig.get(port: port, "/metrics").body
-            let line = text.split(separator: "\n").first { $0.hasPrefix("herald_deliveries_replayed_total") }
+            let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
             return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }.map { Int($0) } ?? 0
+        }
+
+        /// The records of the events topic below the group's committed offsets.
+        static func committedRecords(_ rig: DeliveryRig) async throws -> Int64 {
+            let probe = try KafkaConsumer(
+                configuration: .init(
+                    cluster: .init(bootstrapServers: rig.kafka.bootstrapServers), groupId: "herald-e2e",
+                    topics: [rig.eventsTopic]),
+                logger: rig.logger)
+            let partitions = (0..<6).map { TopicPartition(topic: rig.eventsTopic, partition: Int32($0)) }
+            let committed = try await probe.committed(partitions)
+            await probe.close()
+            return committed.values.reduce(0) { $0 + ($1 ?? 0) }
         }
     }
 }
@@ -161,7 +187,8 @@ extension DeliveryRig {
     /// publish no upstream duplicates, only records read again).
     func expectNoContradiction(_ outcomes: [Outcome], sourceLocation: SourceLocation = #_sourceLocation) {
         let duplicates = outcomes.filter { $0.error?.code == "Duplicate" }
-        #expect(duplicates.isEmpty, "\(duplicates.count) replays published as Duplicate", sourceLocation: sourceLocation)
+        #expect(
+            duplicates.isEmpty, "\(duplicates.count) replays published as Duplicate", sourceLocation: sourceLocation)
         var contradicted: [String] = []
         for (id, sequence) in Dictionary(grouping: outcomes, by: \.deliveryId) {
             let finals = sequence.filter { $0.status != "deferred" }.map(\.summary)

@@ -72,11 +72,14 @@ struct LedgerTests {
             #expect(
                 try await store.claim(["wire"], worker: "w2", lease: .seconds(30), now: now)["wire"]
                     == .claimedByOther(worker: "killed", until: now.addingTimeInterval(30)))
-            #expect(try await store.claim(["wire"], worker: "killed", lease: .seconds(30), now: now)["wire"] == .claimed)
+            #expect(
+                try await store.claim(["wire"], worker: "killed", lease: .seconds(30), now: now)["wire"] == .claimed)
             try await store.markSending(["wire"], worker: "killed", now: now)
             // Expired mid-request: Teams may have the message, so nobody may claim it to send again.
             let later = now.addingTimeInterval(31)
-            guard case .uncertain(let entry) = try await store.claim(["wire"], worker: "w2", lease: .seconds(30), now: later)["wire"]
+            guard
+                case .uncertain(let entry) = try await store.claim(
+                    ["wire"], worker: "w2", lease: .seconds(30), now: later)["wire"]
             else {
                 Issue.record("an expired 'sending' claim is uncertain")
                 return
@@ -121,9 +124,14 @@ struct LedgerTests {
         try await withTestStore(backend) { store, _ in
             _ = try await store.claim(["d"], worker: "w1", lease: .seconds(30), now: now)
             try await store.markOutcomePublished(
-                [PublishedOutcome(deliveryId: "d", input: "events/3/41"), PublishedOutcome(deliveryId: "e", input: nil)],
+                [
+                    PublishedOutcome(deliveryId: "d", input: "events/3/41"),
+                    PublishedOutcome(deliveryId: "e", input: nil),
+                ],
                 now: now)
-            guard case .outcomePublished(let entry)? = try await store.claim(["d"], worker: "w2", lease: .seconds(30), now: now)["d"]
+            guard
+                case .outcomePublished(let entry)? = try await store.claim(
+                    ["d"], worker: "w2", lease: .seconds(30), now: now)["d"]
             else {
                 Issue.record("a published delivery is not claimable")
                 return
