@@ -137,6 +137,16 @@ public struct BotConnectorError: Error, Sendable, Hashable, CustomStringConverti
         }
     }
 
+    /// True when the answer shows the message was not taken: Teams refused the request before acting on it (429,
+    /// 412) or no request was made (no token). A 5xx, a timeout or a dropped connection prove nothing: Teams
+    /// may have posted the message before failing to answer.
+    public var provesNotDelivered: Bool {
+        switch self.code {
+        case .throttled, .preconditionFailed, .tokenRequestFailed, .unauthorized: return true
+        default: return false
+        }
+    }
+
     /// True when Teams says the recipient cannot be written to (blocked, uninstalled, bot removed or
     /// disabled): the caller should mark the conversation reference blocked and not retry.
     public var recipientBlocked: Bool {

@@ -23,6 +23,8 @@ public final class EngineStats: Sendable {
         public var throttled = 0
         /// Deliveries admitted and not finished.
         public var inFlight = 0
+        /// Outcomes not published again for records read again (their outcome was out already).
+        public var replayed = 0
         /// Event time (or first sight) to final outcome, in milliseconds, of delivered/updated/deleted outcomes.
         public var latenciesMs: [Int] = []
 
@@ -74,6 +76,11 @@ public final class EngineStats: Sendable {
     }
 
     func request() { state.withLock { $0.requests += 1 } }
+
+    func replayed() {
+        state.withLock { $0.replayed += 1 }
+        metrics.replayed.increment()
+    }
 
     func retry() {
         state.withLock { $0.retries += 1 }

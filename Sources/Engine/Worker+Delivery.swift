@@ -78,7 +78,7 @@ extension Worker {
             if run.claimed && !run.sent { try? await ledger.release(item.deliveryId) }
             return false
         case .replayed:
-            stats.metrics.replayed.increment()
+            stats.replayed()
             return true
         case .duplicate(let outcome):
             return await publish(outcome, traceparent: item.event.traceparent, ticket: item.recordTicket)
@@ -627,6 +627,11 @@ extension Worker {
                 guard error.isRetryable, attempts < options.maxAttempts, Date() < giveUp else {
                     return .failure(StepError(.final(failed(item, run, error))))
                 }
+                if run.claimed, carriesMessage, error.provesNotDelivered {
+                    // Waiting to retry is not a request on the wire: a crash meanwhile must not leave it uncertain.
+                    guard await untilStored(item, { try await self.ledger.markNotSending(item.deliveryId) }) != nil
+                    else { return .failure(StepError(.abandoned)) }
+                }
                 stats.retry()
                 logger.debug(
                     "retrying after a retryable Teams error",
@@ -667,6 +672,20 @@ extension Worker {
     /// `force` keeps retrying whatever the delivery's state (recording a send that happened).
     @discardableResult
     func untilStored<T>(_ item: WorkItem, force: Bool = false, _ call: () async throws -> T) async -> T? {
+        await untilStored(metadata: item.logMetadata, force: force, isLive: { self.liveness(item) == .live }, call)
+    }
+
+    /// ``untilStored(_:force:_:)`` for a call about a record rather than a delivery: it stops once the record's
+    /// partition is no longer ours or the drain parks.
+    func untilStored<T>(_ ticket: RecordTicket, metadata: Logger.Metadata, _ call: () async throws -> T) async -> T? {
+        await untilStored(
+            metadata: metadata, force: false,
+            isLive: { !self.isStale(ticket) && !self.state.withLock { $0.parking } }, call)
+    }
+
+    private func untilStored<T>(
+        metadata: Logger.Metadata, force: Bool, isLive: () -> Bool, _ call: () async throws -> T
+    ) async -> T? {
         var failures = 0
         while true {
             do {
@@ -676,9 +695,9 @@ extension Worker {
                 if failures == 1 || failures % 30 == 0 {
                     logger.error(
                         "store call failed; retrying",
-                        metadata: item.logMetadata.merging(["error": "\(error)"], uniquingKeysWith: { $1 }))
+                        metadata: metadata.merging(["error": "\(error)"], uniquingKeysWith: { $1 }))
                 }
-                if !force, liveness(item) != .live { return nil }
+                if !force, !isLive() { return nil }
                 if force, failures > 600 { return nil }
                 try? await Task.sleep(for: .milliseconds(min(1000, 50 * failures)))
             }

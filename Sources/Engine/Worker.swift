@@ -288,6 +288,15 @@ public final class Worker: Sendable {
 
     /// An undecodable record: unchanged to the dead-letter topic, then a `rejected` outcome.
     private func deadLetter(_ record: InboundRecord, error: EventDecodingError, ticket: RecordTicket) async {
+        let outcome = DeliveryOutcome.rejected(
+            record: record, error: error, completedAt: Date(), worker: options.worker)
+        switch await publishedBefore(outcome, ticket: ticket) {
+        case nil: return
+        case true?:
+            finish(ticket)
+            return
+        case false?: break
+        }
         logger.notice(
             "record cannot be decoded; sent to the dead-letter topic",
             metadata: ["input": "\(record.coordinates)", "code": "\(error.code)"])
@@ -295,9 +304,7 @@ public final class Worker: Sendable {
             topic: options.deadLetterTopic, key: record.key, value: record.value,
             headers: error.deadLetterHeaders(for: record).map { KafkaHeader(name: $0.name, value: $0.value) })
         guard await produceDeadLetter(letter, ticket: ticket) else { return }
-        let outcome = DeliveryOutcome.rejected(
-            record: record, error: error, completedAt: Date(), worker: options.worker)
-        await publishWithoutDelivery(outcome, traceparent: nil, ticket: ticket)
+        await publishWithoutDelivery(outcome, traceparent: nil, ticket: ticket, checked: true)
     }
 
     /// Produces `letter` on the dead-letter topic (see ``produceUntilDone(_:ticket:fallback:)``) and counts it. A
@@ -311,10 +318,43 @@ public final class Worker: Sendable {
         return true
     }
 
-    /// Publishes an outcome that involved no delivery (unroutable, rejected), then counts the record down.
-    private func publishWithoutDelivery(_ outcome: DeliveryOutcome, traceparent: String?, ticket: RecordTicket) async {
+    /// Publishes an outcome that involved no delivery (unroutable, rejected) once per record, then counts the
+    /// record down: the ledger notes it, so the record read again (a crash, a rebalance) publishes nothing.
+    /// `checked`: ``publishedBefore(_:ticket:)`` was asked already.
+    private func publishWithoutDelivery(
+        _ outcome: DeliveryOutcome, traceparent: String?, ticket: RecordTicket, checked: Bool = false
+    ) async {
+        if !checked {
+            switch await publishedBefore(outcome, ticket: ticket) {
+            case nil: return
+            case true?:
+                finish(ticket)
+                return
+            case false?: break
+            }
+        }
         guard await publish(outcome, traceparent: traceparent, ticket: ticket) else { return }
+        let metadata = deliveryLogMetadata(deliveryId: outcome.deliveryId, eventId: outcome.eventId, traceparent: nil)
+        let (id, input) = (outcome.deliveryId, outcome.input.coordinates)
+        guard
+            await untilStored(
+                ticket, metadata: metadata, { try await self.ledger.markOutcomePublished(id, input: input) })
+                != nil
+        else { return }
         finish(ticket)
+    }
+
+    /// Whether `outcome` was published for this same record before (the record is read again): then it counts
+    /// as replayed. Nil when the record's partition went away while the store did not answer.
+    private func publishedBefore(_ outcome: DeliveryOutcome, ticket: RecordTicket) async -> Bool? {
+        let metadata = deliveryLogMetadata(deliveryId: outcome.deliveryId, eventId: outcome.eventId, traceparent: nil)
+        let id = outcome.deliveryId
+        guard let claim = await untilStored(ticket, metadata: metadata, { try await self.ledger.claim(id) }) else {
+            return nil
+        }
+        guard case .outcomePublished(let entry) = claim, entry.input == outcome.input.coordinates else { return false }
+        stats.replayed()
+        return true
     }
 
     // MARK: Outcomes and offsets

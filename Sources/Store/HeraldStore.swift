@@ -45,6 +45,9 @@ public protocol HeraldStore: Service {
     ) async throws -> [String: ClaimResult]
     /// Records that `worker` is about to make the Teams request for these claimed deliveries.
     func markSending(_ deliveryIds: [String], worker: String, now: Date) async throws
+    /// Teams answered that it did not take the message (429, 412, 401): back from `sending` to `claimed` by
+    /// `worker`, so a crash while waiting to retry leaves nothing uncertain.
+    func markNotSending(_ deliveryIds: [String], worker: String, now: Date) async throws
     func markSent(_ deliveries: [SentDelivery], now: Date) async throws
     /// The deliveries' outcomes are on the outcomes topic; each row keeps the record it was published for.
     func markOutcomePublished(_ outcomes: [PublishedOutcome], now: Date) async throws

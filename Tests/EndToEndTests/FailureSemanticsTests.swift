@@ -100,6 +100,27 @@ extension EndToEnd {
             #expect(worker.isRunning, "the worker rode out the outage")
         }
 
+        /// The PostgreSQL server restarts under two workers mid-run.
+        @Test func aStoreRestartLosesNothingAndContradictsNothing() async throws {
+            let count = 1200
+            let postgres = try await ScratchPostgres.start(prefix: "restart")
+            defer { Task { try? await postgres.control("down") } }
+            let rig = try await DeliveryRig(
+                emulator: EndToEnd.DeliveryTests.teams(latency: .milliseconds(10)), storeURL: postgres.url)
+            defer { Task { await rig.shutdown() } }
+            try await rig.publish(DeliveryRig.notifyEvents(count: count, recipients: 300, tenants: 3))
+            let workers = [try await rig.startWorker(), try await rig.startWorker()]
+            defer { for worker in workers { worker.kill() } }
+            try await EndToEnd.DeliveryTests.waitForOutcomes(rig, count / 4)
+
+            try await postgres.control("restart")
+
+            let outcomes = try await rig.outcomes(finalCount: count, timeout: .seconds(180))
+            rig.expectNoContradiction(outcomes)
+            try await rig.expectEachDeliveredOnceInOrder(outcomes, count: count)
+            #expect(workers.allSatisfy { $0.isRunning }, "the workers rode out the restart")
+        }
+
         /// A second worker joins and leaves the group every few seconds while the first works through a backlog.
         @Test func repeatedRebalancesContradictNothingAndDeliverEverythingOnce() async throws {
             let count = 1500

@@ -78,6 +78,33 @@ extension WorkerTests {
         }
     }
 
+    @Test func unroutableAndUndecodableRecordsReadAgainPublishNothingNew() async throws {
+        try await Self.withSetup(emulatorLatency: .zero) { kafka, makeWorker, _, _ in
+            let producer = try KafkaProducer(
+                configuration: .init(cluster: .init(bootstrapServers: kafka.bootstrapServers)), logger: Self.logger)
+            let unroutable = #"{"specversion":"1.0","id":"nobody-wants-me","type":"test.other","source":"/t"}"#
+            for value in [unroutable, "not json at all"] {
+                _ = try await producer.send(
+                    ProducerMessage(topic: "events", key: Array("k".utf8), value: Array(value.utf8)))
+            }
+            try await producer.shutdown()
+            try await Self.runUntil(2, group: "first", makeWorker)
+            // Another group reads both records again; its worker has nothing new to say about them.
+            let again = try makeWorker("again") { $0.groupId = "again" }
+            let running = Task { try await again.run() }
+            let deadline = ContinuousClock.now + .seconds(60)
+            while again.stats.snapshot().replayed < 2, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let outcomes = try await Self.outcomes(kafka, atLeast: 2)
+            again.drain()
+            try await running.value
+            #expect(
+                outcomes.compactMap { $0["status"] as? String }.sorted() == ["rejected", "unroutable"], "\(outcomes)")
+            #expect(again.stats.snapshot().deadLettered == 0, "the undecodable record is not dead-lettered twice")
+        }
+    }
+
     @Test(arguments: [UncertainDeliveryPolicy.fail, .resend])
     func aDeliveryAKilledWorkerLeftMidRequestFailsOrIsSentAgainAsConfigured(
         _ policy: UncertainDeliveryPolicy

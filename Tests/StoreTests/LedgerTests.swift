@@ -99,6 +99,16 @@ struct LedgerTests {
         try await withTestStore(backend) { store, _ in
             _ = try await store.claim(["wire", "live"], worker: "killed", lease: .seconds(30), now: now)
             try await store.markSending(["wire", "live"], worker: "killed", now: now)
+            // Teams refused a request outright (429): waiting to retry, the delivery is not uncertain.
+            _ = try await store.claim(["refused"], worker: "killed", lease: .seconds(30), now: now)
+            try await store.markSending(["refused"], worker: "killed", now: now)
+            try await store.markNotSending(["refused"], worker: "not-the-holder", now: now)  // no effect
+            #expect(try await store.ledgerEntry(deliveryId: "refused")?.state == .sending)
+            try await store.markNotSending(["refused"], worker: "killed", now: now)
+            #expect(try await store.ledgerEntry(deliveryId: "refused")?.state == .claimed)
+            #expect(
+                try await store.claim(["refused"], worker: "w2", lease: .seconds(30), now: now.addingTimeInterval(31))[
+                    "refused"] == .claimed)
             // Before the lease ends nobody takes it over: the holder may still be waiting for Teams' answer.
             #expect(try await store.claimUncertain(["live"], worker: "w2", lease: .seconds(30), now: now).isEmpty)
             let later = now.addingTimeInterval(31)

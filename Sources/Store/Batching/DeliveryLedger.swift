@@ -66,6 +66,12 @@ public final class DeliveryLedger: Sendable {
         try await published.submit(PublishedOutcome(deliveryId: deliveryId, input: input))
     }
 
+    /// Teams refused the request outright (429, 412, 401): the delivery is `claimed` again, not `sending`, while
+    /// it waits to retry. Rare with paced requests, so not batched.
+    public func markNotSending(_ deliveryId: String) async throws {
+        try await store.markNotSending([deliveryId], worker: worker, now: Date())
+    }
+
     /// Takes over a delivery another worker left ``ClaimResult/uncertain(_:)``, to send it again; false when
     /// someone else took it first. Rare (a worker killed mid-request), so not batched.
     public func takeOverUncertain(_ deliveryId: String) async throws -> Bool {

@@ -68,6 +68,19 @@ extension PostgresStore {
         }
     }
 
+    public func markNotSending(_ deliveryIds: [String], worker: String, now: Date) async throws {
+        let ids = Array(Set(deliveryIds)).sorted()
+        guard !ids.isEmpty else { return }
+        let nowMs = now.epochMilliseconds
+        try await perform("mark deliveries not sending") { [client, logger] in
+            _ = try await client.query(
+                """
+                UPDATE herald_ledger SET state = 'claimed', updated_at = \(nowMs)
+                WHERE delivery_id = ANY(\(ids)) AND claimed_by = \(worker) AND state = 'sending'
+                """, logger: logger)
+        }
+    }
+
     public func markSent(_ deliveries: [SentDelivery], now: Date) async throws {
         var byId: [String: SentDelivery] = [:]
         for d in deliveries { byId[d.deliveryId] = d }

@@ -54,18 +54,8 @@ public final class PostgresStore: HeraldStore {
         let timeout = options.operationTimeout
         do {
             return try await StoreMetrics.timed(function) {
-                try await withThrowingTaskGroup(of: T?.self) { group in
-                    group.addTask { try await body() }
-                    group.addTask {
-                        try await Task.sleep(for: timeout)
-                        return nil
-                    }
-                    defer { group.cancelAll() }
-                    guard let first = try await group.next(), let value = first else {
-                        throw StoreError(
-                            .timeout, "\(what) did not finish within \(timeout) (is PostgreSQL reachable?)")
-                    }
-                    return value
+                try await abandoning(after: timeout, body) {
+                    StoreError(.timeout, "\(what) did not finish within \(timeout) (is PostgreSQL reachable?)")
                 }
             }
         } catch {

@@ -45,6 +45,20 @@ extension SQLiteStore {
         }
     }
 
+    public func markNotSending(_ deliveryIds: [String], worker: String, now: Date) async throws {
+        guard !deliveryIds.isEmpty else { return }
+        let nowMs = now.epochMilliseconds
+        try await write { db in
+            for id in deliveryIds {
+                try db.execute(
+                    """
+                    UPDATE herald_ledger SET state = 'claimed', updated_at = ?
+                    WHERE delivery_id = ? AND claimed_by = ? AND state = 'sending'
+                    """, [.integer(nowMs), .text(id), .text(worker)])
+            }
+        }
+    }
+
     public func markSent(_ deliveries: [SentDelivery], now: Date) async throws {
         guard !deliveries.isEmpty else { return }
         let nowMs = now.epochMilliseconds
