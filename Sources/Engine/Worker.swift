@@ -290,13 +290,7 @@ public final class Worker: Sendable {
     private func deadLetter(_ record: InboundRecord, error: EventDecodingError, ticket: RecordTicket) async {
         let outcome = DeliveryOutcome.rejected(
             record: record, error: error, completedAt: Date(), worker: options.worker)
-        switch await publishedBefore(outcome, ticket: ticket) {
-        case nil: return
-        case true?:
-            finish(ticket)
-            return
-        case false?: break
-        }
+        guard await needsPublishing(outcome, ticket: ticket) else { return }
         logger.notice(
             "record cannot be decoded; sent to the dead-letter topic",
             metadata: ["input": "\(record.coordinates)", "code": "\(error.code)"])
@@ -320,18 +314,12 @@ public final class Worker: Sendable {
 
     /// Publishes an outcome that involved no delivery (unroutable, rejected) once per record, then counts the
     /// record down: the ledger notes it, so the record read again (a crash, a rebalance) publishes nothing.
-    /// `checked`: ``publishedBefore(_:ticket:)`` was asked already.
+    /// `checked`: ``needsPublishing(_:ticket:)`` was asked already.
     private func publishWithoutDelivery(
         _ outcome: DeliveryOutcome, traceparent: String?, ticket: RecordTicket, checked: Bool = false
     ) async {
         if !checked {
-            switch await publishedBefore(outcome, ticket: ticket) {
-            case nil: return
-            case true?:
-                finish(ticket)
-                return
-            case false?: break
-            }
+            guard await needsPublishing(outcome, ticket: ticket) else { return }
         }
         guard await publish(outcome, traceparent: traceparent, ticket: ticket) else { return }
         let metadata = deliveryLogMetadata(deliveryId: outcome.deliveryId, eventId: outcome.eventId, traceparent: nil)
@@ -344,17 +332,18 @@ public final class Worker: Sendable {
         finish(ticket)
     }
 
-    /// Whether `outcome` was published for this same record before (the record is read again): then it counts
-    /// as replayed. Nil when the record's partition went away while the store did not answer.
-    private func publishedBefore(_ outcome: DeliveryOutcome, ticket: RecordTicket) async -> Bool? {
+    /// False when `outcome` was published for this same record before (the record is read again: it counts as
+    /// replayed and the record is done), or when the record's partition went away while the store did not answer.
+    private func needsPublishing(_ outcome: DeliveryOutcome, ticket: RecordTicket) async -> Bool {
         let metadata = deliveryLogMetadata(deliveryId: outcome.deliveryId, eventId: outcome.eventId, traceparent: nil)
         let id = outcome.deliveryId
         guard let claim = await untilStored(ticket, metadata: metadata, { try await self.ledger.claim(id) }) else {
-            return nil
+            return false
         }
-        guard case .outcomePublished(let entry) = claim, entry.input == outcome.input.coordinates else { return false }
+        guard case .outcomePublished(let entry) = claim, entry.input == outcome.input.coordinates else { return true }
         stats.replayed()
-        return true
+        finish(ticket)
+        return false
     }
 
     // MARK: Outcomes and offsets

@@ -56,27 +56,25 @@ extension PostgresStore {
     }
 
     public func markSending(_ deliveryIds: [String], worker: String, now: Date) async throws {
-        let ids = Array(Set(deliveryIds)).sorted()
-        guard !ids.isEmpty else { return }
-        let nowMs = now.epochMilliseconds
-        try await perform("mark deliveries sending") { [client, logger] in
-            _ = try await client.query(
-                """
-                UPDATE herald_ledger SET state = 'sending', updated_at = \(nowMs)
-                WHERE delivery_id = ANY(\(ids)) AND claimed_by = \(worker) AND state IN ('claimed', 'sending')
-                """, logger: logger)
-        }
+        try await move(deliveryIds, of: worker, from: ["claimed", "sending"], to: "sending", now: now)
     }
 
     public func markNotSending(_ deliveryIds: [String], worker: String, now: Date) async throws {
+        try await move(deliveryIds, of: worker, from: ["sending"], to: "claimed", now: now)
+    }
+
+    /// Moves `worker`'s rows in one of the `from` states to `to`.
+    private func move(
+        _ deliveryIds: [String], of worker: String, from: [String], to: String, now: Date, function: String = #function
+    ) async throws {
         let ids = Array(Set(deliveryIds)).sorted()
         guard !ids.isEmpty else { return }
         let nowMs = now.epochMilliseconds
-        try await perform("mark deliveries not sending") { [client, logger] in
+        try await perform("mark deliveries \(to)", function: function) { [client, logger] in
             _ = try await client.query(
                 """
-                UPDATE herald_ledger SET state = 'claimed', updated_at = \(nowMs)
-                WHERE delivery_id = ANY(\(ids)) AND claimed_by = \(worker) AND state = 'sending'
+                UPDATE herald_ledger SET state = \(to), updated_at = \(nowMs)
+                WHERE delivery_id = ANY(\(ids)) AND claimed_by = \(worker) AND state = ANY(\(from))
                 """, logger: logger)
         }
     }

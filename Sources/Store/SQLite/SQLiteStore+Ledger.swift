@@ -32,28 +32,23 @@ extension SQLiteStore {
     }
 
     public func markSending(_ deliveryIds: [String], worker: String, now: Date) async throws {
-        guard !deliveryIds.isEmpty else { return }
-        let nowMs = now.epochMilliseconds
-        try await write { db in
-            for id in deliveryIds {
-                try db.execute(
-                    """
-                    UPDATE herald_ledger SET state = 'sending', updated_at = ?
-                    WHERE delivery_id = ? AND claimed_by = ? AND state IN ('claimed', 'sending')
-                    """, [.integer(nowMs), .text(id), .text(worker)])
-            }
-        }
+        try await move(deliveryIds, of: worker, from: "('claimed', 'sending')", to: "sending", now: now)
     }
 
     public func markNotSending(_ deliveryIds: [String], worker: String, now: Date) async throws {
+        try await move(deliveryIds, of: worker, from: "('sending')", to: "claimed", now: now)
+    }
+
+    /// Moves `worker`'s rows in one of the `from` states (an SQL list of literals) to `to`.
+    private func move(_ deliveryIds: [String], of worker: String, from: String, to: String, now: Date) async throws {
         guard !deliveryIds.isEmpty else { return }
         let nowMs = now.epochMilliseconds
         try await write { db in
             for id in deliveryIds {
                 try db.execute(
                     """
-                    UPDATE herald_ledger SET state = 'claimed', updated_at = ?
-                    WHERE delivery_id = ? AND claimed_by = ? AND state = 'sending'
+                    UPDATE herald_ledger SET state = '\(to)', updated_at = ?
+                    WHERE delivery_id = ? AND claimed_by = ? AND state IN \(from)
                     """, [.integer(nowMs), .text(id), .text(worker)])
             }
         }
