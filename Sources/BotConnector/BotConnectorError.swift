@@ -142,7 +142,7 @@ public struct BotConnectorError: Error, Sendable, Hashable, CustomStringConverti
     /// may have posted the message before failing to answer.
     public var provesNotDelivered: Bool {
         switch self.code {
-        case .throttled, .preconditionFailed, .tokenRequestFailed, .unauthorized: return true
+        case .throttled, .preconditionFailed, .tokenRequestFailed: return true
         default: return false
         }
     }

@@ -45,7 +45,7 @@ public protocol HeraldStore: Service {
     ) async throws -> [String: ClaimResult]
     /// Records that `worker` is about to make the Teams request for these claimed deliveries.
     func markSending(_ deliveryIds: [String], worker: String, now: Date) async throws
-    /// Teams answered that it did not take the message (429, 412, 401): back from `sending` to `claimed` by
+    /// Teams answered that it did not take the message (429, 412, no token): back from `sending` to `claimed` by
     /// `worker`, so a crash while waiting to retry leaves nothing uncertain.
     func markNotSending(_ deliveryIds: [String], worker: String, now: Date) async throws
     func markSent(_ deliveries: [SentDelivery], now: Date) async throws

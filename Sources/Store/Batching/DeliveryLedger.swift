@@ -66,7 +66,7 @@ public final class DeliveryLedger: Sendable {
         try await published.submit(PublishedOutcome(deliveryId: deliveryId, input: input))
     }
 
-    /// Teams refused the request outright (429, 412, 401): the delivery is `claimed` again, not `sending`, while
+    /// Teams refused the request outright (429, 412, no token): the delivery is `claimed` again, not `sending`, while
     /// it waits to retry. Rare with paced requests, so not batched.
     public func markNotSending(_ deliveryId: String) async throws {
         try await store.markNotSending([deliveryId], worker: worker, now: Date())

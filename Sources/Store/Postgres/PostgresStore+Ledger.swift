@@ -56,20 +56,22 @@ extension PostgresStore {
     }
 
     public func markSending(_ deliveryIds: [String], worker: String, now: Date) async throws {
-        try await move(deliveryIds, of: worker, from: ["claimed", "sending"], to: "sending", now: now)
+        try await move(deliveryIds, of: worker, from: [.claimed, .sending], to: .sending, now: now)
     }
 
     public func markNotSending(_ deliveryIds: [String], worker: String, now: Date) async throws {
-        try await move(deliveryIds, of: worker, from: ["sending"], to: "claimed", now: now)
+        try await move(deliveryIds, of: worker, from: [.sending], to: .claimed, now: now)
     }
 
     /// Moves `worker`'s rows in one of the `from` states to `to`.
     private func move(
-        _ deliveryIds: [String], of worker: String, from: [String], to: String, now: Date, function: String = #function
+        _ deliveryIds: [String], of worker: String, from: [DeliveryState], to: DeliveryState, now: Date,
+        function: String = #function
     ) async throws {
         let ids = Array(Set(deliveryIds)).sorted()
         guard !ids.isEmpty else { return }
         let nowMs = now.epochMilliseconds
+        let (from, to) = (from.map(\.rawValue), to.rawValue)
         try await perform("mark deliveries \(to)", function: function) { [client, logger] in
             _ = try await client.query(
                 """

@@ -32,24 +32,28 @@ extension SQLiteStore {
     }
 
     public func markSending(_ deliveryIds: [String], worker: String, now: Date) async throws {
-        try await move(deliveryIds, of: worker, from: "('claimed', 'sending')", to: "sending", now: now)
+        try await move(deliveryIds, of: worker, from: [.claimed, .sending], to: .sending, now: now)
     }
 
     public func markNotSending(_ deliveryIds: [String], worker: String, now: Date) async throws {
-        try await move(deliveryIds, of: worker, from: "('sending')", to: "claimed", now: now)
+        try await move(deliveryIds, of: worker, from: [.sending], to: .claimed, now: now)
     }
 
-    /// Moves `worker`'s rows in one of the `from` states (an SQL list of literals) to `to`.
-    private func move(_ deliveryIds: [String], of worker: String, from: String, to: String, now: Date) async throws {
-        guard !deliveryIds.isEmpty else { return }
+    /// Moves `worker`'s rows in one of the `from` states to `to`.
+    private func move(
+        _ deliveryIds: [String], of worker: String, from: [DeliveryState], to: DeliveryState, now: Date
+    ) async throws {
+        guard !deliveryIds.isEmpty, !from.isEmpty else { return }
         let nowMs = now.epochMilliseconds
+        let states = Array(repeating: "?", count: from.count).joined(separator: ", ")
         try await write { db in
             for id in deliveryIds {
                 try db.execute(
                     """
-                    UPDATE herald_ledger SET state = '\(to)', updated_at = ?
-                    WHERE delivery_id = ? AND claimed_by = ? AND state IN \(from)
-                    """, [.integer(nowMs), .text(id), .text(worker)])
+                    UPDATE herald_ledger SET state = ?, updated_at = ?
+                    WHERE delivery_id = ? AND claimed_by = ? AND state IN (\(states))
+                    """,
+                    [.text(to.rawValue), .integer(nowMs), .text(id), .text(worker)] + from.map { .text($0.rawValue) })
             }
         }
     }
