@@ -39,7 +39,8 @@ let routingTargets: [Target] = [
     .target(name: "HeraldConfig", dependencies: [yams]),
     .target(name: "Routing", dependencies: ["HeraldConfig", yams]),
     .testTarget(name: "HeraldConfigTests", dependencies: ["HeraldConfig"]),
-    .testTarget(name: "RoutingTests", dependencies: ["Routing", "HeraldConfig", "ChildProcess", yams]),
+    .testTarget(
+        name: "RoutingTests", dependencies: ["Routing", "HeraldConfig", "ChildProcess", "TestSupport", yams]),
 ]
 
 // MARK: - Teams (HTTP server, Bot Connector client, Teams emulator)
@@ -51,6 +52,8 @@ let nioFoundation: Target.Dependency = .product(name: "NIOFoundationCompat", pac
 let nioExtras: Target.Dependency = .product(name: "NIOExtras", package: "swift-nio-extras")
 let asyncHTTPClient: Target.Dependency = .product(name: "AsyncHTTPClient", package: "async-http-client")
 let serviceLifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let jwtKit: Target.Dependency = .product(name: "JWTKit", package: "jwt-kit")
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
 
 let teamsTargets: [Target] = [
     .target(name: "RateLimiting", dependencies: [dequeModule]),
@@ -62,7 +65,8 @@ let teamsTargets: [Target] = [
     .target(
         name: "TeamsEmulator",
         dependencies: [
-            "HeraldHTTP", "RateLimiting", nioCore, nioHTTP1, nioFoundation, dequeModule, serviceLifecycle, logging,
+            "HeraldHTTP", "RateLimiting", jwtKit, asyncHTTPClient, nioCore, nioHTTP1, nioFoundation, dequeModule,
+            serviceLifecycle, logging,
         ]
     ),
     .executableTarget(
@@ -119,6 +123,27 @@ let engineTargets: [Target] = [
     ),
 ]
 
+// MARK: - The gateway: the bot's messaging endpoint (what Teams sends the bot, authenticated)
+
+let gatewayTargets: [Target] = [
+    .target(
+        name: "Gateway",
+        dependencies: [
+            "HeraldHTTP", "Kafka", "BotConnector", "HeraldConfig", "Store", jwtKit, crypto, asyncHTTPClient, nioCore,
+            nioHTTP1, nioFoundation, serviceLifecycle, coreMetrics, logging,
+        ]
+    ),
+    .testTarget(
+        name: "GatewayTests",
+        dependencies: [
+            "Gateway", "TeamsEmulator", "HeraldHTTP", "HeraldConfig", "BotConnector", "Kafka", "Store", "TestSupport",
+            jwtKit, asyncHTTPClient,
+            nioHTTP1,
+            nioCore, logging,
+        ]
+    ),
+]
+
 // MARK: - The executable
 
 let executableTargets: [Target] = [
@@ -134,6 +159,7 @@ let executableTargets: [Target] = [
             "ChildProcess",
             "Store",
             "Engine",
+            "Gateway",
             "RateLimiting",
             serviceLifecycle,
             argumentParser,
@@ -167,8 +193,10 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: childProcessTargets + kafkaTargets + routingTargets + teamsTargets + storeTargets + engineTargets
-        + executableTargets,
+        + gatewayTargets + executableTargets,
     swiftLanguageModes: [.v6]
 )

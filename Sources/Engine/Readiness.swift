@@ -16,6 +16,11 @@ public final class Readiness: Sendable {
     public struct Problem: Sendable, Equatable {
         public var check: String
         public var reason: String
+
+        public init(check: String, reason: String) {
+            self.check = check
+            self.reason = reason
+        }
     }
 
     private struct State {

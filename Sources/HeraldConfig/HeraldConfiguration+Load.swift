@@ -56,6 +56,7 @@ extension HeraldConfiguration {
         kafka.outcomesTopic = r.string("kafka.outcomesTopic", default: kafka.outcomesTopic)
         kafka.deadLetterTopic = r.string("kafka.deadLetterTopic", default: kafka.deadLetterTopic)
         kafka.referencesTopic = r.string("kafka.referencesTopic", default: kafka.referencesTopic)
+        kafka.interactionsTopic = r.string("kafka.interactionsTopic", default: kafka.interactionsTopic)
         for (key, value) in [
             ("kafka.groupId", kafka.groupId), ("kafka.outcomesTopic", kafka.outcomesTopic),
             ("kafka.deadLetterTopic", kafka.deadLetterTopic),
@@ -147,9 +148,40 @@ extension HeraldConfiguration {
         }
         log.format = r.choice("log.format", default: log.format)
 
+        let gateway = readGateway(&r)
+        if gateway.enabled, kafka.referencesTopic.isEmpty {
+            r.problem(
+                "kafka.referencesTopic", at: r.node("gateway.enabled"),
+                "required with gateway.enabled: the gateway publishes the references it captures there")
+        }
         return HeraldConfiguration(
             kafka: kafka, bot: bot, store: store, routing: routing, delivery: delivery, http: http, log: log,
-            baseDirectory: baseDirectory)
+            gateway: gateway, baseDirectory: baseDirectory)
+    }
+
+    static func readGateway(_ r: inout ConfigReader) -> Gateway {
+        var gateway = Gateway()
+        gateway.enabled = r.bool("gateway.enabled", default: gateway.enabled)
+        gateway.host = r.string("gateway.host", default: gateway.host)
+        gateway.port = r.int("gateway.port", default: gateway.port, range: 0...65535)
+        gateway.path = r.string("gateway.path", default: gateway.path)
+        if !gateway.path.hasPrefix("/") || gateway.path.contains("?") {
+            r.problem("gateway.path", at: r.node("gateway.path"), "must be a path starting with / (no query)")
+        }
+        gateway.openIdMetadataUrl = r.string("gateway.openIdMetadataUrl", default: "")
+        if !gateway.openIdMetadataUrl.isEmpty, !gateway.openIdMetadataUrl.hasPrefix("https://"),
+            !gateway.openIdMetadataUrl.hasPrefix("http://")
+        {
+            r.problem(
+                "gateway.openIdMetadataUrl", at: r.node("gateway.openIdMetadataUrl"),
+                "\"\(gateway.openIdMetadataUrl)\" is not an http(s) URL")
+        }
+        gateway.maxBodyBytes = r.int(
+            "gateway.maxBodyBytes", default: gateway.maxBodyBytes, range: 1024...16_777_216)
+        gateway.invokeTimeout = r.duration("gateway.invokeTimeout", default: gateway.invokeTimeout)
+        gateway.produceTimeout = r.duration("gateway.produceTimeout", default: gateway.produceTimeout)
+        gateway.replyToMessages = r.string("gateway.replyToMessages", default: gateway.replyToMessages)
+        return gateway
     }
 
     /// `routing.routesFile` resolved against the configuration file's folder.

@@ -90,6 +90,28 @@ extension HeraldConfiguration {
         public var host: String = "0.0.0.0"
     }
 
+    /// `gateway.*`: the bot's messaging endpoint (`herald gateway`, or `herald run` with `enabled`).
+    public struct Gateway: Sendable {
+        /// `herald run` also serves the messaging endpoint. Default: false.
+        public var enabled = false
+        /// Default: `0.0.0.0`.
+        public var host: String = "0.0.0.0"
+        /// Default: 3978 (TLS ends at the ingress); 0 picks a free port.
+        public var port: Int = 3978
+        /// Default: `/api/messages`.
+        public var path: String = "/api/messages"
+        /// Override of the cloud's Bot Framework OpenID metadata URL. Default: empty (the cloud's).
+        public var openIdMetadataUrl: String = ""
+        /// Larger request bodies are answered 413. Default: 262144.
+        public var maxBodyBytes: Int = 262_144
+        /// Card actions must be answered before Teams gives up. Default: 4 s.
+        public var invokeTimeout: Duration = .seconds(4)
+        /// How long an activity may wait for Kafka before it is answered 503 (Teams retries). Default: 10 s.
+        public var produceTimeout: Duration = .seconds(10)
+        /// Sent back to a user who writes to the bot; empty sends nothing.
+        public var replyToMessages: String = "This app sends notifications; it does not read messages."
+    }
+
     /// `log.*`
     public struct Log: Sendable {
         /// `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`. Default: `info`.

@@ -8,6 +8,7 @@ public struct HeraldConfiguration: Sendable {
     public var delivery: Delivery
     public var http: HTTP
     public var log: Log
+    public var gateway: Gateway = Gateway()
 
     /// The folder of the configuration file: relative paths (`routing.routesFile`) resolve against it.
     public var baseDirectory: String
@@ -26,6 +27,8 @@ public struct HeraldConfiguration: Sendable {
         public var deadLetterTopic: String = "notifications-dlq"
         /// Optional compacted topic of conversation references. Default: empty (none).
         public var referencesTopic: String = ""
+        /// CloudEvents the gateway publishes (installs, messages, card actions). Default: `teams-interactions`.
+        public var interactionsTopic: String = "teams-interactions"
         /// Passed to librdkafka as-is (`security.protocol`, `sasl.*`, `ssl.*`). Default: empty.
         /// From the environment: `HERALD_KAFKA_PROPERTIES="k=v,k=v"`.
         public var properties: [String: String] = [:]

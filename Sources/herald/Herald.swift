@@ -8,6 +8,7 @@ struct Herald: AsyncParsableCommand {
         subcommands: [
             BenchCommand.self,
             RunCommand.self,
+            GatewayCommand.self,
             DemoCommand.self,
             KafkaDevCommand.self,
             ValidateCommand.self,

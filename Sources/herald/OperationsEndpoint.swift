@@ -35,6 +35,14 @@ enum OperationsEndpoint {
 
     /// Binds `host:port` (0: any free port) and answers until the returned server is shut down.
     static func bind(host: String, port: Int, readiness: Readiness, logger: Logger) async throws -> HTTPServer {
+        try await bind(host: host, port: port, problems: { readiness.problems() }, logger: logger)
+    }
+
+    /// Binds `host:port`; `/readyz` reports `problems` (empty: ready).
+    static func bind(
+        host: String, port: Int, problems readinessProblems: @escaping @Sendable () -> [Readiness.Problem],
+        logger: Logger
+    ) async throws -> HTTPServer {
         let registry = self.registry
         return try await HTTPServer.bind(
             configuration: .init(host: host, port: port, maxBodySize: 4096), logger: logger
@@ -53,7 +61,7 @@ enum OperationsEndpoint {
             case "/healthz":
                 return .json(.ok, #"{"status":"alive"}"#)
             case "/readyz":
-                let problems = readiness.problems()
+                let problems = readinessProblems()
                 var body: [UInt8] = []
                 JSONWriter.append(
                     .object([

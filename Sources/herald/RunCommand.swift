@@ -64,10 +64,25 @@ struct RunCommand: AsyncParsableCommand {
         if configuration.kafka.isEmbedded {
             let kafka = try EmbeddedKafka(brokers: 1, logger: logger)
             for topic in configuration.kafka.eventsTopics { try kafka.createTopic(topic, partitions: 8) }
+            if configuration.gateway.enabled {
+                for topic in [configuration.kafka.referencesTopic, configuration.kafka.interactionsTopic]
+                where !topic.isEmpty && !configuration.kafka.eventsTopics.contains(topic) {
+                    try kafka.createTopic(topic, partitions: 4)
+                }
+            }
             print("bootstrap.servers=\(kafka.bootstrapServers)")
             fflush(nil)
             embedded = kafka
         }
+        // With gateway.enabled the messaging endpoint runs beside the worker and stops with it.
+        let gateway: Task<Void, any Error>? =
+            configuration.gateway.enabled
+            ? Task { [embedded] in
+                try await GatewayCommand.serve(
+                    configuration, bootstrapServers: embedded?.bootstrapServers, logger: logger,
+                    termination: termination, ready: GatewayReadiness())
+            } : nil
+        defer { gateway?.cancel() }
         do {
             try await WorkerSetup.run(
                 configuration, bootstrapServers: embedded?.bootstrapServers, logger: logger, readiness: readiness,
@@ -85,6 +100,7 @@ struct RunCommand: AsyncParsableCommand {
         } catch let error as ConfigError {
             throw RunError("\(error)")
         }
+        try await gateway?.value
         withExtendedLifetime(embedded) {}
     }
 }

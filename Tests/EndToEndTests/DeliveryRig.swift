@@ -53,6 +53,22 @@ final class DeliveryRig: Sendable {
               - teamMembers: { teamId: "${data.team}", tenantId: "${data.tenant}" }
             message:
               text: "to everyone #${data.seq}"
+          - name: welcome
+            match:
+              type: "herald.teams.app.installed"
+              where: { "data.scope": { equals: personal } }
+            to:
+              - conversation: { id: "${data.conversation.id}", serviceUrl: "${data.serviceUrl}", tenantId: "${data.tenantId}" }
+            message:
+              text: "Welcome, ${data.user.name}"
+          - name: welcome-team
+            match:
+              type: "herald.teams.app.installed"
+              where: { "data.scope": { equals: team } }
+            to:
+              - conversation: { id: "${data.channel.id}", serviceUrl: "${data.serviceUrl}", tenantId: "${data.tenantId}" }
+            message:
+              text: "${data.user.name} added the app to ${data.team.name}"
           - name: thread
             match: { type: "test.thread" }
             to:
@@ -70,18 +86,22 @@ final class DeliveryRig: Sendable {
     let eventsTopic = "events"
     let outcomesTopic = "outcomes"
     let deadLetterTopic = "dead-letters"
+    let referencesTopic = "references"
+    let interactionsTopic = "interactions"
     let logger = Logger(label: "e2e", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// - Parameters:
     ///   - storeURL: nil for a SQLite file in the rig's folder.
     ///   - delivery: extra YAML lines under `delivery:`.
     ///   - bot: extra YAML lines under `bot:` (`$ORIGIN` stands for the emulator's origin).
+    ///   - gateway: `herald run` also serves the messaging endpoint (`gateway.enabled`), trusting the emulator's
+    ///     signing keys; references and interactions get their topics, and interactions are also read as events.
     init(
         partitions: Int32 = 8, emulator configuration: EmulatorConfiguration, storeURL: String? = nil,
-        delivery: String = "", bot: String = "", logLevel: String = "info"
+        delivery: String = "", bot: String = "", logLevel: String = "info", gateway: Bool = false
     ) async throws {
         kafka = try EmbeddedKafka(brokers: 1, logger: logger)
-        for topic in [eventsTopic, outcomesTopic, deadLetterTopic] {
+        for topic in [eventsTopic, outcomesTopic, deadLetterTopic, referencesTopic, interactionsTopic] {
             try kafka.createTopic(topic, partitions: topic == eventsTopic ? partitions : 4)
         }
         let emulator = try await EmulatorProcess(configuration)
@@ -95,9 +115,11 @@ final class DeliveryRig: Sendable {
             kafka:
               brokers: "\(kafka.bootstrapServers)"
               groupId: herald-e2e
-              eventsTopics: [\(eventsTopic)]
+              eventsTopics: [\(eventsTopic)\(gateway ? ", " + interactionsTopic : "")]
               outcomesTopic: \(outcomesTopic)
               deadLetterTopic: \(deadLetterTopic)
+              referencesTopic: "\(gateway ? referencesTopic : "")"
+              interactionsTopic: \(interactionsTopic)
             bot:
               appId: "\(Self.appId)"
               appPassword: "\(Self.appPassword)"
@@ -112,6 +134,11 @@ final class DeliveryRig: Sendable {
             delivery:
               shutdownGracePeriod: 10s
             \(delivery.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+            gateway:
+              enabled: \(gateway)
+              host: 127.0.0.1
+              port: 0
+              openIdMetadataUrl: "\(emulator.openIdMetadataURL)"
             http:
               port: 0
             log:
@@ -129,6 +156,15 @@ final class DeliveryRig: Sendable {
         let line = await process.line(containing: "worker started", on: .stderr)
         #expect(!line.isEmpty, "herald run starts: \(process.text(of: .stderr).suffix(2000))")
         return process
+    }
+
+    /// The port of a started worker's messaging endpoint (with `gateway: true`).
+    static func gatewayPort(of worker: ChildProcess) async throws -> Int {
+        let line = await worker.line(containing: "gateway.port=")
+        guard let port = Int(line.dropFirst("gateway.port=".count)) else {
+            throw RigError("herald run printed no gateway.port: \(worker.text(of: .stderr).suffix(2000))")
+        }
+        return port
     }
 
     /// The port of a started worker's operations endpoint (`/metrics`, `/healthz`, `/readyz`).

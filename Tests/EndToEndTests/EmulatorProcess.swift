@@ -111,6 +111,14 @@ final class EmulatorProcess: Sendable {
         return try JSONDecoder().decode(Tokens.self, from: try await request("GET", "tokens")).tokens
     }
 
+    /// `POST /emulator/<path>` with a JSON body; the JSON answer.
+    func post(_ path: String, _ body: [String: Any]) async throws -> [String: Any] {
+        let data = try await request("POST", path, body: try JSONSerialization.data(withJSONObject: body))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    var openIdMetadataURL: String { "\(origin)/emulator/openid/.well-known/openidconfiguration" }
+
     func stop() async {
         process.terminate()
         _ = await process.exit(timeout: .seconds(10))

@@ -1,12 +1,14 @@
 import ChildProcess
 import Foundation
 
-@testable import Routing
-
 /// Validates JSON documents against the project's schemas with an independent implementation: Python's
 /// `jsonschema` (Debian's python3-jsonschema, installed by scripts/bootstrap.sh --test), Draft 2020-12.
-enum SchemaValidator {
+public enum SchemaValidator {
     static let python = "/usr/bin/python3"
+
+    /// The package's root folder (this file is `Tests/TestSupport/SchemaValidator.swift`).
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     static let script = """
         import json, sys
@@ -31,13 +33,13 @@ enum SchemaValidator {
         sys.exit(1 if failures else 0)
         """
 
-    struct Outcome {
-        var exitCode: Int32
-        var output: String
+    public struct Outcome: Sendable {
+        public var exitCode: Int32
+        public var output: String
     }
 
     /// Runs the validator over (schema file [#/json/pointer], JSON document) pairs.
-    static func run(_ pairs: [(schema: String, document: [UInt8])]) async throws -> Outcome {
+    public static func run(_ pairs: [(schema: String, document: [UInt8])]) async throws -> Outcome {
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw SchemaValidatorError(message: "\(python) not found: run scripts/bootstrap.sh --test")
         }
@@ -49,7 +51,7 @@ enum SchemaValidator {
             let file = dir.appendingPathComponent("doc-\(i).json")
             try Data(pair.document).write(to: file)
             let schema = pair.schema.split(separator: "#", maxSplits: 1)
-            let schemaPath = Fixtures.packageRoot.appendingPathComponent("Schemas/\(schema[0])").path
+            let schemaPath = packageRoot.appendingPathComponent("Schemas/\(schema[0])").path
             args.append(schemaPath + (schema.count > 1 ? "#" + schema[1] : "") + "=" + file.path)
         }
         let result = try await ChildProcess.run(URL(fileURLWithPath: python), args)
@@ -60,8 +62,8 @@ enum SchemaValidator {
         return Outcome(exitCode: result.status, output: text)
     }
 
-    struct SchemaValidatorError: Error, CustomStringConvertible {
-        var message: String
-        var description: String { message }
+    public struct SchemaValidatorError: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
     }
 }

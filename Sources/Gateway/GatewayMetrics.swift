@@ -1,0 +1,51 @@
+import CoreMetrics
+import Synchronization
+
+/// The gateway's metrics. Labels are low-cardinality only: activity types Herald knows (anything else is
+/// `other`), results, token failure reasons.
+final class GatewayMetrics: Sendable {
+    enum Name {
+        static let requests = "herald_gateway_requests_total"
+        static let tokenFailures = "herald_gateway_token_failures_total"
+        static let produceDuration = "herald_gateway_kafka_produce_seconds"
+    }
+
+    /// The `result` label.
+    enum Result: String, Sendable {
+        case accepted, ignored, unauthorized, badRequest, tooLarge, unsupportedMediaType, unavailable
+        case notAllowedServiceUrl, methodNotAllowed
+    }
+
+    static let knownTypes: Set<String> = [
+        "message", "conversationUpdate", "installationUpdate", "invoke", "messageReaction", "event", "typing",
+    ]
+
+    private let counters = Mutex<[String: Counter]>([:])
+    private let tokenCounters: [TokenRejection: Counter]
+    let produce = Timer(label: Name.produceDuration)
+
+    init() {
+        var tokenCounters: [TokenRejection: Counter] = [:]
+        for reason in TokenRejection.allCases {
+            tokenCounters[reason] = Counter(label: Name.tokenFailures, dimensions: [("reason", reason.rawValue)])
+        }
+        self.tokenCounters = tokenCounters
+    }
+
+    func request(type: String?, _ result: Result) {
+        let activity = type.flatMap { Self.knownTypes.contains($0) ? $0 : nil } ?? (type == nil ? "none" : "other")
+        let key = activity + "|" + result.rawValue
+        let counter = counters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = Counter(
+                label: Name.requests, dimensions: [("activity", activity), ("result", result.rawValue)])
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
+    }
+
+    func tokenFailure(_ reason: TokenRejection) {
+        tokenCounters[reason]?.increment()
+    }
+}

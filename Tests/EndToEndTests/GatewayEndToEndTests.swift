@@ -1,0 +1,97 @@
+import ChildProcess
+import Foundation
+import TeamsEmulator
+import Testing
+
+/// The way in: Teams (the emulator, signing with its own keys) tells `herald run --gateway.enabled` where the app
+/// was installed; the welcome and the next notification arrive with nothing imported by hand.
+extension EndToEnd {
+    @Suite("Gateway end to end", .serialized)
+    struct GatewayEndToEndTests {
+        static let tenant = "4f6a2c1e-8b3d-4e5f-9a7b-1c2d3e4f5a6b"
+
+        @Test func anInstallBringsTheWelcomeAndTheNextNotificationAndAnUninstallStopsThem() async throws {
+            let rig = try await DeliveryRig(
+                emulator: EmulatorConfiguration(appId: DeliveryRig.appId, appPassword: DeliveryRig.appPassword),
+                gateway: true)
+            defer { Task { await rig.shutdown() } }
+            let worker = try await rig.startWorker()
+            defer { worker.kill() }
+            let port = try await DeliveryRig.gatewayPort(of: worker)
+            _ = try await rig.emulator.post("config", ["botEndpoint": "http://127.0.0.1:\(port)/api/messages"])
+
+            let aad = "0d9c8b7a-6f5e-4d3c-2b1a-0f9e8d7c6b5a"
+            let installed = try await rig.emulator.post(
+                "install",
+                [
+                    "scope": "personal", "action": "add", "tenantId": Self.tenant,
+                    "user": ["aadObjectId": aad, "name": "Ada Lovelace"], "locale": "en-GB",
+                ])
+            let statuses = (installed["activities"] as? [[String: Any]] ?? []).map { $0["status"] as? Int }
+            #expect(!statuses.isEmpty && statuses.allSatisfy { $0 == 200 }, "\(installed)")
+            let chat = try #require(installed["conversationId"] as? String)
+            let team = try await rig.emulator.post(
+                "install",
+                [
+                    "scope": "team", "action": "add", "tenantId": Self.tenant,
+                    "user": ["aadObjectId": "1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b", "name": "Grace Hopper"],
+                    "team": ["id": "19:e2eteam0001@thread.tacv2", "name": "Platform"],
+                ])
+            let general = try #require(team["conversationId"] as? String)
+
+            // The welcomes: one each, from the interaction events the gateway published.
+            let welcomes = try await rig.outcomes(finalCount: 2)
+            #expect(
+                welcomes.filter(\.isFinal).map(\.summary) == ["delivered", "delivered"], "\(welcomes.map(\.summary))")
+            // The reference the gateway captured is in the worker's store: nothing was imported.
+            let listed = try await HeraldProcess.run(["references", "list", "--config", rig.configFile.path])
+            #expect(listed.stdout.contains("user:aad:\(Self.tenant)/\(aad)"), "\(listed.stdout)")
+            #expect(listed.stdout.contains("team:\(Self.tenant)/19:e2eteam0001@thread.tacv2"), "\(listed.stdout)")
+
+            try await rig.publish([
+                (
+                    aad,
+                    DeliveryRig.event(
+                        id: "after-install", type: "test.notify", data: ["user": aad, "tenant": Self.tenant, "seq": 1])
+                )
+            ])
+            let afterInstall = try await rig.outcomes(finalCount: 3)
+            #expect(afterInstall.filter(\.isFinal).count == 3)
+            let conversations = try await rig.emulator.conversations()
+            let personal = try #require(conversations.first { $0.id == chat }, "the chat the user installed in")
+            #expect(personal.activities.map { Self.text($0.body) } == ["Welcome, Ada Lovelace", "#1 for \(aad)"])
+            let channel = try #require(conversations.first { $0.id.hasPrefix(general) }, "a thread in General")
+            #expect(channel.activities.map { Self.text($0.body) } == ["Grace Hopper added the app to Platform"])
+
+            // The user removes the app: the next notification is not sent.
+            _ = try await rig.emulator.post(
+                "install",
+                [
+                    "scope": "personal", "action": "remove", "tenantId": Self.tenant,
+                    "user": ["aadObjectId": aad, "name": "Ada Lovelace"],
+                ])
+            try await rig.publish([
+                (
+                    aad,
+                    DeliveryRig.event(
+                        id: "after-uninstall", type: "test.notify",
+                        data: ["user": aad, "tenant": Self.tenant, "seq": 2])
+                )
+            ])
+            let all = try await rig.outcomes(finalCount: 4)
+            let last = try #require(all.last { $0.eventId == "after-uninstall" && $0.isFinal })
+            #expect(last.status == "suppressed" || last.status == "failed", "\(last.summary)")
+            #expect(try await rig.emulator.conversations().first { $0.id == chat }?.activities.count == 2)
+            worker.terminate()
+            #expect(await worker.exit(timeout: .seconds(40)).status == 0)
+            #expect(!worker.text(of: .stderr).contains("eyJ"), "no token in the logs")
+        }
+
+        static func text(_ body: [UInt8]?) -> String {
+            guard let body, let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+                return ""
+            }
+            return object["text"] as? String ?? ""
+        }
+    }
+}

@@ -1,0 +1,196 @@
+import AsyncHTTPClient
+import Foundation
+import Gateway
+import HeraldConfig
+import Kafka
+import Logging
+import NIOCore
+import NIOHTTP1
+import Store
+import Synchronization
+import TeamsEmulator
+import TestSupport
+import Testing
+
+let logger = Logger(label: "gateway-tests")
+
+/// A gateway on a free port in front of a real mock cluster, a SQLite store and the emulator as Teams' side
+/// (its OpenID metadata and signing keys).
+struct GatewayRig: Sendable {
+    let kafka: EmbeddedKafka
+    let emulator: TeamsEmulator
+    let store: any HeraldStore
+    let http: HTTPClient
+    let port: Int
+    let appId = "app"
+    static let tenant = "8a3b51a9-1f3c-4bdc-9d62-3c2ab1c3e4f5"
+
+    var url: String { "http://127.0.0.1:\(port)/api/messages" }
+
+    /// Runs `body` with a started gateway; stops it afterwards.
+    static func with(
+        produceTimeout: String = "10s", _ body: @Sendable (GatewayRig) async throws -> Void
+    ) async throws {
+        let kafka = try EmbeddedKafka(brokers: 1, logger: logger)
+        for topic in ["events", "refs", "interactions"] { try kafka.createTopic(topic, partitions: 2) }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-gw-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulatorConfiguration = EmulatorConfiguration(appId: "app", appPassword: "secret", limits: .off)
+        try await TeamsEmulator.withRunning(configuration: emulatorConfiguration, logger: logger) { emulator in
+            let yaml = """
+                kafka:
+                  brokers: "\(kafka.bootstrapServers)"
+                  eventsTopics: [events]
+                  referencesTopic: refs
+                  interactionsTopic: interactions
+                bot:
+                  appId: app
+                  appPassword: secret
+                  tokenUrl: "\(emulator.tokenURL)"
+                  defaultServiceUrl: "\(emulator.serviceURL)"
+                  allowedServiceHosts: ["\(emulator.origin)"]
+                store:
+                  url: "sqlite://\(folder.path)/herald.db"
+                routing:
+                  routesFile: routes.yaml
+                gateway:
+                  host: 127.0.0.1
+                  port: 0
+                  openIdMetadataUrl: "\(emulator.openIdMetadataURL)"
+                  produceTimeout: \(produceTimeout)
+                  maxBodyBytes: 65536
+                log:
+                  level: error
+                """
+            let (parsed, problems) = HeraldConfiguration.parse(
+                yaml: yaml, file: "gateway.yaml", baseDirectory: folder.path, environment: [:])
+            try #require(problems.isEmpty, "\(problems)")
+            let configuration = try #require(parsed)
+            let store = try await makeStore(url: configuration.store.url, logger: logger)
+            let storeTask = Task { try await store.run() }
+            defer { storeTask.cancel() }
+            try await store.migrate()
+            let ports = AsyncStream<Int>.makeStream()
+            let stop = AsyncStream<Void>.makeStream()
+            let gateway = Task {
+                try await GatewaySetup.run(
+                    configuration, logger: logger, listening: { port, _ in ports.continuation.yield(port) },
+                    until: { for await _ in stop.stream { return } })
+            }
+            var iterator = ports.stream.makeAsyncIterator()
+            guard let port = await iterator.next() else {
+                try await gateway.value
+                Issue.record("the gateway did not start")
+                return
+            }
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            let rig = GatewayRig(kafka: kafka, emulator: emulator, store: store, http: http, port: port)
+            do {
+                try await body(rig)
+            } catch {
+                stop.continuation.finish()
+                _ = await gateway.result
+                try? await http.shutdown()
+                throw error
+            }
+            stop.continuation.finish()
+            try await gateway.value
+            try await http.shutdown()
+        }
+    }
+
+    /// POSTs `body` with `authorization`; returns the status and body.
+    func post(
+        _ body: [UInt8], authorization: String?, contentType: String? = "application/json; charset=utf-8",
+        method: HTTPMethod = .POST
+    ) async throws -> (status: Int, body: String) {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        if let authorization { request.headers.add(name: "authorization", value: authorization) }
+        if let contentType { request.headers.add(name: "content-type", value: contentType) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await http.execute(request, timeout: .seconds(30))
+        let text = try await response.body.collect(upTo: 1 << 20)
+        return (Int(response.status.code), String(buffer: text))
+    }
+
+    /// POSTs `activity` with a token of `kind` for its serviceUrl.
+    func post(_ activity: [String: Any], token kind: BotTokenKind = .valid) async throws -> Int {
+        let serviceUrl = activity["serviceUrl"] as? String
+        let token = emulator.botToken(kind, serviceUrl: serviceUrl)
+        return try await post(Self.json(activity), authorization: "Bearer \(token)").status
+    }
+
+    static func json(_ object: [String: Any]) -> [UInt8] {
+        (try? Array(JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))) ?? []
+    }
+
+    /// Every record on `topics` from the beginning, read until `count` have arrived and then no more for a
+    /// moment (so a test also sees records it did not expect).
+    func records(_ topics: [String], atLeast count: Int) async throws -> [KafkaMessage] {
+        let consumer = try KafkaConsumer(
+            configuration: .init(
+                cluster: .init(
+                    bootstrapServers: kafka.bootstrapServers, properties: ["auto.offset.reset": "earliest"]),
+                groupId: "reader-\(UUID().uuidString)", topics: topics),
+            logger: logger)
+        try consumer.subscribe()
+        var received: [KafkaMessage] = []
+        try await eventually(within: .seconds(30), "\(count) records on \(topics)") {
+            received += try await consumer.poll()
+            return received.count >= count
+        }
+        // Anything produced with them has arrived too: one more empty poll after the last record.
+        while true {
+            let more = try await consumer.poll(timeout: .milliseconds(500))
+            if more.isEmpty { break }
+            received += more
+        }
+        await consumer.close()
+        return received
+    }
+
+    // MARK: Activities as Teams sends them
+
+    func account(_ aad: String, name: String) -> [String: Any] {
+        ["id": "29:1\(aad)", "aadObjectId": aad, "name": name]
+    }
+
+    /// A personal-scope `installationUpdate` from `aad`.
+    func personalInstall(
+        _ aad: String, action: String = "add", id: String = "f:\(UUID().uuidString)"
+    )
+        -> [String: Any]
+    {
+        [
+            "type": "installationUpdate", "action": action, "id": id, "timestamp": "2026-12-02T10:00:00.123Z",
+            "serviceUrl": emulator.serviceURL, "channelId": "msteams",
+            "from": account(aad, name: "Ada Lovelace"), "recipient": ["id": "28:\(appId)", "name": "Herald"],
+            "conversation": ["id": "a:1\(aad)", "conversationType": "personal", "tenantId": Self.tenant],
+            "channelData": ["tenant": ["id": Self.tenant]], "locale": "en-GB",
+            "entities": [["type": "clientInfo", "locale": "en-GB", "timezone": "Europe/London"]],
+        ]
+    }
+
+    /// A team-scope `installationUpdate` (the app added to a team) by `aad`.
+    func teamInstall(_ teamId: String, by aad: String, action: String = "add") -> [String: Any] {
+        [
+            "type": "installationUpdate", "action": action, "id": "f:\(UUID().uuidString)",
+            "timestamp": "2026-12-02T10:00:00.123Z", "serviceUrl": emulator.serviceURL, "channelId": "msteams",
+            "from": account(aad, name: "Grace Hopper"), "recipient": ["id": "28:\(appId)", "name": "Herald"],
+            "conversation": [
+                "id": teamId, "conversationType": "channel", "tenantId": Self.tenant, "isGroup": true,
+            ],
+            "channelData": [
+                "tenant": ["id": Self.tenant], "team": ["id": teamId, "name": "Platform"],
+                "channel": ["id": teamId], "settings": ["selectedChannel": ["id": teamId]],
+            ],
+        ]
+    }
+}
+
+/// A record's value as a JSON object.
+func object(_ message: KafkaMessage) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: Data(message.value))) as? [String: Any] ?? [:]
+}
