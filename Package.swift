@@ -161,6 +161,7 @@ let executableTargets: [Target] = [
             "Engine",
             "Gateway",
             "RateLimiting",
+            asyncHTTPClient,
             serviceLifecycle,
             argumentParser,
             coreMetrics,

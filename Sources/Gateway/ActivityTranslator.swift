@@ -223,19 +223,36 @@ struct ActivityTranslator: Sendable {
             time = Self.time(activity.timestamp) ?? Self.format(receivedAt)
         }
 
+        /// The activity's `timestamp` when it is an RFC 3339 date-time in UTC (as Teams sends it, with up to
+        /// seven fraction digits), unchanged.
         static func time(_ text: String?) -> String? {
-            guard let text else { return nil }
-            let fractional = ISO8601DateFormatter()
-            fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            let plain = ISO8601DateFormatter()
-            guard let date = fractional.date(from: text) ?? plain.date(from: text) else { return nil }
-            return format(date)
+            guard let text, isRFC3339UTC(text.utf8) else { return nil }
+            return text
+        }
+
+        /// `YYYY-MM-DDTHH:MM:SS[.fraction]Z`.
+        static func isRFC3339UTC(_ bytes: String.UTF8View) -> Bool {
+            let shape = Array("dddd-dd-ddTdd:dd:dd".utf8)
+            let text = Array(bytes)
+            guard text.count >= shape.count + 1, text.count <= 40, text.last == UInt8(ascii: "Z") else {
+                return false
+            }
+            for (index, expected) in shape.enumerated() {
+                let byte = text[index]
+                if expected == UInt8(ascii: "d") {
+                    guard (0x30...0x39).contains(byte) else { return false }
+                } else if byte != expected {
+                    return false
+                }
+            }
+            let rest = text[shape.count..<(text.count - 1)]
+            guard let first = rest.first else { return true }
+            return first == UInt8(ascii: ".") && rest.count > 1
+                && rest.dropFirst().allSatisfy { (0x30...0x39).contains($0) }
         }
 
         static func format(_ date: Date) -> String {
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            return formatter.string(from: date)
+            Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(date)
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+import Synchronization
 
 /// Checks the bearer token of a request from the Bot Connector, as Microsoft's "authenticate requests from the
 /// Bot Connector service" lists: RS256 only; signed by a key of the Bot Framework's OpenID metadata; issuer and
@@ -22,6 +23,7 @@ public struct BotTokenValidator: Sendable {
     }
 
     let keys: OpenIDKeyCache
+    let verified = VerifiedTokens()
     let appId: String
     let issuers: Set<String>
     let skew: TimeInterval
@@ -47,6 +49,13 @@ public struct BotTokenValidator: Sendable {
         guard authorization.utf8.count <= Self.maxTokenBytes else { throw .rejected(.malformed) }
         let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw .rejected(.notBearer) }
+        let now = self.now().timeIntervalSince1970
+        // The Bot Connector sends one token with many activities: a token verified before needs only its times
+        // checked again (its signature, key, issuer and audience cannot have changed: it is the same bytes).
+        if let known = verified.lookup(parts[1]) {
+            try checkTimes(exp: known.exp, nbf: known.nbf, now: now)
+            return known.token
+        }
         let token = Array(parts[1].utf8)
         let header: JWTHeader
         do {
@@ -70,12 +79,17 @@ public struct BotTokenValidator: Sendable {
         } catch {
             throw .rejected(.signature)
         }
-        let now = self.now().timeIntervalSince1970
-        guard let exp = claims.exp, now <= exp + skew else { throw .rejected(.expired) }
-        if let nbf = claims.nbf, now + skew < nbf { throw .rejected(.notYetValid) }
+        try checkTimes(exp: claims.exp, nbf: claims.nbf, now: now)
         guard let iss = claims.iss, issuers.contains(iss) else { throw .rejected(.issuer) }
         guard let audiences = claims.aud?.values, audiences.contains(appId) else { throw .rejected(.audience) }
-        return Verified(serviceUrl: claims.serviceurl, endorsements: key.endorsements)
+        let result = Verified(serviceUrl: claims.serviceurl, endorsements: key.endorsements)
+        if let exp = claims.exp { verified.store(parts[1], .init(token: result, exp: exp, nbf: claims.nbf)) }
+        return result
+    }
+
+    private func checkTimes(exp: Double?, nbf: Double?, now: TimeInterval) throws(Failure) {
+        guard let exp, now <= exp + skew else { throw .rejected(.expired) }
+        if let nbf, now + skew < nbf { throw .rejected(.notYetValid) }
     }
 
     /// Checks what only the activity can tell: the key's endorsement for its channel, and its service URL.
@@ -97,5 +111,29 @@ public struct BotTokenValidator: Sendable {
             return s[..<hostEnd].lowercased() + s[hostEnd...]
         }
         return normalized(a) == normalized(b)
+    }
+}
+
+/// Tokens whose signature and claims were verified, by their exact text, until they expire. Bounded: when full it
+/// starts again empty (a token not found is simply verified again).
+final class VerifiedTokens: Sendable {
+    struct Entry: Sendable {
+        var token: BotTokenValidator.Verified
+        var exp: Double
+        var nbf: Double?
+    }
+
+    static let capacity = 1024
+    private let entries = Mutex<[Substring: Entry]>([:])
+
+    func lookup(_ token: Substring) -> Entry? {
+        entries.withLock { $0[token] }
+    }
+
+    func store(_ token: Substring, _ entry: Entry) {
+        entries.withLock { entries in
+            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
+            entries[token] = entry
+        }
     }
 }

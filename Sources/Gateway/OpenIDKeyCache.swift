@@ -104,7 +104,7 @@ public actor OpenIDKeyCache {
         fetches += 1
         do {
             let metadata = try JSONDecoder().decode(Metadata.self, from: try await get(metadataURL))
-            guard let jwksURI = metadata.jwks_uri, jwksURI.hasPrefix("https://") || jwksURI.hasPrefix("http://")
+            guard let jwksURI = metadata.jwksURI, jwksURI.hasPrefix("https://") || jwksURI.hasPrefix("http://")
             else { throw Unavailable(description: "the OpenID metadata names no http(s) jwks_uri") }
             let document = try await get(jwksURI)
             let parsed = try await Self.parse(document)
@@ -154,7 +154,11 @@ public actor OpenIDKeyCache {
     }
 
     private struct Metadata: Decodable {
-        var jwks_uri: String?
+        var jwksURI: String?
+
+        enum CodingKeys: String, CodingKey {
+            case jwksURI = "jwks_uri"
+        }
     }
 
     /// The Bot Framework's extension of a JWK: the channels the key may sign for.

@@ -22,6 +22,8 @@ struct BenchCommand: AsyncParsableCommand {
               scale-out         throughput and multi-tenant with 1 and 3 workers on PostgreSQL (--store).
               event-path        the per-event CPU path on one thread: decode, route, render, encode outcomes
                                 (--messages events; a micro-benchmark, no processes or network).
+              gateway           authenticated installs through herald gateway from --clients connections
+                                (--messages activities): unpaced, then paced at --rate per second.
             The delivery scenarios run the emulator and the workers as separate processes; --deliveries scales them.
             """
     )
@@ -34,6 +36,7 @@ struct BenchCommand: AsyncParsableCommand {
         case multiTenant = "multi-tenant"
         case scaleOut = "scale-out"
         case eventPath = "event-path"
+        case gateway
     }
 
     @Argument(help: "The scenario to run: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -62,6 +65,12 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("raw-seconds"), help: "Seconds of raw HTTP load on the emulator (throughput).")
     var rawSeconds = 5
 
+    @Option(help: "Concurrent clients (gateway).")
+    var clients = 64
+
+    @Option(help: "Activities per second of the paced run (gateway).")
+    var rate = 500
+
     @Flag(help: "Print JSON (one object per run) instead of a table.")
     var json = false
 
@@ -70,6 +79,7 @@ struct BenchCommand: AsyncParsableCommand {
     func validate() throws {
         guard properties.allSatisfy({ $0.contains("=") }) else { throw ValidationError("--property takes NAME=VALUE") }
         guard messages > 0 else { throw ValidationError("--messages must be positive") }
+        guard clients > 0, rate > 0 else { throw ValidationError("--clients and --rate must be positive") }
         if let deliveries, deliveries < 1 { throw ValidationError("--deliveries must be positive") }
         if scenario == .scaleOut, !(storeURL ?? "").hasPrefix("postgres") {
             throw ValidationError("scale-out needs a shared store: --store postgres://user:pass@host/db")
@@ -108,6 +118,18 @@ struct BenchCommand: AsyncParsableCommand {
             } else {
                 print("event-path  \(result)")
             }
+        case .gateway:
+            let scenario = GatewayScenario(
+                activities: messages == 100_000 ? 20_000 : messages, clients: clients, rate: rate,
+                logger: logging.makeLogger("herald.bench"))
+            for result in try await scenario.run() {
+                if json {
+                    let data = try JSONSerialization.data(withJSONObject: result.object, options: [.sortedKeys])
+                    print(String(decoding: data, as: UTF8.self))
+                } else {
+                    print(result.row)
+                }
+            }
         default:
             for plan in plans() {
                 let result = try await DeliveryScenario(
@@ -144,7 +166,7 @@ struct BenchCommand: AsyncParsableCommand {
             name: "multi-tenant", deliveries: multiCount, users: multiUsers, tenants: min(50, multiUsers),
             limits: "teams")
         switch scenario {
-        case .kafkaRelay, .eventPath: return []
+        case .kafkaRelay, .eventPath, .gateway: return []
         case .throughput: return [throughput]
         case .fanout: return [fanout]
         case .hotConversation: return [hot]
