@@ -6,7 +6,8 @@
 ///  "blocked": [{"id": "29:1abc", "shape": "messageWritesBlocked"}], "notInstalled": ["29:1def"],
 ///  "disabledTenants": [], "removedFromConversations": [], "tokenLifetimeSeconds": 60,
 ///  "teams": {"19:team@thread.tacv2": [{"id": "29:1a", "name": "Ada", "aadObjectId": "..."}]},
-///  "teamsAppId": "00000000-0000-0000-0000-00000000a99a", "graphConsentMissing": ["tenant-id"]}
+///  "teamsAppId": "00000000-0000-0000-0000-00000000a99a", "graphConsentMissing": ["tenant-id"],
+///  "botEndpoint": "http://127.0.0.1:3978/api/messages"}
 /// ```
 struct ConfigUpdate: Decodable {
     struct Invalid: Error {
@@ -58,6 +59,7 @@ struct ConfigUpdate: Decodable {
     var tokenLifetimeSeconds: Int?
     var teamsAppId: String?
     var graphConsentMissing: [String]?
+    var botEndpoint: String?
 
     func apply(to configuration: inout EmulatorConfiguration) throws(Invalid) {
         if let limits {
@@ -132,5 +134,11 @@ struct ConfigUpdate: Decodable {
             configuration.teamsAppId = teamsAppId
         }
         if let graphConsentMissing { configuration.graphConsentMissing = Set(graphConsentMissing) }
+        if let botEndpoint {
+            guard EmulatorConfiguration.isValidBotEndpoint(botEndpoint) else {
+                throw Invalid(message: "botEndpoint must be an absolute http(s) URL")
+            }
+            configuration.botEndpoint = botEndpoint
+        }
     }
 }

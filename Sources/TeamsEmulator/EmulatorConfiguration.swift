@@ -104,6 +104,9 @@ public struct EmulatorConfiguration: Sendable {
     /// Tenants whose admin never consented to `TeamsAppInstallation.ReadWriteForUser.All`: every Graph call made
     /// with a token issued for them gets 403 Forbidden. Default: none
     public var graphConsentMissing: Set<String>
+    /// The bot's messaging endpoint (`http://127.0.0.1:3978/api/messages`): where the emulator, as Teams, posts
+    /// installation updates, conversation updates and messages. Default: none (driving the bot answers 409)
+    public var botEndpoint: String?
 
     public init(
         appId: String,
@@ -124,7 +127,8 @@ public struct EmulatorConfiguration: Sendable {
         maxRecordedBodies: Int = 100_000,
         teamsAppId: String = "00000000-0000-0000-0000-00000000a99a",
         graphScope: String = "https://graph.microsoft.com/.default",
-        graphConsentMissing: Set<String> = []
+        graphConsentMissing: Set<String> = [],
+        botEndpoint: String? = nil
     ) {
         self.appId = appId
         self.appPassword = appPassword
@@ -145,5 +149,6 @@ public struct EmulatorConfiguration: Sendable {
         self.teamsAppId = teamsAppId
         self.graphScope = graphScope
         self.graphConsentMissing = graphConsentMissing
+        self.botEndpoint = botEndpoint
     }
 }

@@ -83,7 +83,9 @@ extension EmulatorCore {
             + #""conversationsCreated":\#(stats.conversationsCreated),"activitiesSent":\#(stats.activitiesSent),"#
             + #""activitiesUpdated":\#(stats.activitiesUpdated),"activitiesDeleted":\#(stats.activitiesDeleted),"#
             + #""graphRequests":\#(stats.graphRequests),"graphInstalls":\#(stats.graphInstalls),"#
-            + #""graphThrottled":\#(stats.graphThrottled)}"#
+            + #""graphThrottled":\#(stats.graphThrottled),"openIdMetadataRequests":\#(stats.openIdMetadataRequests),"#
+            + #""jwksRequests":\#(stats.jwksRequests),"activitiesPosted":\#(stats.activitiesPosted),"#
+            + #""activityFailures":\#(stats.activityFailures)}"#
     }
 
     static func json(_ conversations: [EmulatedConversation]) -> ByteBuffer {

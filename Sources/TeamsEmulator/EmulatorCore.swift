@@ -5,19 +5,33 @@ import NIOHTTP1
 import Synchronization
 
 /// Turns HTTP requests into state transitions and replies: the token endpoint, Microsoft Graph under
-/// `/graph/v1.0/`, the Bot Connector API under any other path prefix, and the inspection API under `/emulator/`.
+/// `/graph/v1.0/`, the Bot Connector API under any other path prefix, and the inspection API under `/emulator/`,
+/// with the OpenID metadata and the endpoints that make the emulator post activities to the bot.
 final class EmulatorCore: Sendable {
     let state: Mutex<EmulatorState>
     let now: @Sendable () -> ContinuousClock.Instant
     let logger: Logger
+    /// Mints the tokens on the activities posted to the bot.
+    let botTokens = BotTokens()
+    /// Posts activities to the bot's messaging endpoint.
+    let botEndpoint = BotEndpoint()
+    /// `http://HOST:PORT`, known once the port is bound.
+    let origin = Mutex("")
     private let operationIds = Atomic<UInt64>(0)
 
-    init(configuration: EmulatorConfiguration, logger: Logger, now: @escaping @Sendable () -> ContinuousClock.Instant) {
+    init(
+        configuration: EmulatorConfiguration,
+        logger: Logger,
+        now: @escaping @Sendable () -> ContinuousClock.Instant
+    ) {
         var seed = SystemRandomNumberGenerator()
         self.state = Mutex(EmulatorState(configuration: configuration, seed: seed.next()))
         self.logger = logger
         self.now = now
     }
+
+    /// The serviceUrl in every activity posted to the bot, where the bot calls back: `{origin}/teams/`.
+    var inboundServiceURL: String { self.origin.withLock { $0 } + "/teams/" }
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
         let path = request.path
@@ -31,7 +45,9 @@ final class EmulatorCore: Sendable {
             return self.token(request, tenant: path.dropLast(Self.tokenSuffix.count))
         }
         if path.hasPrefix("/emulator/") {
-            return self.inspect(request, path: path.dropFirst("/emulator/".count))
+            let rest = path.dropFirst("/emulator/".count)
+            if let driven = await self.drive(request, path: rest) { return driven }
+            return self.inspect(request, path: rest)
         }
         self.state.withLock { $0.stats.requests += 1 }
         return .json(.notFound, #"{"error":{"code":"NotFound","message":"No such endpoint."}}"#)

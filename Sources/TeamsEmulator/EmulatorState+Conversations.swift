@@ -60,7 +60,7 @@ extension EmulatorState {
         info: Validation.CreateInfo,
         now: ContinuousClock.Instant
     ) -> Reply {
-        if self.configuration.removedFromConversations.contains(channelId) {
+        if self.configuration.removedFromConversations.contains(channelId) || self.uninstalledFrom.contains(channelId) {
             return Self.error(
                 .forbidden, "BotNotInConversationRoster", "The bot is not part of the conversation roster.")
         }
@@ -82,7 +82,7 @@ extension EmulatorState {
         )
     }
 
-    private mutating func insert(_ record: ConversationRecord) {
+    mutating func insert(_ record: ConversationRecord) {
         self.conversations[record.conversation.id] = record
         self.conversationOrder.append(record.conversation.id)
         self.stats.conversationsCreated += 1

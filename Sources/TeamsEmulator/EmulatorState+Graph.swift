@@ -112,10 +112,14 @@ extension EmulatorState {
     }
 
     /// Whether the configuration lists the user (by Teams id or AAD object id) in `notInstalled` and the app was not
-    /// installed for them through Graph since.
+    /// installed for them since, through Graph or by the user (`POST /emulator/install`).
     func lacksBot(userId: String?, aadObjectId: String?) -> Bool {
         let notInstalled = self.configuration.notInstalled
         guard !notInstalled.isEmpty else { return false }
+        if userId.map(self.personalInstalls.contains) == true || aadObjectId.map(self.personalInstalls.contains) == true
+        {
+            return false
+        }
         guard userId.map(notInstalled.contains) == true || aadObjectId.map(notInstalled.contains) == true else {
             return false
         }

@@ -27,6 +27,20 @@ extension EmulatorState {
             return Self.error(
                 .forbidden, "BotNotInConversationRoster", "The bot is not part of the conversation roster.")
         }
+        if self.uninstalledFrom.contains(conversation.id)
+            || conversation.channelId.map(self.uninstalledFrom.contains) == true
+        {
+            return Self.error(
+                .forbidden, "BotNotInConversationRoster", "The bot is not part of the conversation roster.")
+        }
+        if !self.personalUninstalls.isEmpty,
+            [conversation.userId, record.aadObjectId].contains(where: {
+                $0.map(self.personalUninstalls.contains) == true
+            })
+        {
+            // What Teams answers once a user has removed the bot from their personal scope.
+            return Self.blocked(.messageWritesBlocked)
+        }
         let lacksBot = self.lacksBot(userId: conversation.userId, aadObjectId: record.aadObjectId)
         for key in [conversation.userId, record.aadObjectId].compactMap({ $0 }) {
             if let shape = self.configuration.blocked[key] { return Self.blocked(shape) }

@@ -65,6 +65,19 @@ struct EmulatorState {
     /// Roster members by Teams id and by AAD object id (rebuilt when the rosters change).
     var membersByKey: [String: EmulatorConfiguration.Member] = [:]
 
+    /// Teams the app was installed in through `POST /emulator/install`, by team id.
+    var installedTeams: [String: InstalledTeam] = [:]
+    /// Users (Teams id and AAD object id) who installed the app in their personal scope: they have the bot even
+    /// when the configuration lists them in `notInstalled`.
+    var personalInstalls: Set<String> = []
+    /// Users (Teams id and AAD object id) who uninstalled the app from their personal scope: sends to them get
+    /// the blocked 403, until they install it again.
+    var personalUninstalls: Set<String> = []
+    /// Teams and group chats the app was uninstalled from: 403 BotNotInConversationRoster.
+    var uninstalledFrom: Set<String> = []
+    /// What the emulator posted to the bot's messaging endpoint, in order.
+    var posted: [PostedActivity] = []
+
     init(configuration: EmulatorConfiguration, seed: UInt64) {
         self.configuration = configuration
         self.random = SplitMix64(seed: seed)

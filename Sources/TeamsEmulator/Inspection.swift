@@ -27,6 +27,14 @@ public struct EmulatorStats: Sendable, Hashable {
     public var graphInstalls = 0
     /// Microsoft Graph calls answered 429.
     public var graphThrottled = 0
+    /// `GET /emulator/openid/.well-known/openidconfiguration` requests.
+    public var openIdMetadataRequests = 0
+    /// `GET /emulator/openid/keys` requests.
+    public var jwksRequests = 0
+    /// Requests made to the bot's messaging endpoint, retries included.
+    public var activitiesPosted = 0
+    /// Activities the bot answered with a non-2xx status, or could not be reached for, after the retries.
+    public var activityFailures = 0
 
     public init() {}
 }

@@ -12,9 +12,15 @@ import ServiceLifecycle
 /// opened (the conversation a Bot Connector create for the user returns). Graph wants a token issued for
 /// `graphScope` at ``tokenURL(tenant:)``; the tenant of that URL is the one whose consent counts.
 ///
-/// `bind` opens the port (0 picks a free one); `run` serves until cancelled or ``shutdown()``.
+/// It is also Teams' side of the conversation with the bot: it posts installation updates, conversation updates
+/// and messages to the bot's messaging endpoint (``EmulatorConfiguration/botEndpoint``) with Bot Framework
+/// bearer tokens (``botToken(_:serviceUrl:)``), signed by keys it publishes as OpenID metadata at
+/// ``openIdMetadataURL``. See ``install(_:)``, ``message(_:)`` and ``post(activity:token:serviceUrlClaim:)``.
+///
+/// `bind` opens the port (0 picks a free one); `run` serves until cancelled or ``shutdown()``. The signing keys
+/// are generated when first needed (the JWKS, a token) and kept for the emulator's lifetime.
 public final class TeamsEmulator: Service, Sendable {
-    private let core: EmulatorCore
+    let core: EmulatorCore
     private let server: HTTPServer
 
     private init(core: EmulatorCore, server: HTTPServer) {
@@ -39,12 +45,21 @@ public final class TeamsEmulator: Service, Sendable {
             onUnanswered: { core.state.withLock { $0.stats.unanswered += 1 } },
             handler: { request in await core.handle(request) }
         )
-        return TeamsEmulator(core: core, server: server)
+        let emulator = TeamsEmulator(core: core, server: server)
+        core.origin.withLock { $0 = emulator.origin }
+        return emulator
     }
 
-    /// Serves until cancelled, ``shutdown()``, or a graceful shutdown of the service group.
+    /// Serves until cancelled, ``shutdown()``, or a graceful shutdown of the service group; then shuts down the
+    /// client that posts to the bot.
     public func run() async throws {
-        try await self.server.run()
+        do {
+            try await self.server.run()
+        } catch {
+            await self.core.botEndpoint.shutdown()
+            throw error
+        }
+        await self.core.botEndpoint.shutdown()
     }
 
     /// Stops accepting and closes connections once their current answer is written.

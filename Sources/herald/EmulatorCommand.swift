@@ -15,7 +15,10 @@ struct EmulatorCommand: AsyncParsableCommand {
             path prefix, so a serviceUrl can be http://HOST:PORT/teams/. Microsoft Graph's proactive app \
             installation is served under http://HOST:PORT/graph (users/{id}/teamwork/installedApps), with tokens \
             for scope https://graph.microsoft.com/.default. Inspection: GET /emulator/conversations, \
-            GET /emulator/stats, GET /emulator/installations, POST /emulator/config, POST /emulator/reset.
+            GET /emulator/stats, GET /emulator/installations, POST /emulator/config, POST /emulator/reset. \
+            As Teams towards the bot (--bot-endpoint): POST /emulator/install, /emulator/message, \
+            /emulator/activity, GET /emulator/inbound; tokens validate against the OpenID metadata at \
+            GET /emulator/openid/.well-known/openidconfiguration.
             """
     )
 
@@ -62,6 +65,14 @@ struct EmulatorCommand: AsyncParsableCommand {
     )
     var blocked = ""
 
+    @Option(
+        name: .customLong("bot-endpoint"),
+        help: """
+            The bot's messaging endpoint (e.g. http://127.0.0.1:3978/api/messages): where POST /emulator/install, \
+            /emulator/message and /emulator/activity post activities, as Teams does.
+            """)
+    var botEndpoint: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
@@ -74,6 +85,9 @@ struct EmulatorCommand: AsyncParsableCommand {
         else { throw ValidationError("--fault-rate and --drop-rate must be within 0...1 and add up to at most 1") }
         guard Logger.Level(rawValue: self.logLevel) != nil else { throw ValidationError("--log-level is not a level") }
         guard !self.teamsAppId.isEmpty else { throw ValidationError("--teams-app-id must not be empty") }
+        if let botEndpoint = self.botEndpoint, !EmulatorConfiguration.isValidBotEndpoint(botEndpoint) {
+            throw ValidationError("--bot-endpoint must be an absolute http(s) URL")
+        }
         _ = try self.blockedUsers()
     }
 
@@ -92,6 +106,7 @@ struct EmulatorCommand: AsyncParsableCommand {
         )
         configuration.faults.dropConnection = self.dropRate
         configuration.teamsAppId = self.teamsAppId
+        configuration.botEndpoint = self.botEndpoint
 
         let emulator: TeamsEmulator
         do {
