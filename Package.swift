@@ -82,8 +82,8 @@ let teamsTargets: [Target] = [
     .testTarget(
         name: "TeamsEmulatorTests",
         dependencies: [
-            "TeamsEmulator", "HeraldHTTP", "ChildProcess", "RateLimiting", asyncHTTPClient, nioCore, nioHTTP1,
-            nioFoundation, logging,
+            "TeamsEmulator", "HeraldHTTP", "ChildProcess", "RateLimiting", jwtKit, asyncHTTPClient, nioCore,
+            nioHTTP1, nioFoundation, logging,
         ]
     ),
 ]
