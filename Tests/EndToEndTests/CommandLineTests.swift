@@ -9,7 +9,8 @@ extension EndToEnd {
     struct CommandLineTests {
         @Test func demoDeliversTheEventMixAndSummarizesIt() async throws {
             let result = try await HeraldProcess.run(["demo", "--events", "400", "--recipients", "100"])
-            // The demo fails (non-zero) when an outcome is missing or Teams received more than was delivered.
+            // The demo fails (non-zero) when an outcome is missing, Teams received more than was delivered, or an install
+            // was not captured and welcomed.
             #expect(result.status == 0, "\(result.stderr.suffix(2000))")
             let out = result.stdout
             #expect(out.contains("Herald demo: 400 events for 100 recipients"))
@@ -19,7 +20,10 @@ extension EndToEnd {
             ] {
                 #expect(out.contains(line), "the summary shows \(line)")
             }
-            #expect(out.contains("Kafka        400 records consumed"))
+            // 10 users and 10 teams install the app first: their install events are read too, and welcomed.
+            #expect(out.contains("Kafka        420 records consumed"), "\(out.suffix(1500))")
+            #expect(
+                out.contains("20 installs heard (40 activities), 20 references captured, 20 conversations welcomed"))
         }
 
         @Test func kafkaRelayBenchmarkRunsAtSmokeSize() async throws {

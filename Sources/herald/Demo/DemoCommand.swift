@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Gateway
 import HeraldConfig
 import Kafka
 import Logging
@@ -54,10 +55,16 @@ struct DemoCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
 
+        // The gateway publishes installs for the welcome routes: its topics exist and the worker reads the
+        // interactions.
+        if configuration.kafka.referencesTopic.isEmpty { configuration.kafka.referencesTopic = "herald-references" }
+        if !configuration.kafka.eventsTopics.contains(configuration.kafka.interactionsTopic) {
+            configuration.kafka.eventsTopics.append(configuration.kafka.interactionsTopic)
+        }
         let kafka = try EmbeddedKafka(brokers: 1, logger: logger)
         let partitions: Int32 = 8
         for topic in configuration.kafka.eventsTopics + [
-            configuration.kafka.outcomesTopic, configuration.kafka.deadLetterTopic,
+            configuration.kafka.outcomesTopic, configuration.kafka.deadLetterTopic, configuration.kafka.referencesTopic,
         ] {
             try kafka.createTopic(topic, partitions: partitions)
         }
@@ -74,6 +81,9 @@ struct DemoCommand: AsyncParsableCommand {
             configuration.bot.graphUrl = "\(emulator.origin)/graph"
             configuration.bot.loginUrl = emulator.origin
             configuration.store.url = "sqlite://\(folder.path)/herald.db"
+            configuration.gateway.host = "127.0.0.1"
+            configuration.gateway.port = 0
+            configuration.gateway.openIdMetadataUrl = emulator.openIdMetadataURL
             print("Herald demo: \(events) events for \(recipients) recipients in \(world.tenants) tenants")
             print(
                 "  Kafka     embedded at \(kafka.bootstrapServers), topic \(configuration.kafka.eventsTopics.joined(separator: ",")) (\(partitions) partitions)"
@@ -87,25 +97,53 @@ struct DemoCommand: AsyncParsableCommand {
             try await withStore(url: configuration.store.url, logger: logger) { store in
                 try await store.upsertReferences(world.references(serviceURL: emulator.serviceURL))
             }
-            let (records, expectation) = world.records(now: Date())
-            let producer = try KafkaProducer(
-                configuration: .init(cluster: .init(bootstrapServers: kafka.bootstrapServers)), logger: logger)
-            for result in await producer.send(records) { _ = try result.get() }
-            try await producer.shutdown()
+            // Act one: Teams tells the gateway where the app was installed.
+            let gateway = DemoGateway()
+            let serving = Task { [configuration] in try await gateway.run(configuration, logger: logger) }
+            defer { serving.cancel() }
+            let gatewayPort = try await gateway.port()
+            emulator.updateConfiguration { $0.botEndpoint = "http://127.0.0.1:\(gatewayPort)/api/messages" }
+            let installs = try await world.install(through: emulator)
             print(
-                "  published \(records.count) events: "
+                "  gateway   at 127.0.0.1:\(gatewayPort): \(installs.personal) users and \(installs.teams) teams installed the app"
+                    + " (\(installs.accepted) of \(installs.sent) activities from Teams accepted)")
+            // Act two, once the welcomes are out: the notifications.
+            let (records, expectation) = world.records(now: Date())
+            let bootstrap = kafka.bootstrapServers
+            let publish: @Sendable () async throws -> Void = {
+                let producer = try KafkaProducer(
+                    configuration: .init(cluster: .init(bootstrapServers: bootstrap)), logger: logger)
+                for result in await producer.send(records) { _ = try result.get() }
+                try await producer.shutdown()
+            }
+            print(
+                "  then      \(records.count) events: "
                     + expectation.byKind.sorted { $0.value > $1.value }.map { "\($0.value) \($0.key)" }.joined(
                         separator: ", "))
             print("")
 
+            let expected = installs.welcomes + expectation.outcomes
             let started = ContinuousClock.now
-            let finished = try await Self.deliver(configuration, expected: expectation.outcomes, logger: logger)
+            let finished = try await Self.deliver(
+                configuration, expected: expected, then: (after: installs.welcomes, publish), logger: logger)
             let elapsed = ContinuousClock.now - started
-            Self.printSummary(finished, expected: expectation.outcomes, elapsed: elapsed, teams: emulator.stats())
-            guard finished.finalOutcomes + finished.deferred >= expectation.outcomes else {
+            gateway.stop()
+            try await serving.value
+            let captured = try await withStore(url: configuration.store.url, logger: logger) { store in
+                try await DemoWorld.captured(installs, in: store)
+            }
+            let welcomed = DemoWorld.welcomed(installs, in: emulator)
+            Self.printSummary(finished, expected: expected, elapsed: elapsed, teams: emulator.stats())
+            print(
+                "Gateway      \(installs.personal + installs.teams) installs heard (\(installs.accepted) activities), "
+                    + "\(captured) references captured, \(welcomed) conversations welcomed")
+            guard captured == installs.keys.count, welcomed == installs.welcomes else {
                 throw DemoError(
-                    "only \(finished.finalOutcomes + finished.deferred) of \(expectation.outcomes) outcomes were published"
-                )
+                    "of \(installs.welcomes) installs, \(captured) references were captured and \(welcomed) welcomed")
+            }
+            guard finished.finalOutcomes + finished.deferred >= expected else {
+                throw DemoError(
+                    "only \(finished.finalOutcomes + finished.deferred) of \(expected) outcomes were published")
             }
             guard
                 emulator.stats().activitiesSent <= finished.outcomes["delivered", default: 0]
@@ -118,9 +156,13 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     /// Runs a worker until `expected` outcomes are out (or progress stops for a minute), printing progress.
+    /// `then.publish` runs once `then.after` outcomes are out.
     private static func deliver(
-        _ configuration: HeraldConfiguration, expected: Int, logger: Logger
+        _ configuration: HeraldConfiguration, expected: Int,
+        then: (after: Int, publish: @Sendable () async throws -> Void), logger: Logger
     ) async throws -> EngineStats.Snapshot {
+        let published = Mutex(false)
+        let failure = Mutex<(any Error)?>(nil)
         let running = RunningWorker()
         let interactive = isatty(STDOUT_FILENO) != 0
         let final = Mutex<EngineStats.Snapshot?>(nil)
@@ -137,6 +179,13 @@ struct DemoCommand: AsyncParsableCommand {
                     guard let worker = running.worker.withLock({ $0 }) else { continue }
                     let stats = worker.stats.snapshot()
                     let settled = stats.finalOutcomes + stats.deferred
+                    if settled >= then.after, !published.withLock({ $0 }) {
+                        published.withLock { $0 = true }
+                        do { try await then.publish() } catch {
+                            failure.withLock { $0 = error }
+                            return
+                        }
+                    }
                     if settled != last {
                         last = settled
                         lastChange = .now
@@ -156,6 +205,7 @@ struct DemoCommand: AsyncParsableCommand {
                     }
                 }
             })
+        if let error = failure.withLock({ $0 }) { throw DemoError("cannot publish the demo's events: \(error)") }
         return final.withLock { $0 } ?? EngineStats.Snapshot()
     }
 
@@ -216,6 +266,30 @@ struct DemoCommand: AsyncParsableCommand {
         }
         throw DemoError("cannot find \(relative): run the demo from the repository, or pass --config")
     }
+}
+
+/// The demo's gateway: started before the worker, stopped after it.
+private final class DemoGateway: Sendable {
+    private let ports = AsyncStream<Int>.makeStream()
+    private let stopping = AsyncStream<Void>.makeStream()
+
+    func run(_ configuration: HeraldConfiguration, logger: Logger) async throws {
+        do {
+            try await GatewaySetup.run(
+                configuration, logger: logger, listening: { port, _ in self.ports.continuation.yield(port) },
+                until: { for await _ in self.stopping.stream {} })
+        } catch {
+            ports.continuation.finish()
+            throw DemoError("the gateway failed: \(error)")
+        }
+    }
+
+    func port() async throws -> Int {
+        for await port in ports.stream { return port }
+        throw DemoError("the gateway did not start")
+    }
+
+    func stop() { stopping.continuation.finish() }
 }
 
 /// The demo's worker, once it exists.

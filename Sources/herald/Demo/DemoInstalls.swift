@@ -1,0 +1,99 @@
+import Foundation
+import Store
+import TeamsEmulator
+
+/// The demo's first act: users and teams install the app in Teams (the emulator), which tells the gateway; the
+/// gateway publishes their references and `herald.teams.app.installed` events, and the example's welcome routes
+/// answer them.
+extension DemoWorld {
+    /// Users who install the app themselves: every tenth, unless they blocked the bot or never installed it (those
+    /// stay as they are: blocked, or installed for through Microsoft Graph). At most 100.
+    var installingUsers: [Int] {
+        Array((0..<recipients).filter { $0 % 10 == 3 && !isBlocked($0) && !neverInstalled($0) }.prefix(100))
+    }
+
+    struct Installs {
+        var personal = 0
+        var teams = 0
+        /// Activities the gateway answered 200, of those Teams sent.
+        var accepted = 0
+        var sent = 0
+        /// The reference keys the gateway publishes for the installs Teams accepted.
+        var keys: [String] = []
+        /// The conversations the app was installed in (a team's: its General channel).
+        var conversations: Set<String> = []
+
+        var welcomes: Int { personal + teams }
+    }
+
+    /// Installs the app for ``installingUsers`` and in every team, through the emulator, 16 at a time.
+    func install(through emulator: TeamsEmulator) async throws -> Installs {
+        var requests = installingUsers.map { user in
+            TeamsInstall(
+                scope: .personal, action: .add, tenantId: tenant(ofUser: user),
+                user: TeamsUser(aadObjectId: aadObjectId(user), name: "User \(user)"))
+        }
+        requests += (0..<teams).map { team in
+            let owner = (team * membersPerTeam) % recipients
+            return TeamsInstall(
+                scope: .team, action: .add, tenantId: tenant(ofTeam: team),
+                user: TeamsUser(aadObjectId: aadObjectId(owner), name: "User \(owner)"),
+                team: .init(id: teamId(team), name: teamName(team)))
+        }
+        let deliveries = try await withThrowingTaskGroup(of: [(TeamsInstall, BotDelivery)].self) { group in
+            for lane in 0..<16 {
+                let mine = stride(from: lane, to: requests.count, by: 16).map { requests[$0] }
+                group.addTask {
+                    var done: [(TeamsInstall, BotDelivery)] = []
+                    for request in mine {
+                        do {
+                            done.append((request, try await emulator.install(request)))
+                        } catch {
+                            throw DemoError("installing the app in the emulator failed: \(error)")
+                        }
+                    }
+                    return done
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        var installs = Installs()
+        for (request, delivery) in deliveries {
+            let accepted = delivery.activities.allSatisfy { $0.status == 200 }
+            installs.sent += delivery.activities.count
+            installs.accepted += delivery.activities.filter { $0.status == 200 }.count
+            guard accepted else { continue }
+            installs.conversations.insert(delivery.conversationId)
+            let tenant = request.tenantId.lowercased()
+            if let team = request.team?.id {
+                installs.teams += 1
+                installs.keys.append("team:\(tenant)/\(team)")
+            } else {
+                installs.personal += 1
+                installs.keys.append("user:aad:\(tenant)/\(request.user.aadObjectId.lowercased())")
+            }
+        }
+        return installs
+    }
+
+    /// How many install conversations received a welcome card as their first message.
+    static func welcomed(_ installs: Installs, in emulator: TeamsEmulator) -> Int {
+        var welcomed: Set<String> = []
+        for conversation in emulator.conversations() {
+            let base = String(conversation.id.prefix { $0 != ";" })
+            guard installs.conversations.contains(base), let first = conversation.activities.first?.body else {
+                continue
+            }
+            let text = String(decoding: first, as: UTF8.self)
+            if text.contains("Welcome, ") || text.contains("added the notifications app") { welcomed.insert(base) }
+        }
+        return welcomed.count
+    }
+
+    /// How many of the references the gateway published for `installs` the worker's store holds.
+    static func captured(_ installs: Installs, in store: any HeraldStore) async throws -> Int {
+        var count = 0
+        for key in installs.keys where try await store.reference(key: key) != nil { count += 1 }
+        return count
+    }
+}
