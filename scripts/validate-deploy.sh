@@ -3,12 +3,14 @@
 #   - hadolint on deploy/Dockerfile
 #   - yamllint (deploy/.yamllint.yaml) on every YAML file under deploy/
 #   - kubernetes-validate --strict on the Kubernetes manifests (KEDA's ScaledObject and the Kustomization
-#     have no bundled schema and are checked field by field instead)
+#     have no bundled schema and are checked field by field instead); when kubectl or kustomize is on PATH,
+#     also on what `kustomize build` makes of kustomization.yaml (every resource it lists, images set)
 #   - the dashboard is JSON, every PromQL expression (dashboard and alerts) parses and uses only metrics
-#     that `herald run` serves
+#     that `herald run` or `herald gateway` serves
 #   - the Herald configurations (compose and Kubernetes) match Schemas/config.schema.json after the
-#     environment overrides the compose file and the Deployment set, and the files agree with each other
-#     (ports, probe paths, grace periods, mounts, secrets, topics, consumer group, image user)
+#     environment overrides the compose file and the Deployments set, and the files agree with each other
+#     (ports, probe paths, grace periods, mounts, secrets, topics, consumer group, image user; the workers
+#     and the gateway: same configuration, selectors that keep them apart, Service, Ingress, emulator wiring)
 #   - `herald validate` on both configurations when a built herald binary is there
 #     ($HERALD_BIN, else .build/debug/herald or .build/release/herald)
 #
@@ -26,7 +28,7 @@ alerts=deploy/prometheus/alerts.yaml
 
 if [[ "${1:-}" == "--metric-names" ]]; then
     # Plain text, no tools needed; the full run checks that every herald_* word in these files is a metric
-    # `herald run` serves, so this list holds nothing else.
+    # `herald run` or `herald gateway` serves, so this list holds nothing else.
     grep -ohE 'herald_[a-z_]+' "$dashboard" "$alerts" | sort -u
     exit 0
 elif [[ $# -gt 0 ]]; then
@@ -100,14 +102,66 @@ if [[ -n "$out" ]]; then
     fail "kubernetes-validate --strict -k $kubernetes_version: $(grep -c . <<<"$out") error(s) or warning(s)"
 fi
 
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# --- what `kubectl apply -k deploy/kubernetes` applies, when kustomize (or kubectl's) is here ----------------------
+# Every resource kustomization.yaml lists, as kustomize renders it (namespace and images applied), must be exactly
+# the objects of the listed files, with every container image set by images:, and (but for the CRD) pass
+# kubernetes-validate --strict as rendered.
+kustomize=()
+if command -v kustomize >/dev/null 2>&1; then
+    kustomize=(kustomize build)
+elif command -v kubectl >/dev/null 2>&1; then
+    kustomize=(kubectl kustomize)
+fi
+if ((${#kustomize[@]} == 0)); then
+    echo "validate-deploy: skipped the kustomize build (neither kustomize nor kubectl on PATH)"
+elif ! "${kustomize[@]}" deploy/kubernetes >"$tmp/kustomized.yaml" 2>"$tmp/kustomize.log"; then
+    cat "$tmp/kustomize.log"
+    fail "${kustomize[*]} deploy/kubernetes fails"
+elif ! "$bin/python" - "$tmp/kustomized.yaml" "$tmp/kustomized-core.yaml" <<'PYTHON'; then
+import pathlib
+import sys
+
+import yaml
+
+built = [d for d in yaml.safe_load_all(pathlib.Path(sys.argv[1]).read_text()) if d]
+root = pathlib.Path("deploy/kubernetes")
+kustomization = yaml.safe_load((root / "kustomization.yaml").read_text())
+listed = [d for r in kustomization.get("resources", []) for d in yaml.safe_load_all((root / r).read_text()) if d]
+key = lambda d: (d.get("kind"), d.get("metadata", {}).get("name"))
+problems = []
+if sorted(map(key, built)) != sorted(map(key, listed)):
+    problems.append(f"renders {sorted(map(key, built))}, the listed files hold {sorted(map(key, listed))}")
+images = {f"{i.get('newName', i['name'])}:{i['newTag']}" for i in kustomization.get("images", []) if "newTag" in i}
+for doc in built:
+    for c in doc.get("spec", {}).get("template", {}).get("spec", {}).get("containers", []):
+        if c.get("image") not in images:
+            problems.append(f"{key(doc)} container {c.get('name')} has image {c.get('image')}, not one images: sets")
+for problem in problems:
+    print(f"FAIL: kustomize build deploy/kubernetes: {problem}")
+core = [d for d in built if not str(d.get("apiVersion", "")).startswith("keda.sh/")]
+pathlib.Path(sys.argv[2]).write_text(yaml.safe_dump_all(core, sort_keys=False))
+sys.exit(1 if problems else 0)
+PYTHON
+    fail "kustomize build deploy/kubernetes does not render what kustomization.yaml lists"
+else
+    out=$("$bin/kubernetes-validate" --strict --quiet -k "$kubernetes_version" "$tmp/kustomized-core.yaml" 2>&1) || true
+    if [[ -n "$out" ]]; then
+        echo "$out"
+        fail "kubernetes-validate --strict on the kustomize build: $(grep -c . <<<"$out") error(s) or warning(s)"
+    else
+        echo "validate-deploy: ${kustomize[*]} deploy/kubernetes renders $(grep -c '^kind:' "$tmp/kustomized.yaml") objects, all valid"
+    fi
+fi
+
 # --- dashboard JSON -----------------------------------------------------------------------------------------
 if ! python3 -m json.tool "$dashboard" >/dev/null; then
     fail "$dashboard is not valid JSON"
 fi
 
 # --- everything else: cross-file consistency, PromQL, config schemas ------------------------------------------
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 if ! "$bin/python" - "$tmp" <<'PYTHON'; then
 import json
 import pathlib
@@ -156,15 +210,18 @@ def seconds(duration):
     return sum(float(n) * units[u] for n, u in parts)
 
 
-# ---- metrics: the names `herald run` serves on /metrics --------------------------------------------------
+# ---- metrics: the names `herald run` and `herald gateway` serve on /metrics ----------------------------------
 COUNTERS_GAUGES = [
     "herald_events_consumed_total", "herald_deliveries_total", "herald_delivery_retries_total",
     "herald_teams_throttled_total", "herald_dead_letters_total", "herald_deliveries_in_flight",
     "herald_deliveries_deferred", "herald_consumer_lag", "herald_token_refreshes_total", "herald_ready",
+    # herald gateway (Sources/Gateway/GatewayMetrics.swift)
+    "herald_gateway_requests_total", "herald_gateway_token_failures_total",
 ]
 HISTOGRAMS = [
     "herald_send_duration_seconds", "herald_end_to_end_latency_seconds", "herald_rate_limiter_wait_seconds",
     "herald_store_operation_duration_seconds",
+    "herald_gateway_kafka_produce_seconds",  # a swift-metrics Timer: a histogram in seconds
 ]
 SERVED = set(COUNTERS_GAUGES) | {h + s for h in HISTOGRAMS for s in ("_bucket", "_sum", "_count")}
 
@@ -218,7 +275,7 @@ def check_promql(where, expr):
         if name is None or not name.startswith("herald_"):
             fail(f"{where}: selects {name!r}, not a Herald metric")
         elif name not in SERVED:
-            fail(f"{where}: {name} is not a metric herald run serves")
+            fail(f"{where}: {name} is not a metric herald run or herald gateway serves")
     return names
 
 
@@ -262,7 +319,7 @@ ALERTS = "deploy/prometheus/alerts.yaml"
 rules = [r for g in (load_yaml(ALERTS) or {}).get("groups", []) for r in g.get("rules", [])]
 by_name = {r.get("alert"): r for r in rules}
 for name in ["HeraldConsumerLagGrowing", "HeraldFailureRatioHigh", "HeraldThrottled", "HeraldNotReady",
-             "HeraldDeadLetters"]:
+             "HeraldDeadLetters", "HeraldGatewayTokenFailures", "HeraldGatewayUnavailable"]:
     if name not in by_name:
         fail(f"{ALERTS}: alert {name} is missing")
 for rule in rules:
@@ -281,12 +338,17 @@ for rule in rules:
                 fail(f"{where}: for: {error}")
 if dig(by_name, "HeraldDeadLetters", "labels", "severity") not in (None, "info"):
     fail(f"{ALERTS}: HeraldDeadLetters should have severity info")
+for name, metric, words in (("HeraldGatewayTokenFailures", "herald_gateway_token_failures_total", ()),
+                            ("HeraldGatewayUnavailable", "herald_gateway_requests_total", ('result="unavailable"',))):
+    expr = str(dig(by_name, name, "expr", default=""))
+    if metric not in expr or any(w not in expr for w in words) or "for" not in by_name.get(name, {}):
+        fail(f"{ALERTS}: {name} must be a sustained condition (for:) on {metric} {' '.join(words)}".rstrip())
 
 # Every herald_* word in the two files is a served metric, so `--metric-names` lists nothing else.
 for path in (DASHBOARD, ALERTS):
     for word in sorted(set(re.findall(r"herald_[a-z_]+", pathlib.Path(path).read_text()))):
         if word not in SERVED:
-            fail(f"{path}: mentions {word}, which is not a metric herald run serves")
+            fail(f"{path}: mentions {word}, which is not a metric herald run or herald gateway serves")
 
 # ---- Herald configuration: environment names and the JSON schema ---------------------------------------------
 CONFIG_SCHEMA = json.loads(pathlib.Path("Schemas/config.schema.json").read_text())
@@ -353,12 +415,13 @@ def card_paths(routes):
 COMPOSE = "deploy/docker-compose.yml"
 compose = load_yaml(COMPOSE) or {}
 services = compose.get("services") or {}
-expected_services = {"kafka", "kafka-init", "postgres", "emulator", "herald"}
+expected_services = {"kafka", "kafka-init", "postgres", "emulator", "herald", "gateway"}
 if set(services) != expected_services:
     fail(f"{COMPOSE}: services are {sorted(services)}, expected {sorted(expected_services)}")
 herald_service = services.get("herald") or {}
+gateway_service = services.get("gateway") or {}
 emulator_service = services.get("emulator") or {}
-for name in ("herald", "emulator"):
+for name in ("herald", "gateway", "emulator"):
     service = services.get(name) or {}
     build = service.get("build") or {}
     if (pathlib.Path("deploy") / build.get("context", "?")).resolve() != pathlib.Path(".").resolve() \
@@ -417,8 +480,10 @@ def arg(args, flag):
     return args[args.index(flag) + 1] if flag in args[:-1] else None
 
 
-if emulator_args[:1] != ["emulator"] or arg(emulator_args, "--host") != "0.0.0.0":
-    fail(f"{COMPOSE}: the emulator service must run `emulator --host 0.0.0.0 ...`")
+# --host is the service name: the emulator puts http://HOST:PORT into the serviceUrl of the activities it posts
+# and into its signing keys' URL, so HOST must be a name the gateway and the worker reach it by.
+if emulator_args[:1] != ["emulator"] or arg(emulator_args, "--host") != "emulator":
+    fail(f"{COMPOSE}: the emulator service must run `emulator --host emulator ...` (its address in the stack)")
 emulator_origin = f"http://emulator:{arg(emulator_args, '--port')}"
 if arg(emulator_args, "--app-id") != dig(compose_config, "bot", "appId"):
     fail(f"{COMPOSE}: the emulator's --app-id differs from bot.appId")
@@ -460,6 +525,69 @@ except ValueError as error:
 for dependency, condition in {"kafka-init": "service_completed_successfully", "postgres": "service_healthy"}.items():
     if dig(herald_service, "depends_on", dependency, "condition") != condition:
         fail(f"{COMPOSE}: herald must depend on {dependency} ({condition})")
+
+# The gateway: `herald gateway` with the worker's configuration, driven by the emulator.
+G = f"{COMPOSE}: gateway"
+gateway_command = [str(c) for c in (gateway_service.get("command") or [])]
+if gateway_command[:1] != ["gateway"] or arg(gateway_command, "--config") != config_path:
+    fail(f"{G}: the command must be gateway --config {config_path} (the worker's configuration)")
+for target in ("/etc/herald/herald.yaml",):
+    mounted = [str(v) for v in gateway_service.get("volumes", []) if str(v).split(":")[1:2] == [target]]
+    if not mounted or pathlib.Path("deploy") / mounted[0].split(":")[0] != compose_config_file:
+        fail(f"{G}: must mount deploy/compose/herald.yaml as {target}, as the worker does")
+if {k: str(v) for k, v in (gateway_service.get("environment") or {}).items()} != compose_env:
+    fail(f"{G}: environment differs from the worker's, so the two would not read the same configuration")
+for dependency, condition in {"kafka-init": "service_completed_successfully", "postgres": "service_healthy"}.items():
+    if dig(gateway_service, "depends_on", dependency, "condition") != condition:
+        fail(f"{G}: must depend on {dependency} ({condition}), as the worker does")
+gateway_port = dig(compose_config, "gateway", "port", default=3978)
+gateway_path = dig(compose_config, "gateway", "path", default="/api/messages")
+gateway_ports = [str(p) for p in gateway_service.get("ports", [])]
+if f"{gateway_port}:{gateway_port}" not in gateway_ports:
+    fail(f"{G}: must publish gateway.port {gateway_port} as {gateway_port}:{gateway_port}")
+if not any(p.endswith(f":{http_port}") for p in gateway_ports):
+    fail(f"{G}: must publish its http.port {http_port} (/metrics)")
+host_ports = [str(p).rsplit(":", 1)[0] for s in services.values() for p in (s.get("ports") or [])]
+for port in sorted({p for p in host_ports if host_ports.count(p) > 1}):
+    fail(f"{COMPOSE}: host port {port} is published by more than one service")
+try:
+    produce_timeout = seconds(dig(compose_config, "gateway", "produceTimeout", default="10s"))
+    if seconds(gateway_service.get("stop_grace_period", "10s")) <= produce_timeout:
+        fail(f"{G}: stop_grace_period must exceed gateway.produceTimeout")
+except ValueError as error:
+    fail(f"{G}: {error}")
+if dig(compose_config, "gateway", "enabled", default=False) is not False:
+    fail("deploy/compose/herald.yaml: gateway.enabled must be false (the gateway service serves the endpoint)")
+if arg(emulator_args, "--bot-endpoint") != f"http://gateway:{gateway_port}{gateway_path}":
+    fail(f"{COMPOSE}: the emulator's --bot-endpoint must be http://gateway:{gateway_port}{gateway_path}")
+if dig(compose_config, "gateway", "openIdMetadataUrl") != emulator_origin + "/emulator/openid/.well-known/openidconfiguration":
+    fail("deploy/compose/herald.yaml: gateway.openIdMetadataUrl must be the emulator's OpenID metadata "
+         f"({emulator_origin}/emulator/openid/.well-known/openidconfiguration): the emulator signs what it posts")
+references_topic = dig(compose_config, "kafka", "referencesTopic", default="")
+if not re.search(rf"--topic {re.escape(str(references_topic))} [^\n]*--config cleanup\.policy=compact", init_command):
+    fail(f"{COMPOSE}: kafka-init must create kafka.referencesTopic {references_topic!r} compacted")
+
+
+def check_gateway_topics(where, config, routes):
+    """The topics the gateway needs, and the interactions topic among the workers' events when routes answer it."""
+    references = dig(config, "kafka", "referencesTopic", default="")
+    interactions = dig(config, "kafka", "interactionsTopic", default="teams-interactions")
+    if not references or not interactions:
+        fail(f"{where}: kafka.referencesTopic and kafka.interactionsTopic must both be set (herald gateway needs them)")
+    if references == interactions or references in dig(config, "kafka", "eventsTopics", default=[]):
+        fail(f"{where}: kafka.referencesTopic must be its own topic, not an events or interactions topic")
+    answered = [r.get("name") for r in (routes or {}).get("routes", [])
+                if str(dig(r, "match", "type", default="")).startswith("herald.teams.")]
+    if answered and interactions not in dig(config, "kafka", "eventsTopics", default=[]):
+        fail(f"{where}: routes {answered} answer the gateway's events, but kafka.interactionsTopic "
+             f"{interactions} is not in kafka.eventsTopics")
+    return interactions, references
+
+
+for topic in check_gateway_topics("deploy/compose/herald.yaml", compose_config,
+                                  compose_routes if routes_host is not None and routes_host.is_file() else {}):
+    if topic not in topics and not re.search(rf"--topic {re.escape(str(topic))}(\s|$)", init_command):
+        fail(f"{COMPOSE}: kafka-init does not create the topic {topic}")
 
 # ---- Kubernetes -----------------------------------------------------------------------------------------------------
 K8S = pathlib.Path("deploy/kubernetes")
@@ -511,16 +639,22 @@ templates_map = get("ConfigMap", "herald-templates")
 secret = get("Secret", "herald-secrets")
 secret_data = dict(secret.get("stringData") or {}) | dict(secret.get("data") or {})
 
+def pod_environment(where, container):
+    """The container's environment, with the Secret's values for secretKeyRefs."""
+    environment = {}
+    for variable in container.get("env", []):
+        ref = dig(variable, "valueFrom", "secretKeyRef")
+        if ref:
+            if ref.get("name") != "herald-secrets" or ref.get("key") not in secret_data:
+                fail(f"{where}: env {variable.get('name')} reads a key that secret.example.yaml does not have")
+            environment[variable["name"]] = str(secret_data.get(ref.get("key"), ""))
+        else:
+            environment[variable["name"]] = str(variable.get("value", ""))
+    return environment
+
+
 # The configuration as the pods see it: the ConfigMap's herald.yaml plus the container's environment.
-environment = {}
-for variable in container.get("env", []):
-    ref = dig(variable, "valueFrom", "secretKeyRef")
-    if ref:
-        if ref.get("name") != "herald-secrets" or ref.get("key") not in secret_data:
-            fail(f"{D}: env {variable.get('name')} reads a key that secret.example.yaml does not have")
-        environment[variable["name"]] = str(secret_data.get(ref.get("key"), ""))
-    else:
-        environment[variable["name"]] = str(variable.get("value", ""))
+environment = pod_environment(D, container)
 if environment.get("HERALD_LOG_FORMAT") != "json":
     fail(f"{D}: env HERALD_LOG_FORMAT must be json")
 if "HERALD_STORE_URL" not in environment:
@@ -542,33 +676,39 @@ k8s_routes = yaml.safe_load((configmap.get("data") or {}).get("routes.yaml", "")
 for error in jsonschema.Draft202012Validator(ROUTES_SCHEMA).iter_errors(k8s_routes):
     fail(f"configmap.yaml routes.yaml: {'.'.join(map(str, error.path))}: {error.message}")
 
+def pod_files(where, pod, container):
+    """What a pod's filesystem holds from ConfigMaps and Secrets: path in the container -> (kind, name, key)."""
+    files = {}
+    volumes = {v.get("name"): v for v in pod.get("volumes", [])}
+    for mount in container.get("volumeMounts", []):
+        volume = volumes.get(mount.get("name"), {})
+        base = mount.get("mountPath", "").rstrip("/")
+        sources = [s for s in dig(volume, "projected", "sources", default=[])]
+        if "configMap" in volume:
+            sources.append({"configMap": volume["configMap"]})
+        if "secret" in volume:
+            sources.append({"secret": {"name": volume["secret"].get("secretName"), "items": volume["secret"].get("items")}})
+        for source in sources:
+            for kind in ("configMap", "secret"):
+                if kind not in source:
+                    continue
+                name = source[kind].get("name")
+                obj = get("ConfigMap" if kind == "configMap" else "Secret", name)
+                keys = set(obj.get("data") or {}) | set(obj.get("stringData") or {})
+                items = source[kind].get("items") or [{"key": k, "path": k} for k in keys]
+                for item in items:
+                    if item.get("key") not in keys:
+                        fail(f"{where}: volume {mount.get('name')} mounts key {item.get('key')} that {kind} {name} lacks")
+                    files[f"{base}/{item.get('path')}"] = (kind, name, item.get("key"))
+                if kind == "configMap" and name == "herald-templates":
+                    mounted = {i.get("key") for i in items}
+                    for key in sorted(keys - mounted):
+                        fail(f"{where}: template {key} of herald-templates is not mounted")
+    return files
+
+
 # What the pod's filesystem holds: the projected config volume, the secret volume.
-files = {}  # path in the container -> (kind, source name, key)
-volumes = {v.get("name"): v for v in pod.get("volumes", [])}
-for mount in container.get("volumeMounts", []):
-    volume = volumes.get(mount.get("name"), {})
-    base = mount.get("mountPath", "").rstrip("/")
-    sources = [s for s in dig(volume, "projected", "sources", default=[])]
-    if "configMap" in volume:
-        sources.append({"configMap": volume["configMap"]})
-    if "secret" in volume:
-        sources.append({"secret": {"name": volume["secret"].get("secretName"), "items": volume["secret"].get("items")}})
-    for source in sources:
-        for kind in ("configMap", "secret"):
-            if kind not in source:
-                continue
-            name = source[kind].get("name")
-            obj = get("ConfigMap" if kind == "configMap" else "Secret", name)
-            keys = set(obj.get("data") or {}) | set(obj.get("stringData") or {})
-            items = source[kind].get("items") or [{"key": k, "path": k} for k in keys]
-            for item in items:
-                if item.get("key") not in keys:
-                    fail(f"{D}: volume {mount.get('name')} mounts key {item.get('key')} that {kind} {name} lacks")
-                files[f"{base}/{item.get('path')}"] = (kind, name, item.get("key"))
-            if kind == "configMap" and name == "herald-templates":
-                mounted = {i.get("key") for i in items}
-                for key in sorted(keys - mounted):
-                    fail(f"{D}: template {key} of herald-templates is not mounted")
+files = pod_files(D, pod, container)
 args = container.get("args") or []
 config_in_pod = args[args.index("--config") + 1] if "--config" in args[:-1] else None
 if args[:1] != ["run"] or config_in_pod not in files:
@@ -644,6 +784,121 @@ if dig(service, "spec", "type", default="ClusterIP") != "ClusterIP":
 pdb = get("PodDisruptionBudget", "herald")
 if dig(pdb, "spec", "maxUnavailable") != 1 or dig(pdb, "spec", "selector", "matchLabels") != selector:
     fail("deploy/kubernetes/pdb.yaml: maxUnavailable 1 with the Deployment's selector")
+
+# The gateway: `herald gateway`, its own Deployment, Service, PodDisruptionBudget and Ingress.
+GD = "deploy/kubernetes/gateway-deployment.yaml"
+gateway_deployment = get("Deployment", "herald-gateway")
+gpod = dig(gateway_deployment, "spec", "template", "spec", default={})
+gpod_labels = dig(gateway_deployment, "spec", "template", "metadata", "labels", default={})
+gcontainer = dig(gpod, "containers", 0, default={})
+gselector = dig(gateway_deployment, "spec", "selector", "matchLabels", default={})
+if dig(gateway_deployment, "spec", "replicas") != 2:
+    fail(f"{GD}: replicas must be 2 (the endpoint stays up while one pod restarts)")
+if gpod_labels.get("app.kubernetes.io/name") != "herald-gateway":
+    fail(f"{GD}: pods must be labelled app.kubernetes.io/name: herald-gateway")
+if not gselector or any(gpod_labels.get(k) != v for k, v in gselector.items()):
+    fail(f"{GD}: the selector does not match the pod labels")
+
+
+def selects(selector_labels, labels):
+    return bool(selector_labels) and all(labels.get(k) == v for k, v in selector_labels.items())
+
+
+# The workers' selectors must not take in gateway pods (nor the gateway's the workers): a Deployment would
+# count the other's pods, the worker Service would send scrapes there, the PodDisruptionBudgets would mix.
+for what, sel in (("deployment.yaml's selector", selector),
+                  ("service.yaml's selector", dig(service, "spec", "selector", default={})),
+                  ("pdb.yaml's selector", dig(pdb, "spec", "selector", "matchLabels", default={}))):
+    if selects(sel, gpod_labels):
+        fail(f"deploy/kubernetes: {what} also selects the gateway's pods")
+if selects(gselector, pod_labels):
+    fail(f"{GD}: the selector also selects the workers' pods")
+genvironment = pod_environment(GD, gcontainer)
+if genvironment != environment:
+    fail(f"{GD}: env differs from deployment.yaml's, so the gateway would not read the workers' configuration")
+gfiles = pod_files(GD, gpod, gcontainer)
+gargs = gcontainer.get("args") or []
+gconfig_in_pod = gargs[gargs.index("--config") + 1] if "--config" in gargs[:-1] else None
+if gargs[:1] != ["gateway"] or gfiles.get(gconfig_in_pod) != ("configMap", "herald-config", "herald.yaml"):
+    fail(f"{GD}: args must be gateway --config FILE with FILE herald-config's herald.yaml")
+gpassword = dig(k8s_config, "bot", "appPasswordFile")
+if gconfig_in_pod and gpassword and not gpassword.startswith("/"):
+    gpassword = str(pathlib.PurePosixPath(gconfig_in_pod).parent / gpassword)
+if gfiles.get(gpassword) != ("secret", "herald-secrets", "app-password"):
+    fail(f"{GD}: bot.appPasswordFile {gpassword} is not the Secret's app-password in the gateway's pods")
+if dig(k8s_config, "gateway", "enabled", default=False) is not False:
+    fail("deploy/kubernetes/configmap.yaml: gateway.enabled must be false: herald-gateway serves the endpoint")
+gateway_port = dig(k8s_config, "gateway", "port", default=3978)
+gateway_path = dig(k8s_config, "gateway", "path", default="/api/messages")
+gports = {p.get("name"): p.get("containerPort") for p in gcontainer.get("ports", [])}
+if gports.get("messaging") != gateway_port or gports.get("http") != http_port:
+    fail(f"{GD}: container ports must be messaging = gateway.port ({gateway_port}) and http = http.port ({http_port})")
+# The startup probe waits for /readyz: a gateway that could not read the signing keys at start reads them again
+# only for a signed request, which a pod that never got ready would never get; restarting it reads them again.
+for probe, path in (("livenessProbe", "/healthz"), ("startupProbe", "/readyz"), ("readinessProbe", "/readyz")):
+    get_ = dig(gcontainer, probe, "httpGet", default={})
+    if get_.get("path") != path or get_.get("port") not in ("messaging", gateway_port):
+        fail(f"{GD}: {probe} must GET {path} on port messaging (gateway.port)")
+gpre_stop = dig(gcontainer, "lifecycle", "preStop", "exec", "command", default=[])
+if not (len(gpre_stop) == 2 and gpre_stop[0] == "sleep" and str(gpre_stop[1]).isdigit()):
+    fail(f"{GD}: preStop must be exec [sleep, N], so the Service and the ingress stop routing here first")
+    gpre_stop = ["sleep", "0"]
+ggrace = gpod.get("terminationGracePeriodSeconds", 30)
+try:
+    produce = seconds(dig(k8s_config, "gateway", "produceTimeout", default="10s"))
+    if not produce + int(gpre_stop[1]) < ggrace <= 120:
+        fail(f"{GD}: terminationGracePeriodSeconds {ggrace} must exceed gateway.produceTimeout {produce:g}s + "
+             f"preStop {gpre_stop[1]}s (and a web service needs no more than 120)")
+except ValueError as error:
+    fail(f"configmap.yaml herald.yaml: gateway.produceTimeout: {error}")
+gresources = gcontainer.get("resources") or {}
+if not (dig(gresources, "requests", "cpu") and dig(gresources, "requests", "memory") and dig(gresources, "limits", "memory")):
+    fail(f"{GD}: resources must request cpu and memory and limit memory")
+if gcontainer.get("securityContext") != csec or gpod.get("securityContext") != psec:
+    fail(f"{GD}: the pod's and the container's securityContext must be the workers'")
+if gpod.get("automountServiceAccountToken") is not False:
+    fail(f"{GD}: automountServiceAccountToken must be false")
+if gcontainer.get("image") != image:
+    fail(f"{GD}: image must be the workers' ({image}), which kustomization.yaml's images sets")
+gannotations = dig(gateway_deployment, "spec", "template", "metadata", "annotations", default={})
+if gannotations.get("prometheus.io/scrape") != "true" or gannotations.get("prometheus.io/port") != str(http_port):
+    fail(f"{GD}: the pods need prometheus.io/scrape and prometheus.io/port annotations (http.port)")
+check_gateway_topics("deploy/kubernetes/configmap.yaml herald.yaml", k8s_config, k8s_routes)
+
+GS = "deploy/kubernetes/gateway-service.yaml"
+gservice = get("Service", "herald-gateway")
+if dig(gservice, "spec", "selector") != gselector:
+    fail(f"{GS}: the selector must be the gateway Deployment's")
+if dig(gservice, "spec", "type", default="ClusterIP") != "ClusterIP":
+    fail(f"{GS}: must be ClusterIP (the Ingress is the way in)")
+gservice_ports = {p.get("name"): p for p in dig(gservice, "spec", "ports", default=[])}
+if dig(gservice_ports, "messaging", "port") != 80 or dig(gservice_ports, "messaging", "targetPort") not in ("messaging", gateway_port):
+    fail(f"{GS}: needs port 80 named messaging targeting the container's messaging port")
+if dig(gservice_ports, "http", "port") != http_port or dig(gservice_ports, "http", "targetPort") not in ("http", http_port):
+    fail(f"{GS}: needs port {http_port} named http targeting the container's http port (/metrics)")
+gpdb = get("PodDisruptionBudget", "herald-gateway")
+gbudget_ok = (dig(gpdb, "spec", "maxUnavailable") == 1 and dig(gpdb, "spec", "minAvailable") is None) or \
+    (dig(gpdb, "spec", "minAvailable") == 1 and dig(gpdb, "spec", "maxUnavailable") is None)
+if not gbudget_ok or dig(gpdb, "spec", "selector", "matchLabels") != gselector:
+    fail("deploy/kubernetes/gateway-pdb.yaml: maxUnavailable 1 (or minAvailable 1) with the gateway's selector")
+
+GI = "deploy/kubernetes/gateway-ingress.yaml"
+ingress = get("Ingress", "herald-gateway")
+if dig(ingress, "spec", "ingressClassName") != "nginx":
+    fail(f"{GI}: ingressClassName must be nginx")
+tls_hosts = {h for entry in dig(ingress, "spec", "tls", default=[]) for h in entry.get("hosts", []) if entry.get("secretName")}
+routed = []
+for rule in dig(ingress, "spec", "rules", default=[]):
+    if rule.get("host") not in tls_hosts:
+        fail(f"{GI}: host {rule.get('host')!r} has no tls entry with a secretName (Teams calls HTTPS only)")
+    for path in dig(rule, "http", "paths", default=[]):
+        backend = dig(path, "backend", "service", default={})
+        if backend.get("name") != "herald-gateway" or \
+                (dig(backend, "port", "name"), dig(backend, "port", "number")) not in (("messaging", None), (None, 80)):
+            fail(f"{GI}: path {path.get('path')} must go to Service herald-gateway, port messaging (80)")
+        routed.append((path.get("path"), path.get("pathType")))
+if routed != [(gateway_path, "Prefix")]:
+    fail(f"{GI}: must route exactly gateway.path {gateway_path} (pathType Prefix); it routes {routed}")
 
 # KEDA's ScaledObject (a CRD: no schema in kubernetes-validate).
 scaled = get("ScaledObject", "herald")
