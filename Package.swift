@@ -137,9 +137,7 @@ let gatewayTargets: [Target] = [
         name: "GatewayTests",
         dependencies: [
             "Gateway", "TeamsEmulator", "HeraldHTTP", "HeraldConfig", "BotConnector", "Kafka", "Store", "TestSupport",
-            jwtKit, asyncHTTPClient,
-            nioHTTP1,
-            nioCore, logging,
+            "ChildProcess", jwtKit, asyncHTTPClient, nioHTTP1, nioCore, logging,
         ]
     ),
 ]

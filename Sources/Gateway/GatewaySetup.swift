@@ -63,7 +63,10 @@ public enum GatewaySetup {
                 listening(server.port, { keys.isReady })
                 logger.info(
                     "gateway listening", metadata: ["port": "\(server.port)", "path": "\(gateway.path)"])
-                try? await keys.refresh()  // ready before the first request when the metadata answers
+                // Ready before the first request when the metadata answers; else tried again until it does (an
+                // unready gateway gets no requests that would try).
+                let reading = Task { await keys.readUntilKnown() }
+                defer { reading.cancel() }
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await server.run() }
                     await stop()

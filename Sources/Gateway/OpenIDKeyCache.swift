@@ -89,6 +89,20 @@ public actor OpenIDKeyCache {
         return keys[kid]
     }
 
+    /// Fetches the keys until a fetch succeeds, one attempt per ``retryAfterFailure``, or the task is cancelled.
+    func readUntilKnown() async {
+        while !isReady, !Task.isCancelled {
+            do {
+                try await refresh()
+            } catch {
+                logger.warning(
+                    "cannot read the Bot Framework signing keys; trying again",
+                    metadata: ["error": "\(error)", "url": "\(metadataURL)"])
+                try? await Task.sleep(for: retryAfterFailure)
+            }
+        }
+    }
+
     /// Fetches the keys now (one fetch for every caller waiting).
     func refresh() async throws {
         if let inFlight { return try await inFlight.value }

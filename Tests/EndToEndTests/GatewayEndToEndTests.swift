@@ -63,6 +63,18 @@ extension EndToEnd {
             let channel = try #require(conversations.first { $0.id.hasPrefix(general) }, "a thread in General")
             #expect(channel.activities.map { Self.text($0.body) } == ["Grace Hopper added the app to Platform"])
 
+            // Every gateway metric the dashboard and the alerts use is exported, and counts what happened.
+            let httpPort = try await DeliveryRig.httpPort(of: worker)
+            let metrics = Metrics(text: try await DeliveryRig.get(port: httpPort, "/metrics").body)
+            let used = try EndToEnd.OperationsTests.metricNamesUsedInDeploy().filter { $0.hasPrefix("herald_gateway_") }
+            #expect(used.count >= 3, "\(used)")
+            #expect(used.filter { !metrics.exports($0) }.isEmpty, "used in deploy/ but not exported")
+            let accepted = metrics.samples.filter {
+                $0.name == "herald_gateway_requests_total" && $0.labels["result"] == "accepted"
+            }
+            #expect(accepted.reduce(0) { $0 + $1.value } == 4, "two activities per install")
+            #expect(metrics.value("herald_gateway_token_failures_total", ["reason": "signature"]) == 0)
+
             // The user removes the app: the next notification is not sent.
             _ = try await rig.emulator.post(
                 "install",

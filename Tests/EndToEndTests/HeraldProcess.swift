@@ -1,20 +1,11 @@
 import ChildProcess
 import Foundation
+import TestSupport
 import Testing
 
 /// The `herald` binary built next to this test bundle, run as a separate process.
 struct HeraldProcess {
-    static var binary: URL {
-        // The test bundle and the products of one build share a directory.
-        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var directory = bundle.deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("herald").path),
-            directory.path != "/"
-        {
-            directory.deleteLastPathComponent()
-        }
-        return directory.appendingPathComponent("herald")
-    }
+    static var binary: URL { HeraldBinary.url }
 
     /// Runs `herald arguments...` to completion, failing after `timeout`.
     static func run(_ arguments: [String], timeout: Duration = .seconds(120)) async throws -> ChildProcess.Output {

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import ChildProcess
 import Foundation
 import Gateway
 import HeraldConfig
@@ -27,9 +28,10 @@ struct GatewayRig: Sendable {
 
     var url: String { "http://127.0.0.1:\(port)/api/messages" }
 
-    /// Runs `body` with a started gateway; stops it afterwards.
+    /// Runs `body` with a started gateway; stops it afterwards. `inProcess: false` runs `herald gateway` as its own
+    /// process (for load: its work then does not crowd the test process's other tests).
     static func with(
-        produceTimeout: String = "10s", _ body: @Sendable (GatewayRig) async throws -> Void
+        produceTimeout: String = "10s", inProcess: Bool = true, _ body: @Sendable (GatewayRig) async throws -> Void
     ) async throws {
         let kafka = try EmbeddedKafka(brokers: 1, logger: logger)
         for topic in ["events", "refs", "interactions"] { try kafka.createTopic(topic, partitions: 2) }
@@ -60,6 +62,8 @@ struct GatewayRig: Sendable {
                   openIdMetadataUrl: "\(emulator.openIdMetadataURL)"
                   produceTimeout: \(produceTimeout)
                   maxBodyBytes: 65536
+                http:
+                  port: 0
                 log:
                   level: error
                 """
@@ -71,6 +75,22 @@ struct GatewayRig: Sendable {
             let storeTask = Task { try await store.run() }
             defer { storeTask.cancel() }
             try await store.migrate()
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            defer { _ = Task { try? await http.shutdown() } }
+            if !inProcess {
+                let file = folder.appendingPathComponent("gateway.yaml")
+                try yaml.replacingOccurrences(of: "level: error", with: "level: warning")
+                    .write(to: file, atomically: true, encoding: .utf8)
+                let process = ChildProcess(HeraldBinary.url, ["gateway", "--config", file.path])
+                try process.start()
+                defer { process.kill() }
+                let line = await process.line(containing: "gateway.port=")
+                let port = try #require(Int(line.dropFirst("gateway.port=".count)), "\(process.text(of: .stderr))")
+                try await body(GatewayRig(kafka: kafka, emulator: emulator, store: store, http: http, port: port))
+                process.terminate()
+                #expect(await process.exit(timeout: .seconds(30)).status == 0, "herald gateway exits 0 on SIGTERM")
+                return
+            }
             let ports = AsyncStream<Int>.makeStream()
             let stop = AsyncStream<Void>.makeStream()
             let gateway = Task {
@@ -84,19 +104,16 @@ struct GatewayRig: Sendable {
                 Issue.record("the gateway did not start")
                 return
             }
-            let http = HTTPClient(eventLoopGroupProvider: .singleton)
             let rig = GatewayRig(kafka: kafka, emulator: emulator, store: store, http: http, port: port)
             do {
                 try await body(rig)
             } catch {
                 stop.continuation.finish()
                 _ = await gateway.result
-                try? await http.shutdown()
                 throw error
             }
             stop.continuation.finish()
             try await gateway.value
-            try await http.shutdown()
         }
     }
 

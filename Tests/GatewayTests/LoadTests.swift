@@ -10,7 +10,7 @@ import Testing
 @Suite("Gateway: concurrency and hostile traffic")
 struct LoadTests {
     @Test func twoHundredConcurrentInstallsAreEachRecordedOnce() async throws {
-        try await GatewayRig.with { rig in
+        try await GatewayRig.with(inProcess: false) { rig in
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for user in 0..<200 {
                     group.addTask {
@@ -32,7 +32,7 @@ struct LoadTests {
     /// a valid token: every request is answered (a 4xx, or 200 for a signed activity with nothing usable in it),
     /// nothing is recorded, and the gateway still serves.
     @Test func tenThousandHostileRequestsAreEachAnsweredAndRecordNothing() async throws {
-        try await GatewayRig.with { rig in
+        try await GatewayRig.with(inProcess: false) { rig in
             let valid = "Bearer \(rig.emulator.botToken(.valid, serviceUrl: rig.emulator.serviceURL))"
             let answered = try await withThrowingTaskGroup(of: [Int: Int].self) { group in
                 for worker in 0..<16 {

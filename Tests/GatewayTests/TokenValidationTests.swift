@@ -46,7 +46,7 @@ struct TokenValidationTests {
 
     /// Invented key ids cannot make the gateway hammer the metadata endpoint.
     @Test func aFloodOfUnknownKeyIdsFetchesTheKeysAtMostOnceMore() async throws {
-        try await GatewayRig.with { rig in
+        try await GatewayRig.with(inProcess: false) { rig in
             let body = GatewayRig.json(rig.personalInstall("6f1c2d3e-0000-4000-8000-000000000003"))
             #expect(
                 try await rig.post(
