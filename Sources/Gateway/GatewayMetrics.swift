@@ -8,6 +8,7 @@ final class GatewayMetrics: Sendable {
         static let requests = "herald_gateway_requests_total"
         static let tokenFailures = "herald_gateway_token_failures_total"
         static let produceDuration = "herald_gateway_kafka_produce_seconds"
+        static let inFlight = "herald_gateway_requests_in_flight"
     }
 
     /// The `result` label.
@@ -23,6 +24,8 @@ final class GatewayMetrics: Sendable {
     private let counters = Mutex<[String: Counter]>([:])
     private let tokenCounters: [TokenRejection: Counter]
     let produce = Timer(label: Name.produceDuration)
+    private let inFlightGauge = Gauge(label: Name.inFlight)
+    private let inFlight = Atomic<Int>(0)
 
     init() {
         var tokenCounters: [TokenRejection: Counter] = [:]
@@ -43,6 +46,13 @@ final class GatewayMetrics: Sendable {
             return counter
         }
         counter.increment()
+    }
+
+    /// Counts a request in progress until `body` returns.
+    func inProgress<T>(_ body: () async -> T) async -> T {
+        inFlightGauge.record(inFlight.add(1, ordering: .relaxed).newValue)
+        defer { inFlightGauge.record(inFlight.subtract(1, ordering: .relaxed).newValue) }
+        return await body()
     }
 
     func tokenFailure(_ reason: TokenRejection) {

@@ -51,6 +51,10 @@ public struct MessagingEndpoint: Sendable {
     }
 
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        await metrics.inProgress { await answer(request) }
+    }
+
+    private func answer(_ request: HTTPRequest) async -> HTTPResponse {
         guard request.method == .POST else {
             metrics.request(type: nil, .methodNotAllowed)
             return Self.error(.methodNotAllowed, "use POST")

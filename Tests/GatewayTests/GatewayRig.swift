@@ -23,6 +23,8 @@ struct GatewayRig: Sendable {
     let store: any HeraldStore
     let http: HTTPClient
     let port: Int
+    /// The configuration file (`herald gateway` runs only).
+    var configFile: URL? = nil
     let appId = "app"
     static let tenant = "8a3b51a9-1f3c-4bdc-9d62-3c2ab1c3e4f5"
 
@@ -81,12 +83,11 @@ struct GatewayRig: Sendable {
                 let file = folder.appendingPathComponent("gateway.yaml")
                 try yaml.replacingOccurrences(of: "level: error", with: "level: warning")
                     .write(to: file, atomically: true, encoding: .utf8)
-                let process = ChildProcess(HeraldBinary.url, ["gateway", "--config", file.path])
-                try process.start()
+                let (process, port) = try await launch(config: file)
                 defer { process.kill() }
-                let line = await process.line(containing: "gateway.port=")
-                let port = try #require(Int(line.dropFirst("gateway.port=".count)), "\(process.text(of: .stderr))")
-                try await body(GatewayRig(kafka: kafka, emulator: emulator, store: store, http: http, port: port))
+                try await body(
+                    GatewayRig(
+                        kafka: kafka, emulator: emulator, store: store, http: http, port: port, configFile: file))
                 process.terminate()
                 #expect(await process.exit(timeout: .seconds(30)).status == 0, "herald gateway exits 0 on SIGTERM")
                 return
@@ -115,6 +116,31 @@ struct GatewayRig: Sendable {
             stop.continuation.finish()
             try await gateway.value
         }
+    }
+
+    /// Starts `herald gateway --config config`; returns it once it listens, with its port.
+    static func launch(config: URL) async throws -> (ChildProcess, Int) {
+        let process = ChildProcess(HeraldBinary.url, ["gateway", "--config", config.path])
+        try process.start()
+        let line = await process.line(containing: "gateway.port=")
+        guard let port = Int(line.dropFirst("gateway.port=".count)) else {
+            process.kill()
+            throw GatewayRigError(
+                description: "herald gateway did not start: \(process.text(of: .stderr).suffix(2000))")
+        }
+        return (process, port)
+    }
+
+    /// POSTs `body` to `url` with `authorization`; returns the status and body.
+    func post(to url: String, _ body: [UInt8], authorization: String) async throws -> Int {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "authorization", value: authorization)
+        request.headers.add(name: "content-type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await http.execute(request, timeout: .seconds(60))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        return Int(response.status.code)
     }
 
     /// POSTs `body` with `authorization`; returns the status and body.
@@ -205,6 +231,10 @@ struct GatewayRig: Sendable {
             ],
         ]
     }
+}
+
+struct GatewayRigError: Error, CustomStringConvertible {
+    var description: String
 }
 
 /// A record's value as a JSON object.
