@@ -63,7 +63,7 @@ struct ActivityTranslator: Sendable {
         let removed = activity.membersRemoved ?? []
         if activity.channelData?.eventType == "teamDeleted" || removed.contains(where: isBot) {
             forget(context, activity, into: &work)
-        } else if added.contains(where: isBot) || !added.isEmpty || activity.channelData?.eventType == "teamRenamed" {
+        } else if !added.isEmpty || activity.channelData?.eventType == "teamRenamed" {
             work.references.append(reference(activity, context, user: context.personalUser))
         }
         for member in added where !isBot(member) && context.scope != .personal {
@@ -99,18 +99,23 @@ struct ActivityTranslator: Sendable {
         _ activity: InboundActivity, _ context: Context, user: InboundActivity.Account?
     ) -> GatewayWork.Reference {
         let key = Self.referenceKey(context, user: user)
+        // A team's reference is its General channel (whose id is the team's), whichever channel or thread the
+        // activity came from: what Herald posts to the team goes there as a new thread.
+        let conversationId =
+            context.scope == .team ? (context.team?.id ?? context.conversationId) : context.conversationId
+        let channel = context.scope == .team ? InteractionEvent.Named(id: conversationId, name: nil) : nil
         let record = ReferenceRecord(
             key: key,
             reference: .init(
                 activityId: activity.id, user: user.map(Self.person),
                 bot: activity.recipient.map(Self.person),
                 conversation: .init(
-                    id: context.conversationId, tenantId: context.tenantId,
+                    id: conversationId, tenantId: context.tenantId,
                     conversationType: context.scope.conversationType, isGroup: context.scope != .personal),
                 serviceUrl: context.serviceUrl, locale: activity.clientLocale,
                 localTimezone: activity.clientTimeZone,
-                channelData: .init(
-                    tenant: .init(id: context.tenantId, name: nil), team: context.team, channel: context.channel)))
+                channelData: .init(tenant: .init(id: context.tenantId, name: nil), team: context.team, channel: channel)
+            ))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return GatewayWork.Reference(key: key, json: (try? Array(encoder.encode(record))) ?? [])

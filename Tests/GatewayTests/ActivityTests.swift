@@ -69,6 +69,35 @@ struct ActivityTests {
         }
     }
 
+    @Test func aMessageInAnotherChannelKeepsTheTeamReferenceOnItsGeneralChannel() async throws {
+        try await GatewayRig.with { rig in
+            let team = "19:platform0002@thread.tacv2"
+            var message = rig.teamInstall(team, by: "6f1c2d3e-0000-4000-8000-0000000000b2")
+            message["type"] = "message"
+            message["action"] = nil
+            message["text"] = "<at>Herald</at> hello"
+            message["conversation"] = [
+                "id": "19:releases@thread.tacv2;messageid=1701", "conversationType": "channel",
+                "tenantId": GatewayRig.tenant, "isGroup": true,
+            ]
+            message["channelData"] = [
+                "tenant": ["id": GatewayRig.tenant], "team": ["id": team, "name": "Platform"],
+                "channel": ["id": "19:releases@thread.tacv2", "name": "Releases"],
+            ]
+            #expect(try await rig.post(message) == 200)
+            let records = try await rig.records(["refs", "interactions"], atLeast: 2)
+            let reference = try #require(records.first { $0.topic == "refs" })
+            #expect(reference.key == Array("team:\(GatewayRig.tenant)/\(team)".utf8))
+            let stored = try BotFrameworkReference.parse(String(decoding: reference.value, as: UTF8.self))
+            #expect(stored.conversationId == team && stored.channelId == team, "General, not the thread it came from")
+            let event = try #require(records.first { $0.topic == "interactions" }.map(object))
+            let data = try #require(event["data"] as? [String: Any])
+            #expect((data["channel"] as? [String: Any])?["name"] as? String == "Releases")
+            #expect(
+                (data["conversation"] as? [String: Any])?["id"] as? String == "19:releases@thread.tacv2;messageid=1701")
+        }
+    }
+
     @Test func aPersonalUninstallMarksTheChatBlockedAndAReinstallClearsIt() async throws {
         try await GatewayRig.with { rig in
             let aad = "6f1c2d3e-0000-4000-8000-0000000000c1"
