@@ -45,7 +45,7 @@ struct GatewayScenario {
             String(
                 format: "%@ %6d activities (%d accepted), %d clients  %7.0f/s  p50 %6.2f ms  p99 %6.2f ms  "
                     + "cpu %.3f ms/activity  rss %d MB",
-                name.padding(toLength: 16, withPad: " ", startingAt: 0), activities, accepted, clients, perSecond,
+                name.padding(toLength: 20, withPad: " ", startingAt: 0), activities, accepted, clients, perSecond,
                 p50Ms, p99Ms, cpuMillisecondsPerActivity, peakRssBytes / 1_048_576)
         }
     }
