@@ -133,11 +133,20 @@ let gatewayTargets: [Target] = [
             nioHTTP1, nioFoundation, serviceLifecycle, coreMetrics, logging,
         ]
     ),
+    // A gateway with Kafka, a store and the emulator around it, for the gateway's tests and the end-to-end ones.
+    .target(
+        name: "GatewayTestSupport",
+        dependencies: [
+            "Gateway", "TeamsEmulator", "HeraldConfig", "Kafka", "Store", "TestSupport", "ChildProcess",
+            asyncHTTPClient, nioCore, nioHTTP1, logging,
+        ],
+        path: "Tests/GatewayTestSupport"
+    ),
     .testTarget(
         name: "GatewayTests",
         dependencies: [
-            "Gateway", "TeamsEmulator", "HeraldHTTP", "HeraldConfig", "BotConnector", "Kafka", "Store", "TestSupport",
-            "ChildProcess", jwtKit, asyncHTTPClient, nioHTTP1, nioCore, logging,
+            "Gateway", "GatewayTestSupport", "TeamsEmulator", "HeraldHTTP", "HeraldConfig", "BotConnector", "Kafka",
+            "Store", "TestSupport", "ChildProcess", jwtKit, asyncHTTPClient, nioHTTP1, nioCore, logging,
         ]
     ),
 ]
@@ -169,7 +178,10 @@ let executableTargets: [Target] = [
     ),
     .testTarget(
         name: "EndToEndTests",
-        dependencies: ["Kafka", "ChildProcess", "TeamsEmulator", "TestSupport", logging],
+        dependencies: [
+            "Kafka", "ChildProcess", "TeamsEmulator", "TestSupport", "GatewayTestSupport", asyncHTTPClient, nioCore,
+            nioHTTP1, logging,
+        ],
         // Drives the real `herald` binary, which `swift build --build-tests` builds alongside.
     ),
 ]

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Store
+import Synchronization
 
 /// `POST /api/messages`: authenticates each request, reads its activity, and records what it means (Kafka
 /// first, then the store) before answering 200. Nothing is done for a request that is not authenticated.
@@ -35,6 +36,7 @@ public struct MessagingEndpoint: Sendable {
     let produceTimeout: Duration
     let logger: Logger
     let metrics = GatewayMetrics()
+    let refusals = RefusalLog()
 
     public init(
         validator: BotTokenValidator, appId: String, replyToMessages: String, producer: KafkaProducer,
@@ -169,7 +171,12 @@ public struct MessagingEndpoint: Sendable {
     }
 
     private func unauthorized(_ reason: TokenRejection, type: String?) -> HTTPResponse {
-        logger.notice("request refused: bad token", metadata: ["reason": "\(reason.rawValue)"])
+        // One line per reason per 10 s, with how many were refused since: a flood of forged tokens is counted,
+        // not written out one by one.
+        if let refused = refusals.record(reason, now: .now) {
+            logger.notice(
+                "request refused: bad token", metadata: ["reason": "\(reason.rawValue)", "refused": "\(refused)"])
+        }
         metrics.tokenFailure(reason)
         metrics.request(type: type, .unauthorized)
         return Self.error(.unauthorized, "unauthorized")
@@ -192,5 +199,28 @@ extension Duration {
     var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+/// When to log refused requests: the first of each reason, then at most one line per reason per ``interval``
+/// with the number refused since the last line.
+final class RefusalLog: Sendable {
+    static let interval: Duration = .seconds(10)
+    private let state = Mutex<[TokenRejection: (logged: ContinuousClock.Instant, count: Int)]>([:])
+
+    /// The number of refusals to report now, nil when this one is only counted.
+    func record(_ reason: TokenRejection, now: ContinuousClock.Instant) -> Int? {
+        state.withLock { state in
+            guard let last = state[reason] else {
+                state[reason] = (now, 0)
+                return 1
+            }
+            guard now - last.logged >= Self.interval else {
+                state[reason] = (last.logged, last.count + 1)
+                return nil
+            }
+            state[reason] = (now, 0)
+            return last.count + 1
+        }
     }
 }

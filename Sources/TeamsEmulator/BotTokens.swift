@@ -9,9 +9,10 @@ import Synchronization
 /// `aud` the bot's app id, `exp` now + 1 h, `nbf` now − 1 min, `iat` now, `serviceurl` the activity's
 /// serviceUrl. Each other ``BotTokenKind`` differs from it in one way only.
 ///
-/// The keys are generated on first use, not when the emulator binds: RSA-2048 keys take a good part of a second
-/// in a debug build, which every emulator of every test would pay, most of them never posting to a bot. The key
-/// outside the JWKS is made only for the first ``BotTokenKind/unknownKey`` token.
+/// The keys are generated on first use, not when the emulator binds, and once per process: RSA-2048 keys take a
+/// good part of a second in a debug build (seconds on a busy machine, holding a thread of the cooperative pool),
+/// which every emulator of every test would otherwise pay. The key outside the JWKS is made only for the first
+/// ``BotTokenKind/unknownKey`` token.
 final class BotTokens: Sendable {
     static let issuer = "https://api.botframework.com"
     /// The `serviceurl` of ``BotTokenKind/serviceUrlMismatch`` tokens.
@@ -21,13 +22,14 @@ final class BotTokens: Sendable {
     /// The `aud` of ``BotTokenKind/wrongAudience`` tokens: not an app id.
     static let foreignAudience = "https://graph.microsoft.com"
 
-    private let generated = Mutex<SigningKeys?>(nil)
-    private let unknown = Mutex<SigningKeys.Key?>(nil)
+    /// Shared by every emulator of the process (a process runs one emulator, or tests run many).
+    private static let generated = Mutex<SigningKeys?>(nil)
+    private static let unknown = Mutex<SigningKeys.Key?>(nil)
 
     /// The signing keys, generated now if this is their first use; nil if generating them failed (it does not
     /// with BoringSSL and a 2048-bit size).
     var keys: SigningKeys? {
-        self.generated.withLock { keys in
+        Self.generated.withLock { keys in
             if keys == nil { keys = try? SigningKeys() }
             return keys
         }
@@ -35,7 +37,7 @@ final class BotTokens: Sendable {
 
     /// A key no JWKS lists (with a `kid` of its own), generated now if this is its first use.
     private var unknownKey: SigningKeys.Key? {
-        self.unknown.withLock { key in
+        Self.unknown.withLock { key in
             if key == nil { key = try? SigningKeys.Key(endorsements: ["msteams"]) }
             return key
         }

@@ -78,9 +78,17 @@ struct RunCommand: AsyncParsableCommand {
         let gateway: Task<Void, any Error>? =
             configuration.gateway.enabled
             ? Task { [embedded] in
-                try await GatewayCommand.serve(
-                    configuration, bootstrapServers: embedded?.bootstrapServers, logger: logger,
-                    termination: termination, ready: GatewayReadiness())
+                do {
+                    try await GatewayCommand.serve(
+                        configuration, bootstrapServers: embedded?.bootstrapServers, logger: logger,
+                        termination: termination, ready: GatewayReadiness())
+                } catch {
+                    // No messaging endpoint, no reason to run half a deployment: the worker drains, and the
+                    // process exits non-zero with this error.
+                    logger.error("the gateway stopped; shutting down", metadata: ["error": "\(error)"])
+                    termination.request()
+                    throw error
+                }
             } : nil
         defer { gateway?.cancel() }
         do {

@@ -33,6 +33,12 @@ final class Termination: Sendable {
         return termination
     }
 
+    /// Asks for a shutdown as a SIGTERM would (a part of the process failed).
+    /// Unlike a signal it never exits at once: what is starting finishes starting, then drains.
+    func request() {
+        queue.async { self.fire(exitsBeforeStart: false) }
+    }
+
     /// What was started can be drained now: a signal no longer exits at once but wakes ``wait()``.
     func started() {
         state.withLock { $0.exitsBeforeStart = false }
@@ -62,11 +68,11 @@ final class Termination: Sendable {
         }
     }
 
-    private func fire() {
+    private func fire(exitsBeforeStart: Bool = true) {
         let (waiters, exitNow) = state.withLock { state in
             state.received = true
             defer { state.waiters = [] }
-            return (state.waiters, state.exitsBeforeStart)
+            return (state.waiters, state.exitsBeforeStart && exitsBeforeStart)
         }
         if exitNow {
             let message = "herald: stopped by a signal before the worker started\n"

@@ -90,13 +90,78 @@ extension EndToEnd {
                         data: ["user": aad, "tenant": Self.tenant, "seq": 2])
                 )
             ])
-            let all = try await rig.outcomes(finalCount: 4)
+            // Two more: the notification, and the uninstall's own event (no route takes it: `unroutable`).
+            let all = try await rig.outcomes(finalCount: 5)
+            #expect(all.filter { $0.status == "unroutable" }.count == 1, "\(all.map(\.summary))")
             let last = try #require(all.last { $0.eventId == "after-uninstall" && $0.isFinal })
             #expect(last.status == "suppressed" || last.status == "failed", "\(last.summary)")
             #expect(try await rig.emulator.conversations().first { $0.id == chat }?.activities.count == 2)
             worker.terminate()
             #expect(await worker.exit(timeout: .seconds(40)).status == 0)
             #expect(!worker.text(of: .stderr).contains("eyJ"), "no token in the logs")
+        }
+
+        /// Teams sends an activity again when the bot's answer is lost: the same install event, one welcome.
+        @Test func anInstallTeamsSendsTwiceWelcomesOnce() async throws {
+            let rig = try await DeliveryRig(
+                emulator: EmulatorConfiguration(appId: DeliveryRig.appId, appPassword: DeliveryRig.appPassword),
+                gateway: true)
+            defer { Task { await rig.shutdown() } }
+            let worker = try await rig.startWorker()
+            defer { worker.kill() }
+            let port = try await DeliveryRig.gatewayPort(of: worker)
+            _ = try await rig.emulator.post("config", ["botEndpoint": "http://127.0.0.1:\(port)/api/messages"])
+            let aad = "2a3b4c5d-6e7f-4809-9a1b-2c3d4e5f6a7b"
+            // The user's chat exists (a first install), then one more install activity arrives twice.
+            let installed = try await rig.emulator.post(
+                "install",
+                [
+                    "scope": "personal", "action": "add", "tenantId": Self.tenant,
+                    "user": ["aadObjectId": aad, "name": "Mary Jackson"],
+                ])
+            let chat = try #require(installed["conversationId"] as? String)
+            let again: [String: Any] = [
+                "type": "installationUpdate", "action": "add", "id": "f:sent-twice",
+                "timestamp": "2026-12-02T11:00:00.000Z", "serviceUrl": rig.emulator.serviceURL, "channelId": "msteams",
+                "from": ["id": "29:1\(aad)", "aadObjectId": aad, "name": "Mary Jackson"],
+                "recipient": ["id": "28:\(DeliveryRig.appId)", "name": "Herald"],
+                "conversation": ["id": chat, "conversationType": "personal", "tenantId": Self.tenant],
+                "channelData": ["tenant": ["id": Self.tenant]],
+            ]
+            for _ in 0..<2 {
+                let posted = try await rig.emulator.post("activity", ["activity": again])
+                #expect((posted["activities"] as? [[String: Any]])?.first?["status"] as? Int == 200, "\(posted)")
+            }
+            // Two install events, three records: the second record of the same event is a duplicate.
+            let messages = try await rig.read(rig.outcomesTopic, timeout: .seconds(120)) { messages in
+                messages.compactMap { try? Outcome.decode($0.value) }.contains { $0.error?.code == "Duplicate" }
+            }
+            let outcomes = try messages.map { try Outcome.decode($0.value) }
+            #expect(
+                outcomes.filter(\.isFinal).map(\.summary) == ["delivered", "delivered"], "\(outcomes.map(\.summary))")
+            let conversation = try #require(try await rig.emulator.conversations().first { $0.id == chat })
+            #expect(
+                conversation.activities.map { Self.text($0.body) } == [
+                    "Welcome, Mary Jackson", "Welcome, Mary Jackson",
+                ])
+        }
+
+        @Test func aGatewayThatCannotListenStopsHeraldRunWithAClearError() async throws {
+            let rig = try await DeliveryRig(
+                emulator: EmulatorConfiguration(appId: DeliveryRig.appId, appPassword: DeliveryRig.appPassword),
+                gateway: true)
+            defer { Task { await rig.shutdown() } }
+            let taken = try SilentListener()
+            defer { taken.close() }
+            let config = try String(contentsOf: rig.configFile, encoding: .utf8)
+            let moved = config.replacingOccurrences(
+                of: "  enabled: true\n  host: 127.0.0.1\n  port: 0",
+                with: "  enabled: true\n  host: 127.0.0.1\n  port: \(taken.port)")
+            #expect(moved != config)
+            try moved.write(to: rig.configFile, atomically: true, encoding: .utf8)
+            let result = try await HeraldProcess.run(["run", "--config", rig.configFile.path], timeout: .seconds(90))
+            #expect(result.status != 0, "half a deployment does not keep running")
+            #expect(result.stderr.contains("the gateway stopped"), "\(result.stderr.suffix(2000))")
         }
 
         static func text(_ body: [UInt8]?) -> String {

@@ -1,6 +1,7 @@
 import BotConnector
 import Foundation
 import Gateway
+import GatewayTestSupport
 import Kafka
 import Store
 import TeamsEmulator

@@ -1,5 +1,6 @@
 import Foundation
 import Gateway
+import GatewayTestSupport
 import Kafka
 import TeamsEmulator
 import Testing
@@ -23,7 +24,7 @@ struct TokenValidationTests {
                 ("Bearer " + String(repeating: "a", count: 20_000), "oversized"),
                 ("Bearer \(valid)x", "a valid token with a changed signature"),
                 (
-                    "Bearer \(Self.withHeader(valid, ["alg": "RS256", "kid": "no-such-key", "typ": "JWT"]))",
+                    "Bearer \(GatewayRig.withHeader(valid, ["alg": "RS256", "kid": "no-such-key", "typ": "JWT"]))",
                     "a kid the metadata does not list"
                 ),
             ] {
@@ -44,45 +45,4 @@ struct TokenValidationTests {
         }
     }
 
-    /// Invented key ids cannot make the gateway hammer the metadata endpoint.
-    @Test func aFloodOfUnknownKeyIdsFetchesTheKeysAtMostOnceMore() async throws {
-        try await GatewayRig.with(inProcess: false) { rig in
-            let body = GatewayRig.json(rig.personalInstall("6f1c2d3e-0000-4000-8000-000000000003"))
-            #expect(
-                try await rig.post(
-                    body, authorization: "Bearer \(rig.emulator.botToken(.valid, serviceUrl: rig.emulator.serviceURL))"
-                ).status == 200)
-            let before = rig.emulator.stats().openIdMetadataRequests
-            let valid = rig.emulator.botToken(.valid, serviceUrl: rig.emulator.serviceURL)
-            try await withThrowingTaskGroup(of: Int.self) { group in
-                for start in stride(from: 0, to: 1000, by: 100) {
-                    group.addTask {
-                        var refused = 0
-                        for _ in start..<(start + 100) {
-                            let forged = Self.withHeader(
-                                valid, ["alg": "RS256", "kid": UUID().uuidString, "typ": "JWT"])
-                            if try await rig.post(body, authorization: "Bearer \(forged)").status == 401 {
-                                refused += 1
-                            }
-                        }
-                        return refused
-                    }
-                }
-                var refused = 0
-                for try await count in group { refused += count }
-                #expect(refused == 1000)
-            }
-            #expect(rig.emulator.stats().openIdMetadataRequests - before <= 1)
-        }
-    }
-
-    /// `token` with its header replaced (the signature no longer matches, which must not matter to the check
-    /// that comes first).
-    static func withHeader(_ token: String, _ header: [String: String]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])) ?? Data()
-        let encoded = data.base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        let rest = token.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).dropFirst().first ?? ""
-        return encoded + "." + rest
-    }
 }

@@ -11,28 +11,27 @@ import Store
 import Synchronization
 import TeamsEmulator
 import TestSupport
-import Testing
 
 let logger = Logger(label: "gateway-tests")
 
 /// A gateway on a free port in front of a real mock cluster, a SQLite store and the emulator as Teams' side
-/// (its OpenID metadata and signing keys).
-struct GatewayRig: Sendable {
-    let kafka: EmbeddedKafka
-    let emulator: TeamsEmulator
-    let store: any HeraldStore
-    let http: HTTPClient
-    let port: Int
+/// (its OpenID metadata and signing keys): in the test process, or `herald gateway` as its own process.
+public struct GatewayRig: Sendable {
+    public let kafka: EmbeddedKafka
+    public let emulator: TeamsEmulator
+    public let store: any HeraldStore
+    public let http: HTTPClient
+    public let port: Int
     /// The configuration file (`herald gateway` runs only).
-    var configFile: URL? = nil
-    let appId = "app"
-    static let tenant = "8a3b51a9-1f3c-4bdc-9d62-3c2ab1c3e4f5"
+    public var configFile: URL? = nil
+    public let appId = "app"
+    public static let tenant = "8a3b51a9-1f3c-4bdc-9d62-3c2ab1c3e4f5"
 
-    var url: String { "http://127.0.0.1:\(port)/api/messages" }
+    public var url: String { "http://127.0.0.1:\(port)/api/messages" }
 
     /// Runs `body` with a started gateway; stops it afterwards. `inProcess: false` runs `herald gateway` as its own
     /// process (for load: its work then does not crowd the test process's other tests).
-    static func with(
+    public static func with(
         produceTimeout: String = "10s", inProcess: Bool = true, _ body: @Sendable (GatewayRig) async throws -> Void
     ) async throws {
         let kafka = try EmbeddedKafka(brokers: 1, logger: logger)
@@ -71,8 +70,9 @@ struct GatewayRig: Sendable {
                 """
             let (parsed, problems) = HeraldConfiguration.parse(
                 yaml: yaml, file: "gateway.yaml", baseDirectory: folder.path, environment: [:])
-            try #require(problems.isEmpty, "\(problems)")
-            let configuration = try #require(parsed)
+            guard let configuration = parsed, problems.isEmpty else {
+                throw GatewayRigError(description: "the rig's configuration has problems: \(problems)")
+            }
             let store = try await makeStore(url: configuration.store.url, logger: logger)
             let storeTask = Task { try await store.run() }
             defer { storeTask.cancel() }
@@ -89,7 +89,10 @@ struct GatewayRig: Sendable {
                     GatewayRig(
                         kafka: kafka, emulator: emulator, store: store, http: http, port: port, configFile: file))
                 process.terminate()
-                #expect(await process.exit(timeout: .seconds(30)).status == 0, "herald gateway exits 0 on SIGTERM")
+                let exit = await process.exit(timeout: .seconds(30))
+                guard exit.status == 0, !exit.signalled else {
+                    throw GatewayRigError(description: "herald gateway did not exit 0 on SIGTERM: \(exit)")
+                }
                 return
             }
             let ports = AsyncStream<Int>.makeStream()
@@ -102,8 +105,7 @@ struct GatewayRig: Sendable {
             var iterator = ports.stream.makeAsyncIterator()
             guard let port = await iterator.next() else {
                 try await gateway.value
-                Issue.record("the gateway did not start")
-                return
+                throw GatewayRigError(description: "the gateway did not start")
             }
             let rig = GatewayRig(kafka: kafka, emulator: emulator, store: store, http: http, port: port)
             do {
@@ -119,7 +121,7 @@ struct GatewayRig: Sendable {
     }
 
     /// Starts `herald gateway --config config`; returns it once it listens, with its port.
-    static func launch(config: URL) async throws -> (ChildProcess, Int) {
+    public static func launch(config: URL) async throws -> (ChildProcess, Int) {
         let process = ChildProcess(HeraldBinary.url, ["gateway", "--config", config.path])
         try process.start()
         let line = await process.line(containing: "gateway.port=")
@@ -132,7 +134,7 @@ struct GatewayRig: Sendable {
     }
 
     /// POSTs `body` to `url` with `authorization`; returns the status and body.
-    func post(to url: String, _ body: [UInt8], authorization: String) async throws -> Int {
+    public func post(to url: String, _ body: [UInt8], authorization: String) async throws -> Int {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "authorization", value: authorization)
@@ -144,7 +146,7 @@ struct GatewayRig: Sendable {
     }
 
     /// POSTs `body` with `authorization`; returns the status and body.
-    func post(
+    public func post(
         _ body: [UInt8], authorization: String?, contentType: String? = "application/json; charset=utf-8",
         method: HTTPMethod = .POST
     ) async throws -> (status: Int, body: String) {
@@ -159,19 +161,19 @@ struct GatewayRig: Sendable {
     }
 
     /// POSTs `activity` with a token of `kind` for its serviceUrl.
-    func post(_ activity: [String: Any], token kind: BotTokenKind = .valid) async throws -> Int {
+    public func post(_ activity: [String: Any], token kind: BotTokenKind = .valid) async throws -> Int {
         let serviceUrl = activity["serviceUrl"] as? String
         let token = emulator.botToken(kind, serviceUrl: serviceUrl)
         return try await post(Self.json(activity), authorization: "Bearer \(token)").status
     }
 
-    static func json(_ object: [String: Any]) -> [UInt8] {
+    public static func json(_ object: [String: Any]) -> [UInt8] {
         (try? Array(JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))) ?? []
     }
 
     /// Every record on `topics` from the beginning, read until `count` have arrived and then no more for a
     /// moment (so a test also sees records it did not expect).
-    func records(_ topics: [String], atLeast count: Int) async throws -> [KafkaMessage] {
+    public func records(_ topics: [String], atLeast count: Int) async throws -> [KafkaMessage] {
         let consumer = try KafkaConsumer(
             configuration: .init(
                 cluster: .init(
@@ -194,14 +196,24 @@ struct GatewayRig: Sendable {
         return received
     }
 
+    /// `token` with its header replaced (the signature no longer matches, which must not matter to the checks
+    /// that come first).
+    public static func withHeader(_ token: String, _ header: [String: String]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])) ?? Data()
+        let encoded = data.base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let rest = token.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false).dropFirst().first ?? ""
+        return encoded + "." + rest
+    }
+
     // MARK: Activities as Teams sends them
 
-    func account(_ aad: String, name: String) -> [String: Any] {
+    public func account(_ aad: String, name: String) -> [String: Any] {
         ["id": "29:1\(aad)", "aadObjectId": aad, "name": name]
     }
 
     /// A personal-scope `installationUpdate` from `aad`.
-    func personalInstall(
+    public func personalInstall(
         _ aad: String, action: String = "add", id: String = "f:\(UUID().uuidString)"
     )
         -> [String: Any]
@@ -217,7 +229,7 @@ struct GatewayRig: Sendable {
     }
 
     /// A team-scope `installationUpdate` (the app added to a team) by `aad`.
-    func teamInstall(_ teamId: String, by aad: String, action: String = "add") -> [String: Any] {
+    public func teamInstall(_ teamId: String, by aad: String, action: String = "add") -> [String: Any] {
         [
             "type": "installationUpdate", "action": action, "id": "f:\(UUID().uuidString)",
             "timestamp": "2026-12-02T10:00:00.123Z", "serviceUrl": emulator.serviceURL, "channelId": "msteams",
@@ -233,11 +245,11 @@ struct GatewayRig: Sendable {
     }
 }
 
-struct GatewayRigError: Error, CustomStringConvertible {
-    var description: String
+public struct GatewayRigError: Error, CustomStringConvertible {
+    public var description: String
 }
 
 /// A record's value as a JSON object.
-func object(_ message: KafkaMessage) -> [String: Any] {
+public func object(_ message: KafkaMessage) -> [String: Any] {
     (try? JSONSerialization.jsonObject(with: Data(message.value))) as? [String: Any] ?? [:]
 }
