@@ -11,14 +11,11 @@ extension EndToEnd {
         static let tenant = "4f6a2c1e-8b3d-4e5f-9a7b-1c2d3e4f5a6b"
 
         @Test func anInstallBringsTheWelcomeAndTheNextNotificationAndAnUninstallStopsThem() async throws {
-            let rig = try await DeliveryRig(
-                emulator: EmulatorConfiguration(appId: DeliveryRig.appId, appPassword: DeliveryRig.appPassword),
-                gateway: true)
-            defer { Task { await rig.shutdown() } }
-            let worker = try await rig.startWorker()
-            defer { worker.kill() }
-            let port = try await DeliveryRig.gatewayPort(of: worker)
-            _ = try await rig.emulator.post("config", ["botEndpoint": "http://127.0.0.1:\(port)/api/messages"])
+            let (rig, worker) = try await Self.start()
+            defer {
+                worker.kill()
+                Task { await rig.shutdown() }
+            }
 
             let aad = "0d9c8b7a-6f5e-4d3c-2b1a-0f9e8d7c6b5a"
             let installed = try await rig.emulator.post(
@@ -103,14 +100,11 @@ extension EndToEnd {
 
         /// Teams sends an activity again when the bot's answer is lost: the same install event, one welcome.
         @Test func anInstallTeamsSendsTwiceWelcomesOnce() async throws {
-            let rig = try await DeliveryRig(
-                emulator: EmulatorConfiguration(appId: DeliveryRig.appId, appPassword: DeliveryRig.appPassword),
-                gateway: true)
-            defer { Task { await rig.shutdown() } }
-            let worker = try await rig.startWorker()
-            defer { worker.kill() }
-            let port = try await DeliveryRig.gatewayPort(of: worker)
-            _ = try await rig.emulator.post("config", ["botEndpoint": "http://127.0.0.1:\(port)/api/messages"])
+            let (rig, worker) = try await Self.start()
+            defer {
+                worker.kill()
+                Task { await rig.shutdown() }
+            }
             let aad = "2a3b4c5d-6e7f-4809-9a1b-2c3d4e5f6a7b"
             // The user's chat exists (a first install), then one more install activity arrives twice.
             let installed = try await rig.emulator.post(
@@ -162,6 +156,27 @@ extension EndToEnd {
             let result = try await HeraldProcess.run(["run", "--config", rig.configFile.path], timeout: .seconds(90))
             #expect(result.status != 0, "half a deployment does not keep running")
             #expect(result.stderr.contains("the gateway stopped"), "\(result.stderr.suffix(2000))")
+        }
+
+        /// A rig with `herald run` serving the gateway, and the emulator posting to it.
+        static func start() async throws -> (DeliveryRig, ChildProcess) {
+            let rig = try await DeliveryRig(
+                emulator: EmulatorConfiguration(appId: DeliveryRig.appId, appPassword: DeliveryRig.appPassword),
+                gateway: true)
+            do {
+                let worker = try await rig.startWorker()
+                do {
+                    let port = try await DeliveryRig.gatewayPort(of: worker)
+                    _ = try await rig.emulator.post("config", ["botEndpoint": "http://127.0.0.1:\(port)/api/messages"])
+                    return (rig, worker)
+                } catch {
+                    worker.kill()
+                    throw error
+                }
+            } catch {
+                await rig.shutdown()
+                throw error
+            }
         }
 
         static func text(_ body: [UInt8]?) -> String {

@@ -45,4 +45,25 @@ struct MigrationTests {
             #expect(try await store.reference(key: "after") != nil)
         }
     }
+
+    /// `herald run` with its gateway opens two stores on one file at once; so may a CLI command beside a new
+    /// worker. Switching a new file to WAL needs a lock SQLite does not wait for: the slower one must retry.
+    @Test func twoSQLiteStoresOpeningOneNewFileTogetherBothOpen() async throws {
+        for _ in 0..<10 {
+            let location = try TestLocation.make(.sqlite)
+            defer { location.cleanUp() }
+            let opened = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<2 {
+                    group.addTask {
+                        try await withStore(url: location.url, logger: testLogger, options: location.options) { store in
+                            try await store.upsertReferences([reference("both-\(UUID().uuidString)")])
+                            return 1
+                        }
+                    }
+                }
+                return try await group.reduce(0, +)
+            }
+            #expect(opened == 2)
+        }
+    }
 }

@@ -66,12 +66,27 @@ final class SQLiteConnection: @unchecked Sendable {
         handle = db
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, Int32(clamping: busyTimeout.milliseconds))
-        let mode = try query("PRAGMA journal_mode=WAL").first?.first?.text
+        let mode = try switchToWAL(within: busyTimeout)
         guard mode?.lowercased() == "wal" else {
             throw StoreError(.unavailable, "cannot switch \(path) to WAL mode (journal_mode is \(mode ?? "unknown"))")
         }
         try execute("PRAGMA synchronous=\(synchronous.rawValue.uppercased())")
         try execute("PRAGMA foreign_keys=ON")
+    }
+
+    /// `PRAGMA journal_mode=WAL`, tried again while another connection holds the lock it needs: SQLite answers
+    /// a journal mode change that meets a lock with SQLITE_BUSY at once, without its busy handler, so two
+    /// stores opening one new file together (`herald run` with its gateway, a CLI command beside a worker) would
+    /// otherwise fail the slower one.
+    private func switchToWAL(within limit: Duration) throws -> String? {
+        let deadline = ContinuousClock.now + limit
+        while true {
+            do {
+                return try query("PRAGMA journal_mode=WAL").first?.first?.text
+            } catch let error as StoreError where error.isRetryable && ContinuousClock.now < deadline {
+                usleep(10_000)  // on this connection's own queue, not a shared thread
+            }
+        }
     }
 
     // MARK: Statements (call on the queue only, from inside `run`)
