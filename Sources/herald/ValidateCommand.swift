@@ -1,5 +1,7 @@
 import ArgumentParser
+import BotConnector
 import Foundation
+import HeraldConfig
 import Routing
 
 /// `herald validate --config FILE`: checks configuration, routes and templates without any network call.
@@ -12,7 +14,10 @@ struct ValidateCommand: ParsableCommand {
     var config: String
 
     func run() throws {
-        let problems = Validator.validate(configFile: config, environment: ProcessInfo.processInfo.environment)
+        let environment = ProcessInfo.processInfo.environment
+        let problems =
+            Validator.validate(configFile: config, environment: environment)
+            + Self.serviceHostProblems(configFile: config, environment: environment)
         for problem in problems {
             FileHandle.standardError.write(Data((problem.description + "\n").utf8))
         }
@@ -21,5 +26,27 @@ struct ValidateCommand: ParsableCommand {
             throw ExitCode(1)
         }
         print("\(config): configuration, routes and templates are valid")
+    }
+
+    /// A `bot.defaultServiceUrl` the allow-list refuses would make every delivery that uses it fail
+    /// (`ServiceUrlNotAllowed`): said here, with the entry that would allow it.
+    static func serviceHostProblems(configFile: String, environment: [String: String]) -> [ConfigProblem] {
+        let (configuration, _) = HeraldConfiguration.check(file: configFile, environment: environment)
+        guard let bot = configuration?.bot, !bot.defaultServiceUrl.isEmpty,
+            let url = try? ServiceURL(bot.defaultServiceUrl)
+        else { return [] }
+        let allowList = ServiceHostAllowList(
+            cloud: Cloud(rawValue: bot.cloud.rawValue) ?? .public, extras: bot.allowedServiceHosts)
+        guard !allowList.allows(url) else { return [] }
+        let fix =
+            url.scheme == "http"
+            ? "a plain-http host is allowed only with its scheme and port: add \"\(url.origin)\" to bot.allowedServiceHosts"
+            : "add \"\(url.port == 443 ? url.host : "\(url.host):\(url.port)")\" to bot.allowedServiceHosts"
+        return [
+            ConfigProblem(
+                file: configFile, path: "bot.defaultServiceUrl",
+                message: "\"\(bot.defaultServiceUrl)\" is not an allowed service host, so every delivery to it "
+                    + "would fail (ServiceUrlNotAllowed); \(fix)")
+        ]
     }
 }

@@ -25,6 +25,28 @@ import Testing
         #expect(result.stderr.isEmpty)
     }
 
+    /// `allowedServiceHosts: ["127.0.0.1"]` allows https only: an http default service URL would fail every
+    /// delivery that needs it.
+    @Test func aDefaultServiceURLTheAllowListRefusesIsAProblemWithItsFix() async throws {
+        func config(_ allowed: String) -> String {
+            "kafka:\n  brokers: embedded\n  eventsTopics: [n]\nbot:\n  appId: a\n"
+                + "  defaultServiceUrl: \"http://127.0.0.1:3978/teams/\"\n  allowedServiceHosts: [\(allowed)]\n"
+                + "store: { url: \"sqlite:///x\" }\nrouting: { routesFile: routes.yaml }\n"
+        }
+        let routes =
+            "routes:\n  - name: r\n    match: { type: t }\n    to: [ { reference: x } ]\n    message: { text: hi }\n"
+        let refused = try Fixtures.folder(["herald.yaml": config("\"127.0.0.1\""), "routes.yaml": routes])
+        defer { try? FileManager.default.removeItem(at: refused) }
+        let result = try await run(["validate", "--config", refused.appendingPathComponent("herald.yaml").path])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("bot.defaultServiceUrl"), "\(result.stderr)")
+        #expect(result.stderr.contains("add \"http://127.0.0.1:3978\" to bot.allowedServiceHosts"), "\(result.stderr)")
+        let allowed = try Fixtures.folder(["herald.yaml": config("\"http://127.0.0.1:3978\""), "routes.yaml": routes])
+        defer { try? FileManager.default.removeItem(at: allowed) }
+        let fixed = try await run(["validate", "--config", allowed.appendingPathComponent("herald.yaml").path])
+        #expect(fixed.status == 0, "\(fixed.stderr)")
+    }
+
     @Test func problemsGoToStderrOneLineEachWithNonZeroExit() async throws {
         let dir = try Fixtures.folder([
             "herald.yaml":
