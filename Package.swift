@@ -130,7 +130,7 @@ let gatewayTargets: [Target] = [
         name: "Gateway",
         dependencies: [
             "HeraldHTTP", "Kafka", "BotConnector", "HeraldConfig", "Store", jwtKit, crypto, asyncHTTPClient, nioCore,
-            nioHTTP1, nioFoundation, serviceLifecycle, coreMetrics, logging,
+            nioHTTP1, nioFoundation, serviceLifecycle, metrics, logging,
         ]
     ),
     // A gateway with Kafka, a store and the emulator around it, for the gateway's tests and the end-to-end ones.

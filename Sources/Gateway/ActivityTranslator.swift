@@ -116,9 +116,7 @@ struct ActivityTranslator: Sendable {
                 localTimezone: activity.clientTimeZone,
                 channelData: .init(tenant: .init(id: context.tenantId, name: nil), team: context.team, channel: channel)
             ))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return GatewayWork.Reference(key: key, json: (try? Array(encoder.encode(record))) ?? [])
+        return GatewayWork.Reference(key: key, json: (try? Array(JSONEncoder.gatewayRecords.encode(record))) ?? [])
     }
 
     /// The keys `herald references import` gives: `user:aad:<tenant>/<aadObjectId>` (or `user:id:`) for a personal

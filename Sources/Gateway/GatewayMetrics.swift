@@ -1,4 +1,4 @@
-import CoreMetrics
+import Metrics
 import Synchronization
 
 /// The gateway's metrics. Labels are low-cardinality only: activity types Herald knows (anything else is

@@ -60,8 +60,15 @@ struct InteractionEvent: Sendable, Encodable {
 
     /// The record value.
     func encoded() -> [UInt8] {
+        (try? Array(JSONEncoder.gatewayRecords.encode(self))) ?? []
+    }
+}
+
+extension JSONEncoder {
+    /// The encoder of every record the gateway publishes (sorted keys: the same activity, the same bytes), made once.
+    static let gatewayRecords: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? Array(encoder.encode(self))) ?? []
-    }
+        return encoder
+    }()
 }

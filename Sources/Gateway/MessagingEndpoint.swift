@@ -150,7 +150,7 @@ public struct MessagingEndpoint: Sendable {
             } timedOut: {
                 ProduceTimedOut()
             }
-            metrics.produce.recordNanoseconds(Int64((ContinuousClock.now - started).nanoseconds))
+            metrics.produce.record(duration: ContinuousClock.now - started)
             for result in results { _ = try result.get() }
         }
         let now = Date()
@@ -192,13 +192,6 @@ public struct MessagingEndpoint: Sendable {
 
     struct ProduceTimedOut: Error, CustomStringConvertible {
         var description: String { "Kafka did not acknowledge the records in time" }
-    }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }
 

@@ -161,7 +161,6 @@ struct DemoCommand: AsyncParsableCommand {
         _ configuration: HeraldConfiguration, expected: Int,
         then: (after: Int, publish: @Sendable () async throws -> Void), logger: Logger
     ) async throws -> EngineStats.Snapshot {
-        let published = Mutex(false)
         let failure = Mutex<(any Error)?>(nil)
         let running = RunningWorker()
         let interactive = isatty(STDOUT_FILENO) != 0
@@ -172,6 +171,7 @@ struct DemoCommand: AsyncParsableCommand {
             started: { worker in running.worker.withLock { $0 = worker } },
             until: {
                 var last = -1
+                var published = false
                 var lastChange = ContinuousClock.now
                 var lastPrint = ContinuousClock.now
                 while true {
@@ -179,8 +179,8 @@ struct DemoCommand: AsyncParsableCommand {
                     guard let worker = running.worker.withLock({ $0 }) else { continue }
                     let stats = worker.stats.snapshot()
                     let settled = stats.finalOutcomes + stats.deferred
-                    if settled >= then.after, !published.withLock({ $0 }) {
-                        published.withLock { $0 = true }
+                    if settled >= then.after, !published {
+                        published = true
                         do { try await then.publish() } catch {
                             failure.withLock { $0 = error }
                             return
