@@ -5,8 +5,9 @@ import NIOHTTP1
 import Synchronization
 
 /// Posts activities to the bot's messaging endpoint the way the Bot Connector does: JSON with a bearer token,
-/// 15 s per attempt (1 s of it to connect), and on a connection failure, a 5xx or a 429 up to three more attempts after 200, 400 and
-/// 800 ms, each with the identical body (same activity `id`), as the Bot Connector redelivers.
+/// 15 s per attempt (1 s of it to connect), and on a connection failure, a 5xx or a 429 up to three more attempts
+/// after 200, 400 and 800 ms, each with the identical body (same activity `id`), as the Bot Connector redelivers.
+/// Invokes are posted once, with the shorter time Teams gives a bot to answer them.
 ///
 /// One HTTP client, made on first use and shut down by ``shutdown()``.
 final class BotEndpoint: Sendable {
@@ -17,11 +18,14 @@ final class BotEndpoint: Sendable {
         var attempts: Int
         /// The bot's last answer body (at most 1 MiB).
         var body: [UInt8]
+        /// Whether the last attempt ran out of time (status 0).
+        var timedOut = false
     }
 
     /// The delays before the second, third and fourth attempt.
     static let backoff: [Duration] = [.milliseconds(200), .milliseconds(400), .milliseconds(800)]
-    static let timeout: TimeAmount = .seconds(15)
+    /// How long an attempt may take, answer body included.
+    static let timeout: Duration = .seconds(15)
     /// How long an attempt may spend connecting (refused connections are retried within it).
     static let connectTimeout: TimeAmount = .seconds(1)
 
@@ -33,12 +37,17 @@ final class BotEndpoint: Sendable {
 
     private let client = Mutex(ClientState.idle)
 
-    /// Posts `body` to `url` with `Authorization: Bearer token`, retrying as the Bot Connector does.
-    /// - Parameter attempted: called before each attempt (for the stats).
+    /// Posts `body` to `url` with `Authorization: Bearer token`, retrying as the Bot Connector does unless
+    /// `retries` is false.
+    /// - Parameters:
+    ///   - timeout: how long each attempt may take, the answer's body included. Default: ``timeout``
+    ///   - attempted: called before each attempt (for the stats).
     func post(
         _ body: [UInt8],
         to url: String,
         token: String,
+        timeout: Duration = BotEndpoint.timeout,
+        retries: Bool = true,
         attempted: @Sendable () -> Void
     ) async -> Outcome {
         guard let client = self.httpClient() else { return Outcome(status: 0, attempts: 0, body: []) }
@@ -47,22 +56,50 @@ final class BotEndpoint: Sendable {
         while true {
             attempts += 1
             attempted()
-            last = await self.attempt(client, body, to: url, token: token)
+            last = await self.attempt(client, body, to: url, token: token, timeout: timeout)
             last.attempts = attempts
             let retryable = last.status == 0 || last.status == 429 || last.status >= 500
-            guard retryable, attempts <= Self.backoff.count, !Task.isCancelled else { return last }
+            guard retries, retryable, attempts <= Self.backoff.count, !Task.isCancelled else { return last }
             try? await Task.sleep(for: Self.backoff[attempts - 1])
         }
     }
 
-    private func attempt(_ client: HTTPClient, _ body: [UInt8], to url: String, token: String) async -> Outcome {
+    /// One request, raced against `timeout`: the client's own deadline ends with the response head, and a bot
+    /// can be slow in its body too.
+    private func attempt(
+        _ client: HTTPClient,
+        _ body: [UInt8],
+        to url: String,
+        token: String,
+        timeout: Duration
+    ) async -> Outcome {
+        await withTaskGroup(of: Outcome.self) { group in
+            group.addTask { await self.exchange(client, body, to: url, token: token) }
+            group.addTask {
+                do {
+                    try await Task.sleep(for: timeout)
+                    return Outcome(status: 0, attempts: 0, body: [], timedOut: true)
+                } catch {
+                    // Cancelled: the post itself was, or the bot answered first.
+                    return Outcome(status: 0, attempts: 0, body: [])
+                }
+            }
+            // Two tasks were added: there is a first result.
+            let first = await group.next() ?? Outcome(status: 0, attempts: 0, body: [])
+            group.cancelAll()
+            return first
+        }
+    }
+
+    private func exchange(_ client: HTTPClient, _ body: [UInt8], to url: String, token: String) async -> Outcome {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
         request.headers.add(name: "authorization", value: "Bearer \(token)")
         request.body = .bytes(ByteBuffer(bytes: body))
         do {
-            let response = try await client.execute(request, timeout: Self.timeout)
+            // The race in `attempt` bounds the time; this deadline only stops a request that outlives it.
+            let response = try await client.execute(request, timeout: .seconds(3600))
             let answer = try await response.body.collect(upTo: 1 << 20)
             return Outcome(status: Int(response.status.code), attempts: 0, body: Array(buffer: answer))
         } catch {

@@ -50,7 +50,8 @@ extension EmulatorCore {
         let posted = await self.deliver(
             activities.map { ($0.id, $0.type, $0.json()) }, to: endpoint, appId: appId, token: install.token,
             serviceUrlClaim: serviceUrl)
-        return BotDelivery(conversationId: place.conversationId, serviceUrl: serviceUrl, activities: posted)
+        return BotDelivery(
+            conversationId: place.conversationId, serviceUrl: serviceUrl, activities: posted.map(\.posted))
     }
 
     /// Posts the user's `message` activity (`text`, `textFormat: plain`) to the bot.
@@ -75,7 +76,8 @@ extension EmulatorCore {
         let posted = await self.deliver(
             [(activity.id, activity.type, activity.json())], to: endpoint, appId: appId, token: message.token,
             serviceUrlClaim: serviceUrl)
-        return BotDelivery(conversationId: place.conversationId, serviceUrl: serviceUrl, activities: posted)
+        return BotDelivery(
+            conversationId: place.conversationId, serviceUrl: serviceUrl, activities: posted.map(\.posted))
     }
 
     /// Posts `body` to the bot exactly as given (hostile input), with a token whose `serviceurl` is
@@ -98,22 +100,30 @@ extension EmulatorCore {
         let posted = await self.deliver(
             [(id, type, body)], to: endpoint, appId: appId, token: token,
             serviceUrlClaim: serviceUrlClaim ?? serviceUrl)
-        return BotDelivery(conversationId: conversationId, serviceUrl: serviceUrl, activities: posted)
+        return BotDelivery(conversationId: conversationId, serviceUrl: serviceUrl, activities: posted.map(\.posted))
     }
 
     /// Posts each activity in turn, each with its own token, recording what was posted and counting attempts and
     /// failures.
-    private func deliver(
+    /// - Parameters:
+    ///   - timeout: for each attempt. Default: ``BotEndpoint/timeout``
+    ///   - retries: whether to retry as the Bot Connector does. Default: true
+    /// - Returns: each activity as posted, and whether its last attempt timed out.
+    func deliver(
         _ activities: [(id: String, type: String, body: [UInt8])],
         to endpoint: String,
         appId: String,
         token kind: BotTokenKind,
-        serviceUrlClaim: String
-    ) async -> [PostedActivity] {
-        var posted: [PostedActivity] = []
+        serviceUrlClaim: String,
+        timeout: Duration = BotEndpoint.timeout,
+        retries: Bool = true
+    ) async -> [(posted: PostedActivity, timedOut: Bool)] {
+        var posted: [(PostedActivity, Bool)] = []
         for activity in activities {
             let token = self.botTokens.token(kind, appId: appId, serviceUrl: serviceUrlClaim)
-            let outcome = await self.botEndpoint.post(activity.body, to: endpoint, token: token) {
+            let outcome = await self.botEndpoint.post(
+                activity.body, to: endpoint, token: token, timeout: timeout, retries: retries
+            ) {
                 self.state.withLock { $0.stats.activitiesPosted += 1 }
             }
             let result = PostedActivity(
@@ -129,7 +139,7 @@ extension EmulatorCore {
                     "bot answered an activity with an error",
                     metadata: ["activity.type": "\(activity.type)", "http.status": "\(outcome.status)"])
             }
-            posted.append(result)
+            posted.append((result, outcome.timedOut))
         }
         return posted
     }
