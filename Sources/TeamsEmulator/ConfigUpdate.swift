@@ -7,7 +7,7 @@
 ///  "disabledTenants": [], "removedFromConversations": [], "tokenLifetimeSeconds": 60,
 ///  "teams": {"19:team@thread.tacv2": [{"id": "29:1a", "name": "Ada", "aadObjectId": "..."}]},
 ///  "teamsAppId": "00000000-0000-0000-0000-00000000a99a", "graphConsentMissing": ["tenant-id"],
-///  "botEndpoint": "http://127.0.0.1:3978/api/messages"}
+///  "botEndpoint": "http://127.0.0.1:3978/api/messages", "invokeTimeoutMs": 5000}
 /// ```
 struct ConfigUpdate: Decodable {
     struct Invalid: Error {
@@ -60,6 +60,7 @@ struct ConfigUpdate: Decodable {
     var teamsAppId: String?
     var graphConsentMissing: [String]?
     var botEndpoint: String?
+    var invokeTimeoutMs: Int?
 
     func apply(to configuration: inout EmulatorConfiguration) throws(Invalid) {
         if let limits {
@@ -139,6 +140,10 @@ struct ConfigUpdate: Decodable {
                 throw Invalid(message: "botEndpoint must be an absolute http(s) URL")
             }
             configuration.botEndpoint = botEndpoint
+        }
+        if let invokeTimeoutMs {
+            guard invokeTimeoutMs >= 1 else { throw Invalid(message: "invokeTimeoutMs must be at least 1") }
+            configuration.invokeTimeout = .milliseconds(invokeTimeoutMs)
         }
     }
 }

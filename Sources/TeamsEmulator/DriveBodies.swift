@@ -1,7 +1,7 @@
 import Foundation
 
-/// The bodies of `POST /emulator/install` and `POST /emulator/message`, checked field by field so that a bad one
-/// gets a 400 naming the problem.
+/// The bodies of `POST /emulator/install`, `/emulator/message`, `/emulator/activity` and `/emulator/click`, checked
+/// field by field so that a bad one gets a 400 naming the problem.
 enum DriveBodies {
     struct User: Decodable {
         var aadObjectId: String?
@@ -98,7 +98,7 @@ enum DriveBodies {
         return (Array(value), token, claim as? String)
     }
 
-    private static func decode<T: Decodable>(_ body: Data) throws(BotDriveError) -> T {
+    static func decode<T: Decodable>(_ body: Data) throws(BotDriveError) -> T {
         do {
             return try JSONDecoder().decode(T.self, from: body)
         } catch DecodingError.typeMismatch(_, let context) {
@@ -120,13 +120,13 @@ enum DriveBodies {
         return TeamsUser(aadObjectId: objectId, name: user?.name)
     }
 
-    private static func locale(_ locale: String?) throws(BotDriveError) -> String {
+    static func locale(_ locale: String?) throws(BotDriveError) -> String {
         guard let locale else { return "en-US" }
         guard !locale.isEmpty else { throw .badInput("locale must not be empty") }
         return locale
     }
 
-    private static func timeZone(_ timeZone: String?) throws(BotDriveError) -> String {
+    static func timeZone(_ timeZone: String?) throws(BotDriveError) -> String {
         guard let timeZone else { return "Europe/Berlin" }
         guard TimeZone(identifier: timeZone) != nil else {
             throw .badInput("timeZone must be an IANA time zone such as Europe/Berlin")
@@ -137,7 +137,7 @@ enum DriveBodies {
     private static let tokenMessage =
         "token must be one of " + BotTokenKind.allCases.map(\.rawValue).joined(separator: ", ")
 
-    private static func token(_ name: String?) throws(BotDriveError) -> BotTokenKind {
+    static func token(_ name: String?) throws(BotDriveError) -> BotTokenKind {
         guard let name else { return .valid }
         guard let kind = BotTokenKind(rawValue: name) else { throw .badInput(self.tokenMessage) }
         return kind

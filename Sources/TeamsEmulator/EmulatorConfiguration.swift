@@ -107,6 +107,9 @@ public struct EmulatorConfiguration: Sendable {
     /// The bot's messaging endpoint (`http://127.0.0.1:3978/api/messages`): where the emulator, as Teams, posts
     /// installation updates, conversation updates and messages. Default: none (driving the bot answers 409)
     public var botEndpoint: String?
+    /// How long the bot has to answer an `adaptiveCard/action` invoke (an Action.Execute click) before the user sees
+    /// an error: Teams waits about 5 s. Default: 5 s
+    public var invokeTimeout: Duration
 
     public init(
         appId: String,
@@ -128,7 +131,8 @@ public struct EmulatorConfiguration: Sendable {
         teamsAppId: String = "00000000-0000-0000-0000-00000000a99a",
         graphScope: String = "https://graph.microsoft.com/.default",
         graphConsentMissing: Set<String> = [],
-        botEndpoint: String? = nil
+        botEndpoint: String? = nil,
+        invokeTimeout: Duration = .seconds(5)
     ) {
         self.appId = appId
         self.appPassword = appPassword
@@ -150,5 +154,6 @@ public struct EmulatorConfiguration: Sendable {
         self.graphScope = graphScope
         self.graphConsentMissing = graphConsentMissing
         self.botEndpoint = botEndpoint
+        self.invokeTimeout = invokeTimeout
     }
 }

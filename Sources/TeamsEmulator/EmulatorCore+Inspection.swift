@@ -5,11 +5,15 @@ import NIOFoundationCompat
 import NIOHTTP1
 
 extension EmulatorCore {
-    /// `GET /emulator/conversations`, `GET /emulator/stats`, `GET /emulator/tokens` (the access tokens issued and
-    /// still valid, Bot Connector and Graph), `GET /emulator/installations` (apps installed through Graph),
-    /// `POST /emulator/config`, `POST /emulator/reset`.
+    /// `GET /emulator/conversations`, `GET /emulator/conversations/{id}/activities/{activityId}` (one activity as
+    /// it stands: `{"id","conversationId","operation","body"}`, a card a click replaced included),
+    /// `GET /emulator/stats`, `GET /emulator/tokens` (the access tokens issued and still valid, Bot Connector and
+    /// Graph), `GET /emulator/installations` (apps installed through Graph), `POST /emulator/config`,
+    /// `POST /emulator/reset`.
     func inspect(_ request: HTTPRequest, path: Substring) -> HTTPResponse {
         switch (request.method, path) {
+        case (.GET, _) where path.hasPrefix("conversations/"):
+            return self.activity(path: path.dropFirst("conversations/".count))
         case (.GET, "conversations"):
             let conversations = self.state.withLock { state in
                 state.stats.requests += 1
@@ -76,6 +80,36 @@ extension EmulatorCore {
         }
     }
 
+    /// `{id}/activities/{activityId}`: the activity's last send or update; 404 when unknown or deleted.
+    private func activity(path: Substring) -> HTTPResponse {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false).map { PercentEncoding.decode($0) }
+        guard segments.count == 3, segments[1] == "activities", let conversationId = segments[0],
+            let activityId = segments[2]
+        else {
+            self.state.withLock { $0.stats.requests += 1 }
+            return .json(.notFound, #"{"error":{"code":"NotFound","message":"No such emulator endpoint."}}"#)
+        }
+        let activity = self.state.withLock { state in
+            state.stats.requests += 1
+            return state.conversations[conversationId]?.conversation.activity(activityId)
+        }
+        guard let activity else {
+            let message = "No activity \(activityId) in conversation \(conversationId): never sent, or deleted"
+            return .json(.notFound, #"{"error":{"code":"NotFound","message":\#(JSONText.quote(message))}}"#)
+        }
+        var out = ByteBuffer()
+        out.writeString(
+            #"{"id":\#(JSONText.quote(activity.id)),"conversationId":\#(JSONText.quote(conversationId)),"#
+                + #""operation":"\#(activity.operation.rawValue)""#)
+        if let body = activity.body, !body.isEmpty {
+            // Bodies were parsed as JSON when received (or written by the emulator): spliced in as they are.
+            out.writeString(#","body":"#)
+            out.writeBytes(body)
+        }
+        out.writeString("}")
+        return .json(.ok, out)
+    }
+
     static func json(_ stats: EmulatorStats) -> String {
         #"{"requests":\#(stats.requests),"apiRequests":\#(stats.apiRequests),"tokensIssued":\#(stats.tokensIssued),"#
             + #""throttled":\#(stats.throttled),"errors":\#(stats.errors),"droppedConnections":\#(stats.droppedConnections),"#
@@ -85,7 +119,9 @@ extension EmulatorCore {
             + #""graphRequests":\#(stats.graphRequests),"graphInstalls":\#(stats.graphInstalls),"#
             + #""graphThrottled":\#(stats.graphThrottled),"openIdMetadataRequests":\#(stats.openIdMetadataRequests),"#
             + #""jwksRequests":\#(stats.jwksRequests),"activitiesPosted":\#(stats.activitiesPosted),"#
-            + #""activityFailures":\#(stats.activityFailures)}"#
+            + #""activityFailures":\#(stats.activityFailures),"clicks":\#(stats.clicks),"clickAnswers":{"#
+            + ClickAnswer.Kind.allCases.map { #""\#($0.rawValue)":\#(stats.clickAnswers[$0])"# }.joined(separator: ",")
+            + "}}"
     }
 
     static func json(_ conversations: [EmulatedConversation]) -> ByteBuffer {

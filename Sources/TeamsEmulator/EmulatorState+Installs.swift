@@ -17,6 +17,7 @@ extension EmulatorState {
         case .personal:
             let userId = self.teamsUserId(aadObjectId: objectId)
             let conversationId = self.openChat(userId: userId, aadObjectId: objectId, tenantId: install.tenantId)
+            if let name = install.user.name { self.conversations[conversationId]?.userName = name }
             place = TeamsPlace(conversationId: conversationId, tenantId: install.tenantId, kind: .personal)
             switch install.action {
             case .add:
@@ -59,8 +60,15 @@ extension EmulatorState {
             let objectId = message.user.aadObjectId
             let userId = self.teamsUserId(aadObjectId: objectId)
             let conversationId = self.openChat(userId: userId, aadObjectId: objectId, tenantId: message.tenantId)
+            if let name = message.user.name { self.conversations[conversationId]?.userName = name }
             return TeamsPlace(conversationId: conversationId, tenantId: message.tenantId, kind: .personal)
         }
+        return self.place(ofConversation: conversationId)
+    }
+
+    /// A conversation the emulator knows (a personal chat, a channel or channel thread, a group chat) as Teams
+    /// describes it; nil for one it does not know.
+    func place(ofConversation conversationId: String) -> TeamsPlace? {
         guard let record = self.conversations[conversationId] else { return nil }
         let conversation = record.conversation
         if let channelId = conversation.channelId {

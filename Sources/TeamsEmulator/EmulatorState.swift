@@ -15,6 +15,8 @@ struct EmulatorState {
     struct ConversationRecord {
         var conversation: EmulatedConversation
         var aadObjectId: String?
+        /// The name of a personal chat's user, once an install or message named them.
+        var userName: String?
         var live: Set<String> = []
         var limiter: SlidingWindowLimiter?
 

@@ -35,6 +35,10 @@ public struct EmulatorStats: Sendable, Hashable {
     public var activitiesPosted = 0
     /// Activities the bot answered with a non-2xx status, or could not be reached for, after the retries.
     public var activityFailures = 0
+    /// Buttons pressed through `POST /emulator/click` whose activity was posted to the bot.
+    public var clicks = 0
+    /// How the bot answered those clicks (an unreachable bot's are in none).
+    public var clickAnswers = ClickAnswerCounts()
 
     public init() {}
 }
@@ -81,5 +85,12 @@ public struct EmulatedConversation: Sendable, Hashable {
         var deleted = Set<String>()
         for activity in self.activities where activity.operation == .delete { deleted.insert(activity.id) }
         return self.activities.filter { $0.operation == .send && !deleted.contains($0.id) }.map(\.id)
+    }
+
+    /// The activity `id` as it stands: its last send or update (a card a click replaced included); nil when it
+    /// was never sent or has been deleted.
+    public func activity(_ id: String) -> RecordedActivity? {
+        guard let last = self.activities.last(where: { $0.id == id }), last.operation != .delete else { return nil }
+        return last
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// An activity as Teams posts it to a bot's messaging endpoint (the fields Microsoft documents for
-/// `installationUpdate`, `conversationUpdate` and `message`); nil fields are left out.
+/// `installationUpdate`, `conversationUpdate`, `message` and `invoke`); nil fields are left out.
 struct TeamsActivity: Encodable, Sendable {
     struct Account: Encodable, Sendable, Hashable {
         var id: String
@@ -54,12 +54,18 @@ struct TeamsActivity: Encodable, Sendable {
     var membersRemoved: [Account]?
     var text: String?
     var textFormat: String?
+    /// An invoke's name (`adaptiveCard/action`).
+    var name: String?
+    /// An invoke's payload, or the data of the Action.Submit a `message` comes from.
+    var value: JSONValue?
+    /// The activity holding the card whose button was pressed.
+    var replyToId: String?
 
     /// The activity as JSON bytes.
     func json() -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Every field is a string, a bool or a list of those: encoding does not fail.
+        // Every field is a string, a bool, parsed JSON or a list of those: encoding does not fail.
         return (try? encoder.encode(self)).map(Array.init) ?? []
     }
 

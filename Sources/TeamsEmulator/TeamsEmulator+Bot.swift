@@ -40,6 +40,23 @@ extension TeamsEmulator {
         try await self.core.post(rawActivity: activity, token: token, serviceUrlClaim: serviceUrlClaim)
     }
 
+    /// Presses a button of the card in activity `click.activityId`, as the user `click.from` does in Teams (see
+    /// ``TeamsClick``): an Action.Execute posts an `adaptiveCard/action` invoke and reads the bot's answer within
+    /// ``EmulatorConfiguration/invokeTimeout`` (a card replaces the one pressed); an Action.Submit posts a
+    /// `message` with the button's data as `value`. Both carry `replyToId`.
+    /// - Throws: ``BotDriveError``: 409 without a bot endpoint; 404 for an unknown conversation, an activity not
+    ///   there or deleted, no matching button; 400 for bad input or an activity without an Adaptive Card; 502 when
+    ///   the bot could not be reached.
+    public func click(_ click: TeamsClick) async throws(BotDriveError) -> ClickResult {
+        try await self.core.click(click)
+    }
+
+    /// The activity `activityId` of a conversation as it stands (its last send or update: a card a click or the
+    /// bot replaced included); nil when the conversation or the activity is unknown or the activity was deleted.
+    public func activity(_ activityId: String, in conversationId: String) -> RecordedActivity? {
+        self.core.state.withLock { $0.conversations[conversationId]?.conversation.activity(activityId) }
+    }
+
     /// Every activity posted to the bot so far, in order, with the bot's last status and the attempts made.
     public func postedActivities() -> [PostedActivity] {
         self.core.state.withLock { $0.posted }

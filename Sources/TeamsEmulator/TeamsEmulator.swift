@@ -15,7 +15,9 @@ import ServiceLifecycle
 /// It is also Teams' side of the conversation with the bot: it posts installation updates, conversation updates
 /// and messages to the bot's messaging endpoint (``EmulatorConfiguration/botEndpoint``) with Bot Framework
 /// bearer tokens (``botToken(_:serviceUrl:)``), signed by keys it publishes as OpenID metadata at
-/// ``openIdMetadataURL``. See ``install(_:)``, ``message(_:)`` and ``post(activity:token:serviceUrlClaim:)``.
+/// ``openIdMetadataURL``. See ``install(_:)``, ``message(_:)`` and ``post(activity:token:serviceUrlClaim:)``. It
+/// presses the buttons of the cards the bot sent (``click(_:)``): Action.Execute invokes whose answers replace the
+/// card or show a message or an error, and Action.Submit messages.
 ///
 /// `bind` opens the port (0 picks a free one); `run` serves until cancelled or ``shutdown()``. The signing keys
 /// are generated when first needed (the JWKS, a token) and kept for the emulator's lifetime.

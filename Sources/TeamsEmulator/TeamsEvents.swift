@@ -144,13 +144,24 @@ public struct BotDelivery: Sendable, Hashable {
     public var activities: [PostedActivity]
 }
 
-/// Why the emulator could not drive the bot: bad input (400), no bot endpoint (409), an unknown conversation (404).
+/// Why the emulator could not drive the bot: bad input (400), no bot endpoint (409), an unknown conversation,
+/// activity or button (404), a bot that could not be reached (502, clicks only).
 public struct BotDriveError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The HTTP status the driving endpoints answer with.
     public var status: Int
     public var message: String
 
     public var description: String { self.message }
+
+    /// The `error.code` the driving endpoints answer with.
+    var code: String {
+        switch self.status {
+        case 404: return "NotFound"
+        case 409: return "NoBotEndpoint"
+        case 502: return "BotUnreachable"
+        default: return "BadArgument"
+        }
+    }
 
     static func badInput(_ message: String) -> Self { Self(status: 400, message: message) }
 

@@ -107,7 +107,8 @@ enum Validation {
         return .failure(Failure(message: "The member needs an id or an aadObjectId"))
     }
 
-    private static func supportedCardVersion(_ version: String) -> Bool {
+    /// Whether Teams renders a card of this `version`: 1.5 at most.
+    static func supportedCardVersion(_ version: String) -> Bool {
         let parts = version.split(separator: ".")
         guard parts.count >= 1, parts.count <= 2, let major = Int(parts[0]) else { return false }
         let minor = parts.count == 2 ? Int(parts[1]) : 0

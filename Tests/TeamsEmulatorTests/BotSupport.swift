@@ -94,8 +94,11 @@ func getJSON(_ url: String, http: HTTPClient) async throws -> (text: String, obj
 }
 
 /// A bot's messaging endpoint for the emulator to post to: records every request, answers the statuses scripted
-/// for it (then 200), and with a verifier answers 401 to requests whose token does not verify.
+/// for it (then 200, or what its responder answers), and with a verifier answers 401 to requests whose token does
+/// not verify.
 struct TestBot: Sendable {
+    typealias Responder = @Sendable (Received) async -> HTTPResponse
+
     struct Received: Sendable {
         var authorization: String?
         var contentType: String?
@@ -110,6 +113,7 @@ struct TestBot: Sendable {
     /// What the bot received and will answer.
     final class Recorder: Sendable {
         let state = Mutex<(received: [Received], script: [Int], verifier: BotTokenVerifier?)>(([], [], nil))
+        let responder = Mutex<Responder?>(nil)
 
         func handle(_ request: HTTPRequest) async -> HTTPResponse {
             let authorization = request.headers.first(name: "authorization")
@@ -122,14 +126,15 @@ struct TestBot: Sendable {
                 let token = authorization.map { String($0.dropFirst("Bearer ".count)) } ?? ""
                 verified = await verifier.verify(token, serviceUrl: serviceUrl ?? "") != nil
             }
-            let status: Int = self.state.withLock { state in
-                state.received.append(
-                    Received(
-                        authorization: authorization, contentType: request.headers.first(name: "content-type"),
-                        body: body, verified: verified))
-                if verified == false { return 401 }
-                return state.script.isEmpty ? 200 : state.script.removeFirst()
+            let received = Received(
+                authorization: authorization, contentType: request.headers.first(name: "content-type"), body: body,
+                verified: verified)
+            let (status, scripted): (Int, Bool) = self.state.withLock { state in
+                state.received.append(received)
+                if verified == false { return (401, true) }
+                return state.script.isEmpty ? (200, false) : (state.script.removeFirst(), true)
             }
+            if !scripted, let responder = self.responder.withLock({ $0 }) { return await responder(received) }
             return .json(HTTPResponseStatus(statusCode: status), status == 200 ? #"{"ok":true}"# : "{}")
         }
     }
@@ -146,6 +151,9 @@ struct TestBot: Sendable {
     func script(_ statuses: [Int]) { self.recorder.state.withLock { $0.script = statuses } }
 
     func verify(with verifier: BotTokenVerifier) { self.recorder.state.withLock { $0.verifier = verifier } }
+
+    /// Requests neither refused nor scripted are answered by `responder` from now on.
+    func answer(with responder: @escaping Responder) { self.recorder.responder.withLock { $0 = responder } }
 
     /// Runs `body` with a bot listening on a free loopback port.
     static func withRunning<T: Sendable>(_ body: (TestBot) async throws -> T) async throws -> T {
@@ -180,5 +188,30 @@ func withEmulatorAndBot<T: Sendable>(
             }
             return try await body(raw, bot)
         }
+    }
+}
+
+/// A condition a test fulfils once; whoever waits for it waits until then (a bot that answers too late, without
+/// sleeping for a guessed time).
+final class Gate: Sendable {
+    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let open = self.state.withLock { state in
+                if !state.open { state.waiters.append(continuation) }
+                return state.open
+            }
+            if open { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let waiters = self.state.withLock { state in
+            state.open = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
     }
 }
