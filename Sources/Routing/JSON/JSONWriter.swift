@@ -68,6 +68,19 @@ public enum JSONWriter {
         }
     }
 
+    /// How many bytes ``appendEscaped(_:to:)`` writes for `string`.
+    public static func escapedCount(_ string: String) -> Int {
+        var count = 0
+        for b in string.utf8 {
+            switch b {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x0A, 0x0D, 0x09: count += 2
+            case 0..<0x20: count += 6
+            default: count += 1
+            }
+        }
+        return count
+    }
+
     /// Appends a number: integers without a fraction (`3`, not `3.0`).
     public static func appendNumber(_ n: Double, to out: inout [UInt8]) {
         out.append(contentsOf: formatNumber(n).utf8)

@@ -31,6 +31,21 @@ extension CardTemplate {
         let limits: RenderLimits
         let start: Int
         let literals: [UInt8]
+        /// `"herald":{...}`, written into every button's data; nil renders the template as written.
+        var herald: [UInt8]?
+        /// Where the delivery id goes in ``herald``, when it is not known yet.
+        var heraldSlot: Int?
+        /// The opt-out button, with its herald block, for the end of the root card's actions.
+        var optOut: [UInt8]?
+        var optOutSlot: Int?
+        /// Where delivery ids go in the card, from its first byte, ascending.
+        var slots: [Int] = []
+
+        init(limits: RenderLimits, start: Int, literals: [UInt8]) {
+            self.limits = limits
+            self.start = start
+            self.literals = literals
+        }
 
         func appendLiteral(_ start: Int, _ end: Int, to out: inout [UInt8]) {
             literals.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<end])) }
@@ -67,22 +82,9 @@ extension CardTemplate {
                 try template.renderEscaped(in: scope, limits: limits, into: &out)
                 out.append(UInt8(ascii: "\""))
             case .array(let nodes):
-                out.append(UInt8(ascii: "["))
-                var first = true
-                for element in nodes {
-                    if case .object(let o) = element, let data = o.data {
-                        try repeatElement(o, data: data, scope: scope, first: &first, into: &out)
-                    } else {
-                        let mark = out.count
-                        if !first { out.append(UInt8(ascii: ",")) }
-                        if try render(element, scope: scope, into: &out) {
-                            first = false
-                        } else {
-                            out.removeSubrange(mark...)
-                        }
-                    }
-                }
-                out.append(UInt8(ascii: "]"))
+                try renderArray(nodes, scope: scope, withOptOut: false, into: &out)
+            case .actions(let nodes):
+                try renderArray(nodes, scope: scope, withOptOut: true, into: &out)
             case .object(let object):
                 if let data = object.data {
                     var inner = scope
@@ -115,7 +117,33 @@ extension CardTemplate {
                     out.removeSubrange(mark...)
                 }
             }
+            if object.appendix != .none, herald != nil { writeAppendix(object.appendix, first: first, into: &out) }
             out.append(UInt8(ascii: "}"))
+        }
+
+        mutating func renderArray(
+            _ nodes: [Node], scope: EvaluationScope, withOptOut: Bool, into out: inout [UInt8]
+        ) throws(TemplateError) {
+            out.append(UInt8(ascii: "["))
+            var first = true
+            for element in nodes {
+                if case .object(let o) = element, let data = o.data {
+                    try repeatElement(o, data: data, scope: scope, first: &first, into: &out)
+                } else {
+                    let mark = out.count
+                    if !first { out.append(UInt8(ascii: ",")) }
+                    if try render(element, scope: scope, into: &out) {
+                        first = false
+                    } else {
+                        out.removeSubrange(mark...)
+                    }
+                }
+            }
+            if withOptOut, optOut != nil {
+                if !first { out.append(UInt8(ascii: ",")) }
+                writeOptOut(into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
         }
 
         /// An array element with `$data`: one copy per item of an array, one for any other present value.
