@@ -301,4 +301,57 @@ import Testing
         let tight = RenderLimits(maxMessageBytes: 60)
         #expect(throws: TemplateError.self) { try render(staticCard, optOut: OptOutButton(), limits: tight) }
     }
+
+    static let answer = try! CardTemplate(
+        json: Array(
+            (#"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","text":"Approved by ${actor.name} at ${action.time}"},"#
+                + #"{"type":"TextBlock","text":"${data.x}|${data.herald.route}|${id}|${action.verb}"}],"#
+                + #""actions":[{"type":"Action.Execute","title":"Undo ${data.x}","verb":"unapprove","data":{"x":"${data.x}"}}]}"#)
+                .utf8))
+
+    @Test(arguments: hostileValues)
+    func answersRenderThePressWithoutChangingTheirStructure(value: JSONValue) throws {
+        let context = ActionContext(
+            data: ["x": value, "herald": ["route": "tickets", "deliveryId": "d-1"]],
+            actor: ["name": value, "aadObjectId": "aad-1", "id": "29:1"], action: ["verb": "approve", "time": value])
+        var out: [UInt8] = []
+        let limits = RenderLimits(maxValueBytes: 200_000, maxMessageBytes: 1_000_000)
+        let slots = try Self.answer.render(
+            in: EvaluationScope(action: context), limits: limits, stamp: Self.stamp, optOut: nil, into: &out)
+        #expect(slots.isEmpty)
+        let card = try JSONParser.parse(out)
+        let text = value.stringValue ?? value.text
+        #expect(Self.keys(card) == ["type", "version", "body", "actions"])
+        #expect(card["body"]?[0]?["text"] == .string("Approved by \(text) at \(text)"))
+        #expect(card["body"]?[1]?["text"] == .string("\(text)|||approve"), "no herald block, no event roots")
+        let buttons = Self.buttons(card)
+        #expect(buttons.count == 1)
+        #expect(buttons.first?.button["data"] == ["x": .string(text), "herald": Self.herald])
+        let reply = try TextTemplate("Thanks ${actor.name}: ${data.x} (${data.herald.deliveryId})")
+            .render(in: EvaluationScope(action: context), limits: limits)
+        #expect(reply == "Thanks \(text): \(text) ()")
+    }
+
+    @Test(arguments: ["", "all"])
+    func theDefaultConfirmationsOfferTheWayBackForTheSameScope(scope: String) throws {
+        let context = ActionContext(
+            data: ["scope": .string(scope), "herald": ["route": "forged"]], actor: ["name": "Dana"],
+            action: ["verb": "herald.optOut", "time": "2026-01-01T00:00:00Z"])
+        for (template, text, verb) in [
+            (CardActionDefaults.optOutConfirmation, "You will no longer get these notifications.", CardVerb.optIn),
+            (CardTemplate.defaultOptInConfirmation, "You will get these notifications again.", CardVerb.optOut),
+        ] {
+            var out: [UInt8] = []
+            _ = try template.render(
+                in: EvaluationScope(action: context), limits: RenderLimits(), stamp: Self.stamp, optOut: nil, into: &out
+            )
+            let card = try JSONParser.parse(out)
+            #expect(card["body"]?[0]?["text"] == .string(text))
+            let buttons = Self.buttons(card)
+            #expect(buttons.count == 1)
+            #expect(buttons.first?.button["verb"] == .string(verb))
+            #expect(buttons.first?.button["data"] == ["scope": .string(scope), "herald": Self.herald])
+            #expect(template.verbs == [verb])
+        }
+    }
 }

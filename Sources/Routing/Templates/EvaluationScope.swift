@@ -5,7 +5,13 @@
 public struct EvaluationScope {
     final class Box: Sendable {
         let event: NotificationEvent
-        init(_ event: NotificationEvent) { self.event = event }
+        /// Set for a scope that answers a button: its roots replace the event's.
+        let action: ActionContext?
+
+        init(_ event: NotificationEvent, action: ActionContext? = nil) {
+            self.event = event
+            self.action = action
+        }
     }
 
     let box: Box
@@ -18,16 +24,29 @@ public struct EvaluationScope {
         self.index = index
     }
 
+    /// A scope for answering a pressed button: the roots `data` (the button's data without its `herald` block),
+    /// `actor` and `action`, and no others.
+    public init(action: ActionContext) {
+        var context = action
+        context.data = context.dataWithoutHerald
+        self.box = Box(NotificationEvent(id: "", type: "", source: "", data: context.data), action: context)
+    }
+
     /// The event being routed or rendered.
     public var event: NotificationEvent {
         _read { yield box.event }
     }
 
-    /// The value at a path from the event root (`data.x`, `id`, ...).
+    /// The value at a path from the event root (`data.x`, `id`, ...), or from a button's roots.
     public func resolveFromEvent(_ path: JSONPath) -> JSONValue? {
-        guard case .key(let first) = path.segments[0], let root = event.bindingValue(forRoot: first) else {
-            return nil
+        guard case .key(let first) = path.segments[0] else { return nil }
+        let root: JSONValue?
+        if let action = box.action {
+            root = action.bindingValue(forRoot: first)
+        } else {
+            root = event.bindingValue(forRoot: first)
         }
+        guard let root else { return nil }
         return path.segments.count == 1 ? root : path.resolve(in: root, from: 1)
     }
 }
