@@ -354,4 +354,88 @@ import Testing
             #expect(template.verbs == [verb])
         }
     }
+
+    static let routesYAML = """
+        routes:
+          - name: tickets
+            match: { type: "com.example.helpdesk.ticket.assigned" }
+            to: [ { reference: "a" }, { reference: "b|c" } ]
+            message: { card: ack.json }
+            notificationKey: "ticket-${data.id}"
+            optOut: true
+          - name: by-type
+            match: { type: "com.example.by*" }
+            to: [ { reference: "a" } ]
+            message: { card: ack.json, cardsByType: { "com.example.byType": plain.json } }
+            optOut: true
+          - name: quiet
+            match: { type: "com.example.quiet" }
+            to: [ { reference: "a" } ]
+            message: { card: plain.json }
+          - name: ack-only
+            match: { type: "com.example.ack" }
+            to: [ { reference: "a" } ]
+            message: { card: ack.json }
+          - name: texts
+            match: { type: "com.example.text" }
+            to: [ { reference: "a" } ]
+            message: { text: "hi ${data.id}" }
+        """
+    static let cards = [
+        "ack.json":
+            #"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","text":"${data.id}"}],"#
+            + #""actions":[{"type":"Action.Execute","title":"Acknowledge","verb":"herald.ack"}]}"#,
+        "plain.json": #"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","text":"${data.id}"}]}"#,
+    ]
+
+    func deliveries(_ type: String, id: String = "evt-1") throws -> [Delivery] {
+        let router = try Fixtures.routes(Self.routesYAML, cards: Self.cards)
+        return router.route(Fixtures.event(type: type, data: ["id": "42"], id: id), now: Date()).deliveries
+    }
+
+    func sentButtons(_ delivery: Delivery) throws -> [JSONValue] {
+        guard case .card(let bytes) = delivery.message.body(forDelivery: delivery.deliveryId) else { return [] }
+        return Self.buttons(try JSONParser.parse(bytes)).map(\.button)
+    }
+
+    @Test func eachDeliveryOfASharedCardNamesItself() throws {
+        let deliveries = try deliveries("com.example.helpdesk.ticket.assigned", id: #"evt"1"#)
+        #expect(deliveries.count == 2)
+        for delivery in deliveries {
+            let buttons = try sentButtons(delivery)
+            #expect(buttons.map { $0["verb"] } == ["herald.ack", "herald.optOut"])
+            for button in buttons {
+                #expect(
+                    button["data"]?["herald"]
+                        == [
+                            "route": "tickets", "eventId": #"evt"1"#, "notificationKey": "ticket-42",
+                            "deliveryId": .string(delivery.deliveryId),
+                        ])
+            }
+            #expect(delivery.message.keepsCard)
+        }
+        #expect(deliveries[0].message.body == deliveries[1].message.body, "one rendering, shared")
+        #expect(deliveries[1].deliveryId.contains("b%7Cc"))
+    }
+
+    @Test func cardsByTypeAreStampedTooAndTextIsUntouched() throws {
+        let byType = try #require(try deliveries("com.example.byType").first)
+        #expect(try sentButtons(byType).map { $0["verb"] } == ["herald.optOut"])
+        #expect(byType.message.keepsCard, "the opt-out is answered with the card")
+        #expect(try sentButtons(byType).first?["data"]?["herald"]?["route"] == "by-type")
+        let other = try #require(try deliveries("com.example.byOther").first)
+        #expect(try sentButtons(other).map { $0["verb"] } == ["herald.ack", "herald.optOut"])
+        let text = try #require(try deliveries("com.example.text").first)
+        #expect(text.message.body == .text("hi 42") && text.message.deliveryIdSlots.isEmpty)
+        #expect(!text.message.keepsCard)
+    }
+
+    @Test func onlyCardsWithAcknowledgeOrOptOutAreKept() throws {
+        let quiet = try #require(try deliveries("com.example.quiet").first)
+        #expect(!quiet.message.keepsCard && quiet.message.deliveryIdSlots.isEmpty)
+        #expect(try sentButtons(quiet).isEmpty)
+        let ack = try #require(try deliveries("com.example.ack").first)
+        #expect(ack.message.keepsCard)
+        #expect(try sentButtons(ack).map { $0["verb"] } == ["herald.ack"])
+    }
 }

@@ -130,6 +130,36 @@ import Yams
         }
     }
 
+    /// `optOut` and `actions`: what the schema accepts the loader accepts, and what one refuses the other does.
+    @Test func buttonKeysAgreeWithTheLoader() async throws {
+        let head = "routes:\n  - name: r\n    match: { type: t }\n    to: [ { reference: x } ]\n"
+        let card = "    message: { card: c.json }\n"
+        let cases: [(yaml: String, valid: Bool)] = [
+            (
+                head + card + "    optOut: true\n    actions:\n      approve: { card: a.json }\n"
+                    + "      herald.ack: { text: \"Thanks ${actor.name}\" }\n      v_2-x.y: { text: ok }\n",
+                true
+            ),
+            (head + card + "    optOut: false\n    actions: {}\n", true),
+            (head + "    message: { text: hi }\n    optOut: false\n", true),
+            (head + "    message: { text: hi }\n    optOut: true\n", false),
+            (head + card + "    optOut: \"yes\"\n", false),
+            (head + card + "    actions: { \"bad verb\": { text: ok } }\n", false),
+            (head + card + "    actions: { \(String(repeating: "v", count: 65)): { text: ok } }\n", false),
+            (head + card + "    actions: { approve: { text: ok, card: a.json } }\n", false),
+            (head + card + "    actions: { approve: {} }\n", false),
+            (head + card + "    actions: { approve: { text: ok, colour: red } }\n", false),
+            (head + card + "    actions: { approve: ok }\n", false),
+        ]
+        let template = #"{"type":"AdaptiveCard","version":"1.5","body":[]}"#
+        for (yaml, valid) in cases {
+            let (_, problems) = RouteSet.parse(yaml: yaml, file: "routes.yaml") { ($0, Array(template.utf8)) }
+            #expect(problems.isEmpty == valid, "loader: \(yaml) \(problems)")
+            let result = try await SchemaValidator.run([("routes.schema.json", try Self.yamlAsJSON(yaml))])
+            #expect(result.exitCode == (valid ? 0 : 1), "schema: \(yaml) \(result.output)")
+        }
+    }
+
     @Test func schemasRejectWhatTheyMust() async throws {
         let bad: [(schema: String, document: String)] = [
             ("notification-event.schema.json", #"{"specversion":"1.0","type":"t","source":"/s"}"#),

@@ -130,6 +130,79 @@ import Testing
         #expect(problems.contains { $0.contains(expected) }, "got \(problems)")
     }
 
+    static let cardRoute = "match: { type: a }\nto: [ { reference: x } ]\nmessage: { card: templates/good.json }\n"
+
+    @Test(arguments: [
+        (
+            "match: { type: a }\nto: [ { reference: x } ]\nmessage: { text: hi }\noptOut: true",
+            "routes.yaml:6:13: route 'r1' optOut: optOut needs a card message (a text message has no buttons)"
+        ),
+        (cardRoute + "optOut: sometimes", "route 'r1' optOut: expected true or false"),
+        (cardRoute + "actions: [ approve ]", "route 'r1' actions: expected a map of verb"),
+        (
+            cardRoute + "actions: { \"approve it\": { text: ok } }",
+            "route 'r1' actions: 'approve it' is not a verb: 1 to 64 of letters, digits"
+        ),
+        (cardRoute + "actions: { \(String(repeating: "v", count: 65)): { text: ok } }", "is not a verb"),
+        (
+            cardRoute + "actions: { approve: { text: ok, card: templates/good.json } }",
+            "route 'r1' actions.approve: give either card or text, not both"
+        ),
+        (cardRoute + "actions: { approve: {} }", "route 'r1' actions.approve: card or text is required"),
+        (
+            cardRoute + "actions: { approve: ok }",
+            "route 'r1' actions.approve: expected { card: FILE } or { text: TEXT }"
+        ),
+        (
+            cardRoute + "actions: { approve: { text: ok, colour: red } }",
+            "route 'r1' actions.approve: unknown key 'colour' (allowed: card, text)"
+        ),
+        (
+            cardRoute + "actions: { approve: { text: \"by ${actor.name} for ${data.id} on ${type}\" } }",
+            "route 'r1' actions.approve.text: path 'type' can never resolve: paths start with action, actor, data"
+        ),
+        (
+            cardRoute + "actions: { approve: { card: templates/missing.json } }",
+            "route 'r1' actions.approve.card: cannot read the template file"
+        ),
+        (
+            "match: { type: a }\nto: [ { reference: x } ]\nmessage: { text: \"hi ${actor.name}\" }",
+            "route 'r1' message.text: path 'actor.name' can never resolve"
+        ),
+    ])
+    func actionMistakes(body: String, expected: String) throws {
+        let problems = try problems(routes: route(body))
+        #expect(problems.contains { $0.contains(expected) }, "got \(problems)")
+    }
+
+    @Test func actionAnswersSeeThePressNotTheEvent() throws {
+        let answer =
+            #"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","text":"${actor.name} ${action.time}"},"#
+            + #"{"type":"TextBlock","text":"${data.ticket} ${actor.aadObjectId} ${action.verb} ${$root.data.x}"}]}"#
+        let good = try problems(
+            routes: route(
+                Self.cardRoute + "optOut: true\nactions:\n  approve: { card: templates/answer.json }\n"
+                    + "  herald.ack: { text: \"Thanks ${actor.name} (${actor.id}) at ${action.time}\" }\n"
+                    + "  ticket_reopen-2: { card: templates/good.json }"),
+            files: ["templates/answer.json": answer])
+        #expect(good.isEmpty, "\(good)")
+        // The same file as an event card: actor and action are no event's roots.
+        let asEventCard = try problems(
+            routes: route("match: { type: a }\nto: [ { reference: x } ]\nmessage: { card: templates/answer.json }"),
+            files: ["templates/answer.json": answer])
+        #expect(
+            asEventCard.contains { $0.contains("templates/answer.json: $.body[0].text: path 'actor.name' can never") })
+        let unknownRoot = try problems(
+            routes: route(Self.cardRoute + "actions: { approve: { card: templates/answer.json } }"),
+            files: ["templates/answer.json": answer.replacingOccurrences(of: "${action.time}", with: "${event.time}")])
+        #expect(
+            unknownRoot.contains {
+                $0.contains(
+                    "templates/answer.json: $.body[0].text: path 'event.time' can never resolve: paths start with action, actor, data"
+                )
+            }, "\(unknownRoot)")
+    }
+
     @Test func templateMistakesNameTheTemplateFileAndJSONPath() throws {
         let cases: [(String, String)] = [
             (
@@ -158,6 +231,35 @@ import Testing
                 routes: route("match: { type: a }\nto: [ { reference: x } ]\nmessage: { card: templates/card.json }"),
                 files: ["templates/card.json": card])
             #expect(problems.contains { $0.contains(expected) }, "got \(problems)")
+        }
+    }
+
+    @Test func buttonMistakesNameTheTemplateFileAndJSONPath() throws {
+        let cases: [(String, String)] = [
+            (
+                #"{"type":"AdaptiveCard","version":"1.3","actions":[{"type":"Action.OpenUrl","url":"u"},"#
+                    + #"{"type":"Action.Execute","verb":"v"}]}"#,
+                "templates/card.json: $.actions[1]: Action.Execute needs card version 1.4 or higher"
+            ),
+            (
+                #"{"type":"AdaptiveCard","version":"1.5","actions":[{"type":"Action.Submit","data":"x"}]}"#,
+                "templates/card.json: $.actions[0].data: a button's data must be a JSON object"
+            ),
+            (
+                #"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"${data.kind}"}]}"#,
+                "templates/card.json: $.body[0].type: an element's type cannot come from event data"
+            ),
+        ]
+        for (card, expected) in cases {
+            for message in [
+                "message: { card: templates/card.json }",
+                "message: { text: hi }\nactions: { v: { card: templates/card.json } }",
+            ] {
+                let problems = try problems(
+                    routes: route("match: { type: a }\nto: [ { reference: x } ]\n" + message),
+                    files: ["templates/card.json": card])
+                #expect(problems.contains { $0.contains(expected) }, "got \(problems)")
+            }
         }
     }
 

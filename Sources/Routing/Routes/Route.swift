@@ -26,12 +26,17 @@ public final class Route: Sendable {
     public let deliverAt: TextTemplate?
     /// Overrides `delivery.onUncertain` for this route's deliveries.
     public let onUncertain: UncertainDeliveryPolicy?
+    /// Cards end with Herald's "Stop these notifications" button. Default: false.
+    public let optOut: Bool
+    /// Answers to the verbs of the cards' buttons, by verb (Herald's own included: they replace its defaults).
+    public let actions: [String: ActionAnswer]
 
     public init(
         name: String, type: Glob?, source: Glob? = nil, predicates: [Predicate] = [], isCatchAll: Bool = false,
         recipients: [RecipientTemplate], message: MessageTemplate, notificationKey: TextTemplate? = nil,
         action: DeliveryAction? = nil, quietHours: QuietHoursTemplate? = nil, expiresAfter: Duration? = nil,
-        deliverAt: TextTemplate? = nil, onUncertain: UncertainDeliveryPolicy? = nil
+        deliverAt: TextTemplate? = nil, onUncertain: UncertainDeliveryPolicy? = nil, optOut: Bool = false,
+        actions: [String: ActionAnswer] = [:]
     ) {
         self.name = name
         self.type = type
@@ -46,6 +51,8 @@ public final class Route: Sendable {
         self.expiresAfter = expiresAfter
         self.deliverAt = deliverAt
         self.onUncertain = onUncertain
+        self.optOut = optOut
+        self.actions = actions
     }
 
     /// True when the event's type, source and every `where` predicate match.

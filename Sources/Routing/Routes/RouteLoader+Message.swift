@@ -109,29 +109,40 @@ extension RouteLoader {
     }
 
     /// Loads and compiles a card template once, however many routes use it; problems name the template file.
-    mutating func cardTemplate(_ node: Node, label: String) -> CardTemplate? {
+    /// Paths start at `roots`: the event's, or a pressed button's for an answer card.
+    mutating func cardTemplate(
+        _ node: Node, label: String, roots: Set<String> = NotificationEvent.rootNames
+    ) -> CardTemplate? {
         guard let path = node.string, !path.isEmpty else {
             problem(node, label, "expected the path of a card template file")
             return nil
         }
         let (name, bytes) = readTemplate(path)
-        if let cached = templateCache[name] { return cached }
-        guard let bytes else {
-            problem(node, label, "cannot read the template file \"\(path)\" (paths are relative to the routes file)")
-            templateCache[name] = .some(nil)
-            return nil
-        }
-        do {
-            let card = try CardTemplate(json: bytes)
-            for (location, expression, inRepetition) in card.expressions where !inRepetition {
-                checkPaths([expression], nil, location, file: name)
+        let card: CardTemplate
+        if let cached = templateCache[name] {
+            guard let cached else { return nil }
+            card = cached
+        } else {
+            guard let bytes else {
+                problem(
+                    node, label, "cannot read the template file \"\(path)\" (paths are relative to the routes file)")
+                templateCache[name] = .some(nil)
+                return nil
+            }
+            do {
+                card = try CardTemplate(json: bytes)
+            } catch {
+                problem(nil, error.location, error.message, file: name)
+                templateCache[name] = .some(nil)
+                return nil
             }
             templateCache[name] = card
-            return card
-        } catch {
-            problem(nil, error.location, error.message, file: name)
-            templateCache[name] = .some(nil)
-            return nil
         }
+        if checkedTemplatePaths.insert([name] + roots.sorted()).inserted {
+            for (location, expression, inRepetition) in card.expressions where !inRepetition {
+                checkPaths([expression], nil, location, file: name, roots: roots)
+            }
+        }
+        return card
     }
 }

@@ -63,11 +63,20 @@ extension RouteLoader {
         }
         let quietHours = loadQuietHours(m["quietHours"], label: label + " quietHours")
         let deliverAt = text(m["deliverAt"], label + " deliverAt")
+        var optOut = false
+        if let o = m["optOut"] {
+            if let b = o.bool { optOut = b } else { problem(o, label + " optOut", "expected true or false") }
+            if optOut, case .text? = message?.body {
+                problem(o, label + " optOut", "optOut needs a card message (a text message has no buttons)")
+            }
+        }
+        let actions = loadActions(m["actions"], label: label + " actions")
         guard problems.count == before, let message else { return nil }
         return Route(
             name: name, type: type, source: source, predicates: predicates, isCatchAll: isCatchAll,
             recipients: recipients, message: message, notificationKey: notificationKey, action: action,
-            quietHours: quietHours, expiresAfter: expiresAfter, deliverAt: deliverAt, onUncertain: onUncertain)
+            quietHours: quietHours, expiresAfter: expiresAfter, deliverAt: deliverAt, onUncertain: onUncertain,
+            optOut: optOut, actions: actions)
     }
 
     mutating func loadMatch(_ node: Node, label: String) -> (Glob?, Glob?, [Predicate]) {

@@ -7,10 +7,12 @@ struct RouteLoader {
     let readTemplate: (String) -> (name: String, bytes: [UInt8]?)
     var problems: [ConfigProblem] = []
     var templateCache: [String: CardTemplate?] = [:]
+    /// Template files whose paths were checked, with the roots they were checked against.
+    var checkedTemplatePaths: Set<[String]> = []
 
     static let routeKeys = [
         "name", "match", "catchAll", "to", "message", "notificationKey", "action", "quietHours", "expiresAfter",
-        "deliverAt", "onUncertain",
+        "deliverAt", "onUncertain", "optOut", "actions",
     ]
 
     init(file: String, readTemplate: @escaping (String) -> (name: String, bytes: [UInt8]?)) {
@@ -60,7 +62,10 @@ struct RouteLoader {
         }
     }
 
-    mutating func text(_ node: Node?, _ label: String) -> TextTemplate? {
+    /// A text template whose paths start at `roots` (the event's, unless it answers a button).
+    mutating func text(
+        _ node: Node?, _ label: String, roots: Set<String> = NotificationEvent.rootNames
+    ) -> TextTemplate? {
         guard let node else { return nil }
         guard case .scalar(let s) = node else {
             problem(node, label, "expected a string")
@@ -68,7 +73,9 @@ struct RouteLoader {
         }
         do {
             let template = try TextTemplate(s.string)
-            checkPaths(template.parts.compactMap { if case .expression(let e) = $0 { e } else { nil } }, node, label)
+            checkPaths(
+                template.parts.compactMap { if case .expression(let e) = $0 { e } else { nil } }, node, label,
+                roots: roots)
             return template
         } catch {
             problem(node, label, error.description)
@@ -76,19 +83,22 @@ struct RouteLoader {
         }
     }
 
-    /// Paths outside `$data` must start at an event root; anything else can never resolve.
-    mutating func checkPaths(_ expressions: [Expression], _ node: Node?, _ label: String, file: String? = nil) {
+    /// Paths outside `$data` must start at one of `roots`; anything else can never resolve.
+    mutating func checkPaths(
+        _ expressions: [Expression], _ node: Node?, _ label: String, file: String? = nil,
+        roots: Set<String> = NotificationEvent.rootNames
+    ) {
         for expression in expressions {
             for (root, path) in expression.paths {
                 switch root {
                 case .implicit:
                     if let path, case .key(let first) = path.segments.first,
-                        !NotificationEvent.rootNames.contains(first)
+                        !roots.contains(first)
                     {
                         problem(
                             node, label,
                             "path '\(path)' can never resolve: paths start with "
-                                + NotificationEvent.rootNames.sorted().joined(separator: ", "), file: file)
+                                + roots.sorted().joined(separator: ", "), file: file)
                     }
                 case .current, .index:
                     problem(node, label, "$data and $index are only meaningful inside a $data repetition", file: file)

@@ -59,7 +59,9 @@ public struct Router: Sendable {
                 notificationKey = key.isEmpty ? nil : key
             }
             if action != .delete {
-                message.body = try render(route.message, scope: scope)
+                let stamp = CardActionStamp(
+                    route: route.name, eventId: event.id, notificationKey: notificationKey, deliveryId: nil)
+                try render(route, scope: scope, stamp: stamp, into: &message)
                 if let summary = route.message.summary {
                     message.summary = try summary.render(in: scope, limits: limits)
                 }
@@ -107,20 +109,26 @@ public struct Router: Sendable {
         }
     }
 
-    func render(_ message: MessageTemplate, scope: EvaluationScope) throws(TemplateError) -> RenderedMessage.Body {
-        if !message.cardsByType.isEmpty, let card = message.cardsByType[scope.event.type] {
-            return .card(try renderCard(card, scope: scope))
+    /// The route's body for the event; a card's buttons carry `stamp` and, for `optOut` routes, the opt-out.
+    func render(
+        _ route: Route, scope: EvaluationScope, stamp: CardActionStamp, into message: inout RenderedMessage
+    ) throws(TemplateError) {
+        let card: CardTemplate
+        if !route.message.cardsByType.isEmpty, let byType = route.message.cardsByType[scope.event.type] {
+            card = byType
+        } else {
+            switch route.message.body {
+            case .text(let t):
+                message.body = .text(try t.render(in: scope, limits: limits))
+                return
+            case .card(let c): card = c
+            }
         }
-        switch message.body {
-        case .text(let t): return .text(try t.render(in: scope, limits: limits))
-        case .card(let c): return .card(try renderCard(c, scope: scope))
-        }
-    }
-
-    func renderCard(_ card: CardTemplate, scope: EvaluationScope) throws(TemplateError) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(2048)
-        try card.render(in: scope, limits: limits, into: &out)
-        return out
+        message.deliveryIdSlots = try card.render(
+            in: scope, limits: limits, stamp: stamp, optOut: route.optOut ? OptOutButton() : nil, into: &out)
+        message.body = .card(out)
+        message.keepsCard = route.optOut || card.verbs.contains(CardVerb.ack)
     }
 }
