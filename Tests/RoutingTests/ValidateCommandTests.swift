@@ -68,6 +68,30 @@ import Testing
         #expect(result.stdout.isEmpty)
     }
 
+    @Test func aButtonTheCardsVersionCannotShowIsReportedWithItsPath() async throws {
+        let dir = try Fixtures.folder([
+            "herald.yaml":
+                "kafka:\n  brokers: embedded\n  eventsTopics: [n]\nbot: { appId: a }\nstore: { url: \"sqlite:///x\" }\n"
+                + "routing: { routesFile: routes.yaml }\n",
+            "routes.yaml":
+                "routes:\n  - name: r\n    match: { type: t }\n    to: [ { reference: x } ]\n"
+                + "    message: { card: templates/old.json }\n    optOut: true\n",
+            "templates/old.json":
+                #"{"type":"AdaptiveCard","version":"1.3","body":[{"type":"ActionSet","actions":["#
+                + #"{"type":"Action.Submit","title":"ok"},{"type":"Action.Execute","verb":"approve"}]}]}"#,
+        ])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try await run(["validate", "--config", dir.appendingPathComponent("herald.yaml").path])
+        #expect(result.status == 1)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 2, "\(result.stderr)")
+        #expect(
+            lines.first?.hasSuffix(
+                "templates/old.json: $.body[0].actions[1]: Action.Execute needs card version 1.4 or higher") == true,
+            "\(result.stderr)")
+        #expect(lines.last == "herald: 1 problem(s) found")
+    }
+
     @Test func aMissingFileIsOneClearLine() async throws {
         let result = try await run(["validate", "--config", "/nonexistent/herald.yaml"])
         #expect(result.status == 1)
