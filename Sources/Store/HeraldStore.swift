@@ -58,6 +58,8 @@ public protocol HeraldStore: Service {
     /// Gives claims back (the delivery goes back to pending) if `worker` still holds them.
     func release(_ deliveryIds: [String], worker: String, now: Date) async throws
     func ledgerEntry(deliveryId: String) async throws -> LedgerEntry?
+    /// The card a delivery sent, when ``SentDelivery/card`` kept it; nil otherwise (or once the row is purged).
+    func sentCard(deliveryId: String) async throws -> String?
     /// The most recently sent delivery for this notification key and recipient (for update/delete).
     func latestSent(notificationKey: String, recipient: String) async throws -> LedgerEntry?
     /// Deletes ledger rows last updated before `cutoff`, `batchSize` per statement; returns how many.
@@ -65,8 +67,8 @@ public protocol HeraldStore: Service {
 
     // MARK: Opt-outs
 
-    /// Adds an opt-out (adding it again changes nothing).
-    func addOptOut(_ optOut: OptOut) async throws
+    /// Adds an opt-out (adding it again changes nothing); returns whether it is new.
+    @discardableResult func addOptOut(_ optOut: OptOut) async throws -> Bool
     /// Returns whether it existed.
     @discardableResult func removeOptOut(_ optOut: OptOut) async throws -> Bool
     func listOptOuts(tenantId: String?) async throws -> [OptOut]

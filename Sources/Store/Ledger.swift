@@ -95,10 +95,12 @@ public struct SentDelivery: Sendable, Hashable {
     public var notificationKey: String?
     /// ``Recipient/identity``.
     public var recipient: String?
+    /// The card as sent, when its buttons may need it again (see ``HeraldStore/sentCard(deliveryId:)``).
+    public var card: String?
 
     public init(
         deliveryId: String, activityId: String?, conversationId: String?, serviceUrl: String?, attempts: Int,
-        notificationKey: String? = nil, recipient: String? = nil
+        notificationKey: String? = nil, recipient: String? = nil, card: String? = nil
     ) {
         self.deliveryId = deliveryId
         self.activityId = activityId
@@ -107,6 +109,7 @@ public struct SentDelivery: Sendable, Hashable {
         self.attempts = attempts
         self.notificationKey = notificationKey
         self.recipient = recipient
+        self.card = card
     }
 }
 

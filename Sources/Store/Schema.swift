@@ -75,8 +75,12 @@ enum Schema {
     /// again is told apart from a different record carrying the same event (an upstream duplicate).
     static let version2 = ["ALTER TABLE herald_ledger ADD COLUMN input TEXT"]
 
-    static let sqlite: [[String]] = [version1(blob: "BLOB", integer: "INTEGER"), version2]
-    static let postgres: [[String]] = [version1(blob: "BYTEA", integer: "INTEGER"), version2]
+    /// Version 3: the card a delivery sent, kept for cards with buttons whose answer shows the card again
+    /// (Acknowledge, the opt-out's Undo); purged with its ledger row.
+    static let version3 = ["ALTER TABLE herald_ledger ADD COLUMN card TEXT"]
+
+    static let sqlite: [[String]] = [version1(blob: "BLOB", integer: "INTEGER"), version2, version3]
+    static let postgres: [[String]] = [version1(blob: "BYTEA", integer: "INTEGER"), version2, version3]
 
     /// The newest version this build knows.
     static var latestVersion: Int { sqlite.count }

@@ -7,8 +7,10 @@ struct OptOutAndDeferredTests {
     @Test(arguments: Backend.allCases)
     func optOutsApplyPerRouteOrEverywhere(_ backend: Backend) async throws {
         try await withTestStore(backend) { store, _ in
-            try await store.addOptOut(OptOut(tenantId: "T1", subject: .aadObjectId("AAD-1")))
-            try await store.addOptOut(OptOut(tenantId: "t1", subject: .aadObjectId("aad-1")))  // same one again
+            #expect(try await store.addOptOut(OptOut(tenantId: "T1", subject: .aadObjectId("AAD-1"))))
+            // The same one again: nothing changes, and the caller learns it was there (a card's opt-out undone
+            // after a failure must not remove an older one).
+            #expect(try await store.addOptOut(OptOut(tenantId: "t1", subject: .aadObjectId("aad-1"))) == false)
             try await store.addOptOut(OptOut(tenantId: "t1", subject: .userId("29:u2"), route: "digest"))
             #expect(try await store.listOptOuts(tenantId: nil).count == 2)
             #expect(try await store.listOptOuts(tenantId: "T1").count == 2)
@@ -26,6 +28,27 @@ struct OptOutAndDeferredTests {
             #expect(try await store.removeOptOut(OptOut(tenantId: "t1", subject: .aadObjectId("aad-1"))))
             #expect(try await store.removeOptOut(OptOut(tenantId: "t1", subject: .aadObjectId("aad-1"))) == false)
             #expect(try await store.optedOut(recipients, route: "alerts").isEmpty)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func aSentCardIsKeptWithItsLedgerRowUntilPurged(_ backend: Backend) async throws {
+        try await withTestStore(backend) { store, _ in
+            let card = #"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","text":"héllo \"x\" 🎉"}]}"#
+            try await store.markSent(
+                [
+                    SentDelivery(
+                        deliveryId: "with-card", activityId: "a1", conversationId: "c1", serviceUrl: nil, attempts: 1,
+                        card: card),
+                    SentDelivery(
+                        deliveryId: "no-card", activityId: "a2", conversationId: "c1", serviceUrl: nil, attempts: 1),
+                ], now: Date())
+            try await store.markOutcomePublished(["with-card", "no-card"], now: Date())
+            #expect(try await store.sentCard(deliveryId: "with-card") == card)
+            #expect(try await store.sentCard(deliveryId: "no-card") == nil)
+            #expect(try await store.sentCard(deliveryId: "unknown") == nil)
+            #expect(try await store.purge(olderThan: Date().addingTimeInterval(60), batchSize: 10) == 2)
+            #expect(try await store.sentCard(deliveryId: "with-card") == nil)
         }
     }
 

@@ -89,23 +89,24 @@ extension PostgresStore {
         let ids = rows.map(\.deliveryId), activities = rows.map { $0.activityId ?? "" }
         let conversations = rows.map { $0.conversationId ?? "" }, services = rows.map { $0.serviceUrl ?? "" }
         let attempts = rows.map { Int64($0.attempts) }, keys = rows.map { $0.notificationKey ?? "" }
-        let recipients = rows.map { $0.recipient ?? "" }
+        let recipients = rows.map { $0.recipient ?? "" }, cards = rows.map { $0.card ?? "" }
         let nowMs = now.epochMilliseconds
         try await perform("mark deliveries sent") { [client, logger] in
             _ = try await client.query(
                 """
                 INSERT INTO herald_ledger (delivery_id, state, activity_id, conversation_id, service_url, attempts,
-                    notification_key, recipient, created_at, updated_at, sent_at)
+                    notification_key, recipient, created_at, updated_at, sent_at, card)
                 SELECT id, 'sent', NULLIF(act, ''), NULLIF(conv, ''), NULLIF(svc, ''), att, NULLIF(nkey, ''),
-                    NULLIF(rcp, ''), \(nowMs), \(nowMs), \(nowMs)
+                    NULLIF(rcp, ''), \(nowMs), \(nowMs), \(nowMs), NULLIF(crd, '')
                 FROM unnest(\(ids)::text[], \(activities)::text[], \(conversations)::text[], \(services)::text[],
-                    \(attempts)::int8[], \(keys)::text[], \(recipients)::text[]) AS u(id, act, conv, svc, att, nkey, rcp)
+                    \(attempts)::int8[], \(keys)::text[], \(recipients)::text[], \(cards)::text[])
+                    AS u(id, act, conv, svc, att, nkey, rcp, crd)
                 ORDER BY id
                 ON CONFLICT (delivery_id) DO UPDATE SET state = 'sent', claimed_by = NULL, claim_expires_at = NULL,
                     activity_id = EXCLUDED.activity_id, conversation_id = EXCLUDED.conversation_id,
                     service_url = EXCLUDED.service_url, attempts = EXCLUDED.attempts,
                     notification_key = EXCLUDED.notification_key, recipient = EXCLUDED.recipient,
-                    updated_at = EXCLUDED.updated_at, sent_at = EXCLUDED.sent_at
+                    updated_at = EXCLUDED.updated_at, sent_at = EXCLUDED.sent_at, card = EXCLUDED.card
                 WHERE herald_ledger.state <> 'outcomePublished'
                 """, logger: logger)
         }
@@ -182,6 +183,18 @@ extension PostgresStore {
             ORDER BY sent_at DESC LIMIT 1
             """
         }.first
+    }
+
+    public func sentCard(deliveryId: String) async throws -> String? {
+        try await perform("read a sent card") { [client, logger] in
+            var card: String?
+            for try await value in try await client.query(
+                "SELECT card FROM herald_ledger WHERE delivery_id = \(deliveryId)", logger: logger
+            ).decode(String?.self) {
+                card = value
+            }
+            return card
+        }
     }
 
     public func purge(olderThan cutoff: Date, batchSize: Int) async throws -> Int {

@@ -2,17 +2,17 @@ import Foundation
 import PostgresNIO
 
 extension PostgresStore {
-    public func addOptOut(_ optOut: OptOut) async throws {
+    public func addOptOut(_ optOut: OptOut) async throws -> Bool {
         try optOut.validate()
         let tenant = optOut.tenantId, kind = optOut.subject.kind, subject = optOut.subject.value
         let route = optOut.route ?? "", created = optOut.createdAt.epochMilliseconds
-        try await perform("add opt-out") { [client, logger] in
-            _ = try await client.query(
-                """
-                INSERT INTO herald_optouts (tenant_id, subject_kind, subject, route, created_at)
-                VALUES (\(tenant), \(kind), \(subject), \(route), \(created)) ON CONFLICT DO NOTHING
-                """, logger: logger)
-        }
+        return try await countQuery("add opt-out") {
+            """
+            WITH i AS (INSERT INTO herald_optouts (tenant_id, subject_kind, subject, route, created_at)
+                VALUES (\(tenant), \(kind), \(subject), \(route), \(created)) ON CONFLICT DO NOTHING RETURNING 1)
+            SELECT COUNT(*) FROM i
+            """
+        } > 0
     }
 
     public func removeOptOut(_ optOut: OptOut) async throws -> Bool {

@@ -66,19 +66,20 @@ extension SQLiteStore {
                 try db.execute(
                     """
                     INSERT INTO herald_ledger (delivery_id, state, activity_id, conversation_id, service_url, attempts,
-                        notification_key, recipient, created_at, updated_at, sent_at)
-                    VALUES (?, 'sent', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        notification_key, recipient, created_at, updated_at, sent_at, card)
+                    VALUES (?, 'sent', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (delivery_id) DO UPDATE SET state = 'sent', claimed_by = NULL, claim_expires_at = NULL,
                         activity_id = excluded.activity_id, conversation_id = excluded.conversation_id,
                         service_url = excluded.service_url, attempts = excluded.attempts,
                         notification_key = excluded.notification_key, recipient = excluded.recipient,
-                        updated_at = excluded.updated_at, sent_at = excluded.sent_at
+                        updated_at = excluded.updated_at, sent_at = excluded.sent_at, card = excluded.card
                     WHERE herald_ledger.state <> 'outcomePublished'
                     """,
                     [
                         .text(d.deliveryId), SQLiteValue(d.activityId), SQLiteValue(d.conversationId),
                         SQLiteValue(d.serviceUrl), .integer(Int64(d.attempts)), SQLiteValue(d.notificationKey),
                         SQLiteValue(d.recipient), .integer(nowMs), .integer(nowMs), .integer(nowMs),
+                        SQLiteValue(d.card),
                     ])
             }
         }
@@ -152,6 +153,12 @@ extension SQLiteStore {
                 ORDER BY sent_at DESC LIMIT 1
                 """, [.text(notificationKey), .text(recipient)]
             ).first.map(LedgerEntry.init(sqlite:))
+        }
+    }
+
+    public func sentCard(deliveryId: String) async throws -> String? {
+        try await read { db in
+            try db.query("SELECT card FROM herald_ledger WHERE delivery_id = ?", [.text(deliveryId)]).first?[0].text
         }
     }
 

@@ -1,10 +1,10 @@
 import Foundation
 
 extension SQLiteStore {
-    public func addOptOut(_ optOut: OptOut) async throws {
+    public func addOptOut(_ optOut: OptOut) async throws -> Bool {
         try optOut.validate()
-        try await write { db in
-            _ = try db.execute(
+        return try await write { db in
+            try db.execute(
                 """
                 INSERT INTO herald_optouts (tenant_id, subject_kind, subject, route, created_at) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT DO NOTHING
@@ -12,7 +12,7 @@ extension SQLiteStore {
                 [
                     .text(optOut.tenantId), .text(optOut.subject.kind), .text(optOut.subject.value),
                     .text(optOut.route ?? ""), .integer(optOut.createdAt.epochMilliseconds),
-                ])
+                ]) > 0
         }
     }
 
