@@ -10,6 +10,8 @@ struct DeferredPayload: Codable {
     var card: String?
     var summary: String?
     var alert: Bool
+    /// ``RenderedMessage/keepsCard`` (absent in payloads stored before cards had buttons).
+    var keepsCard: Bool?
     var notificationKey: String?
     var action: DeliveryAction
     var expiresAt: Date?
@@ -25,13 +27,15 @@ struct DeferredPayload: Codable {
         deliveryId = item.deliveryId
         route = item.delivery.route
         recipient = item.delivery.recipient
-        switch item.delivery.message.body {
+        // The card as it will be sent: its buttons already name this delivery.
+        switch item.delivery.message.body(forDelivery: item.deliveryId) {
         case .text(let value): text = value
         case .card(let bytes): card = String(decoding: bytes, as: UTF8.self)
         case .none: break
         }
         summary = item.delivery.message.summary
         alert = item.delivery.message.alert
+        keepsCard = item.delivery.message.keepsCard ? true : nil
         notificationKey = item.delivery.notificationKey
         action = item.delivery.action
         expiresAt = item.delivery.expiresAt
@@ -48,7 +52,8 @@ struct DeferredPayload: Codable {
         let body: RenderedMessage.Body = text.map { .text($0) } ?? card.map { .card(Array($0.utf8)) } ?? .none
         let delivery = Delivery(
             eventId: eventId, route: route, recipient: recipient,
-            message: RenderedMessage(body: body, summary: summary, alert: alert), notificationKey: notificationKey,
+            message: RenderedMessage(body: body, summary: summary, alert: alert, keepsCard: keepsCard ?? false),
+            notificationKey: notificationKey,
             action: action, quietHours: nil, expiresAt: expiresAt, deliverAt: nil)
         let event = NotificationEvent(
             id: eventId, type: eventType, source: eventSource, subject: nil, time: eventTime, data: .null,

@@ -413,7 +413,7 @@ extension Worker {
 
     private func perform(_ item: WorkItem, _ target: Target, _ run: inout Run) async -> Step {
         let delivery = item.delivery
-        let activity = MessageActivity(message: delivery.message)
+        let activity = MessageActivity(message: delivery.message, deliveryId: item.deliveryId)
         let client = self.client
         switch delivery.action {
         case .send:
@@ -527,10 +527,17 @@ extension Worker {
     private func recordSent(_ item: WorkItem, activityId: String, _ run: inout Run) async -> Step {
         run.activityId = activityId.isEmpty ? nil : activityId
         run.sent = true
+        // A card whose buttons answer with the card itself (Acknowledge, the opt-out's Undo) is kept for the gateway.
+        var card: String?
+        if item.delivery.message.keepsCard,
+            case .card(let json) = item.delivery.message.body(forDelivery: item.deliveryId)
+        {
+            card = String(decoding: json, as: UTF8.self)
+        }
         let sent = SentDelivery(
             deliveryId: item.deliveryId, activityId: run.activityId, conversationId: run.conversationId,
             serviceUrl: run.serviceUrl, attempts: run.attempts, notificationKey: item.delivery.notificationKey,
-            recipient: item.delivery.recipient.identity)
+            recipient: item.delivery.recipient.identity, card: card)
         await untilStored(item, force: true) { try await self.ledger.markSent(sent) }
         return .final(outcome(item, run, status: sentStatus(item.delivery.action)))
     }
@@ -739,10 +746,10 @@ extension Worker {
 }
 
 extension MessageActivity {
-    /// The activity for a rendered message.
-    init(message: RenderedMessage) {
+    /// The activity for a rendered message sent as delivery `deliveryId` (its card's buttons name it).
+    init(message: RenderedMessage, deliveryId: String) {
         let body: MessageActivity.Body
-        switch message.body {
+        switch message.body(forDelivery: deliveryId) {
         case .text(let text): body = .text(text)
         case .card(let json): body = .adaptiveCard(json: json)
         case .none: body = .text("")

@@ -10,10 +10,7 @@ import Store
 public enum WorkerSetup {
     /// The compiled routes of `configuration.routing.routesFile`; throws ``ConfigError`` listing every problem.
     public static func router(_ configuration: HeraldConfiguration) throws(ConfigError) -> Router {
-        let limits = RenderLimits(configuration: configuration.routing)
-        let (set, problems) = RouteSet.load(file: configuration.routesFilePath, limits: limits)
-        guard let set, problems.isEmpty else { throw ConfigError(problems: problems) }
-        return Router(routes: set.routes, limits: limits)
+        try Router(loading: configuration)
     }
 
     /// The Teams client settings `bot.*` asks for.
