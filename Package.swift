@@ -129,15 +129,15 @@ let gatewayTargets: [Target] = [
     .target(
         name: "Gateway",
         dependencies: [
-            "HeraldHTTP", "Kafka", "BotConnector", "HeraldConfig", "Store", jwtKit, crypto, asyncHTTPClient, nioCore,
-            nioHTTP1, nioFoundation, serviceLifecycle, metrics, logging,
+            "HeraldHTTP", "Kafka", "BotConnector", "HeraldConfig", "Store", "Routing", "RateLimiting", jwtKit, crypto,
+            asyncHTTPClient, nioCore, nioHTTP1, nioFoundation, serviceLifecycle, metrics, logging,
         ]
     ),
     // A gateway with Kafka, a store and the emulator around it, for the gateway's tests and the end-to-end ones.
     .target(
         name: "GatewayTestSupport",
         dependencies: [
-            "Gateway", "TeamsEmulator", "HeraldConfig", "Kafka", "Store", "TestSupport", "ChildProcess",
+            "Gateway", "TeamsEmulator", "HeraldConfig", "Kafka", "Store", "TestSupport", "ChildProcess", "BotConnector",
             asyncHTTPClient, nioCore, nioHTTP1, logging,
         ],
         path: "Tests/GatewayTestSupport"

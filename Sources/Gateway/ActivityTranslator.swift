@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Routing
 
 /// Turns an authenticated activity into ``GatewayWork``: the references, tombstones, blocked marks and
 /// interaction events it means. Pure: no I/O, the same activity always gives the same work (event ids derive
@@ -136,9 +137,31 @@ struct ActivityTranslator: Sendable {
 
     // MARK: Events
 
+    /// The event of a pressed button: `herald.teams.optout`, `optin`, `acknowledged` for Herald's verbs,
+    /// `herald.teams.card.action` for any other; `user` is who pressed it (the activity's sender).
+    func cardActionEvent(_ action: CardAction, _ activity: InboundActivity, _ context: Context) -> InteractionEvent {
+        let kind: InteractionEvent.Kind =
+            switch action.verb {
+            case CardVerb.optOut: .optedOut
+            case CardVerb.optIn: .optedIn
+            case CardVerb.ack: .acknowledged
+            default: .cardAction
+            }
+        let optingOut = kind == .optedOut || kind == .optedIn
+        let origin = action.origin
+        let info = InteractionEvent.Action(
+            verb: action.verb.isEmpty ? nil : action.verb,
+            buttonType: action.kind == .execute ? "Action.Execute" : "Action.Submit", route: origin?.route,
+            deliveryId: origin?.deliveryId, notificationKey: origin?.notificationKey, eventId: origin?.eventId,
+            scope: optingOut ? (action.scopeIsAll ? "all" : "route") : nil,
+            data: optingOut ? nil : EncodableJSON(value: action.data), activityId: action.replyToId)
+        return event(kind, activity, context, user: activity.from, action: info)
+    }
+
     private func event(
         _ kind: InteractionEvent.Kind, _ activity: InboundActivity, _ context: Context,
-        user: InboundActivity.Account?, member: String? = nil, text: String? = nil
+        user: InboundActivity.Account?, member: String? = nil, text: String? = nil,
+        action: InteractionEvent.Action? = nil
     ) -> InteractionEvent {
         let referenceKey: String? =
             switch kind {
@@ -151,7 +174,7 @@ struct ActivityTranslator: Sendable {
             conversation: .init(id: context.conversationId, type: context.scope.conversationType),
             serviceUrl: context.serviceUrl, referenceKey: referenceKey, locale: activity.clientLocale,
             timeZone: activity.clientTimeZone, text: text,
-            actor: member == nil ? nil : activity.from.map(Self.person))
+            actor: member == nil ? nil : activity.from.map(Self.person), action: action)
         return InteractionEvent(
             id: Self.eventId(context, kind: kind, member: member), source: "/teams/\(context.tenantId)",
             type: kind.rawValue, subject: user?.aadObjectId?.lowercased(), time: context.time, data: data)

@@ -1,4 +1,5 @@
 import Metrics
+import Routing
 import Synchronization
 
 /// The gateway's metrics. Labels are low-cardinality only: activity types Herald knows (anything else is
@@ -9,6 +10,7 @@ final class GatewayMetrics: Sendable {
         static let tokenFailures = "herald_gateway_token_failures_total"
         static let produceDuration = "herald_gateway_kafka_produce_seconds"
         static let inFlight = "herald_gateway_requests_in_flight"
+        static let cardActions = "herald_gateway_card_actions_total"
     }
 
     /// The `result` label.
@@ -53,6 +55,27 @@ final class GatewayMetrics: Sendable {
         inFlightGauge.record(inFlight.add(1, ordering: .relaxed).newValue)
         defer { inFlightGauge.record(inFlight.subtract(1, ordering: .relaxed).newValue) }
         return await body()
+    }
+
+    /// A pressed button: `verb` is Herald's (`herald.optOut`, `herald.optIn`, `herald.ack`) or `other`; `answer`
+    /// `card`, `message` or `error`.
+    func cardAction(verb: String, _ answer: CardAnswer) {
+        let verbLabel = [CardVerb.optOut, CardVerb.optIn, CardVerb.ack].contains(verb) ? verb : "other"
+        let answerLabel =
+            switch answer {
+            case .card: "card"
+            case .message: "message"
+            case .error: "error"
+            }
+        let key = "card|" + verbLabel + "|" + answerLabel
+        let counter = counters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = Counter(
+                label: Name.cardActions, dimensions: [("verb", verbLabel), ("answer", answerLabel)])
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
     }
 
     func tokenFailure(_ reason: TokenRejection) {

@@ -5,6 +5,7 @@ import HeraldConfig
 import HeraldHTTP
 import Kafka
 import Logging
+import Routing
 import Store
 
 /// Builds and runs the messaging endpoint from the configuration: `herald gateway`, and `herald run` with
@@ -24,6 +25,8 @@ public enum GatewaySetup {
             throw GatewaySetupError(
                 "the gateway publishes on kafka.referencesTopic and kafka.interactionsTopic: set both")
         }
+        // The routes the workers use: their `actions.<verb>` answer the buttons on their cards.
+        let router = try Router(loading: configuration)
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         let cluster = KafkaClusterConfiguration(
             bootstrapServers: bootstrapServers ?? configuration.kafka.brokers, clientId: "herald-gateway",
@@ -53,7 +56,10 @@ public enum GatewaySetup {
                     topics: .init(
                         references: configuration.kafka.referencesTopic,
                         interactions: configuration.kafka.interactionsTopic),
-                    produceTimeout: gateway.produceTimeout, logger: logger.component("gateway"))
+                    produceTimeout: gateway.produceTimeout,
+                    cardActions: .init(
+                        routes: router.routes, limits: router.limits, invokeTimeout: gateway.invokeTimeout),
+                    logger: logger.component("gateway"))
                 let server = try await HTTPServer.bind(
                     configuration: .init(host: gateway.host, port: gateway.port, maxBodySize: gateway.maxBodyBytes),
                     logger: logger.component("gateway")

@@ -87,6 +87,11 @@ struct InboundActivity: Decodable, Sendable {
     var locale: String?
     var localTimezone: String?
     var entities: [Entity]?
+    /// An invoke's name (`adaptiveCard/action`).
+    var name: String?
+    var replyToId: String?
+    /// Whether the activity has a `value` (a button's data); read with the rest of the body when it does.
+    var hasValue: Bool
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
@@ -106,6 +111,9 @@ struct InboundActivity: Decodable, Sendable {
         locale = c.lenient("locale")
         localTimezone = c.lenient("localTimezone")
         entities = c.lenient("entities")
+        name = c.lenient("name")
+        replyToId = c.lenient("replyToId")
+        hasValue = c.contains(Key(stringValue: "value"))
     }
 
     /// Any JSON object key.

@@ -5,6 +5,7 @@ import Kafka
 import Logging
 import NIOCore
 import NIOHTTP1
+import Routing
 import Store
 import Synchronization
 
@@ -27,28 +28,48 @@ public struct MessagingEndpoint: Sendable {
         }
     }
 
+    /// What the gateway answers card buttons with.
+    public struct CardActions: Sendable {
+        /// The routes of the routes file the workers use: their `actions.<verb>` answers.
+        public var routes: [Route]
+        public var limits: RenderLimits
+        /// `gateway.invokeTimeout`: a button is answered within it.
+        public var invokeTimeout: Duration
+
+        public init(routes: [Route], limits: RenderLimits = RenderLimits(), invokeTimeout: Duration = .seconds(4)) {
+            self.routes = routes
+            self.limits = limits
+            self.invokeTimeout = invokeTimeout
+        }
+    }
+
     let validator: BotTokenValidator
     let translator: ActivityTranslator
-    let producer: KafkaProducer
-    let store: any HeraldStore
+    let recorder: ActivityRecorder
     let client: BotConnectorClient
-    let topics: Topics
-    let produceTimeout: Duration
+    let cards: CardActionHandler
+    let pacer = ConversationPacer()
     let logger: Logger
-    let metrics = GatewayMetrics()
+    var metrics: GatewayMetrics { recorder.metrics }
     let refusals = RefusalLog()
 
     public init(
         validator: BotTokenValidator, appId: String, replyToMessages: String, producer: KafkaProducer,
-        store: any HeraldStore, client: BotConnectorClient, topics: Topics, produceTimeout: Duration, logger: Logger
+        store: any HeraldStore, client: BotConnectorClient, topics: Topics, produceTimeout: Duration,
+        cardActions: CardActions = CardActions(routes: []), logger: Logger
     ) {
         self.validator = validator
         self.translator = ActivityTranslator(appId: appId, replyToMessages: replyToMessages)
-        self.producer = producer
-        self.store = store
+        let recorder = ActivityRecorder(
+            producer: producer, store: store, topics: topics, produceTimeout: produceTimeout, metrics: GatewayMetrics())
+        self.recorder = recorder
         self.client = client
-        self.topics = topics
-        self.produceTimeout = produceTimeout
+        self.cards = CardActionHandler(
+            routes: cardActions.routes, limits: cardActions.limits, store: store,
+            invokeTimeout: cardActions.invokeTimeout, logger: logger
+        ) { work in
+            try await recorder.record(work)
+        }
         self.logger = logger
     }
 
@@ -101,6 +122,13 @@ public struct MessagingEndpoint: Sendable {
             metrics.request(type: activity.type, .notAllowedServiceUrl)
             return HTTPResponse(status: .ok)
         }
+        if activity.type == "invoke" || (activity.type == "message" && activity.hasValue),
+            let action = CardAction(
+                type: activity.type, name: activity.name, value: try? JSONParser.parse(body)["value"],
+                replyToId: activity.replyToId)
+        {
+            return await pressed(action, activity, body: body, serviceUrl: serviceUrl, logger: logger)
+        }
         let work = translator.translate(activity, body: body, receivedAt: Date())
         if let ignored = work.ignored, work.isEmpty {
             logger.debug("activity ignored", metadata: ["reason": "\(ignored)"])
@@ -125,40 +153,86 @@ public struct MessagingEndpoint: Sendable {
         return HTTPResponse(status: .ok)
     }
 
-    /// Kafka first (references, tombstones, events, all acknowledged), then the store's blocked marks.
-    func record(_ work: GatewayWork) async throws {
-        var messages: [ProducerMessage] = []
-        for reference in work.references {
-            messages.append(
-                ProducerMessage(topic: topics.references, key: Array(reference.key.utf8), value: reference.json))
-        }
-        for key in work.tombstones {
-            messages.append(ProducerMessage(topic: topics.references, key: Array(key.utf8), value: nil))
-        }
-        for event in work.events {
-            messages.append(
-                ProducerMessage(
-                    topic: topics.interactions, key: Array(event.key.utf8), value: event.encoded(),
-                    headers: [KafkaHeader(name: "content-type", value: Array("application/cloudevents+json".utf8))]))
-        }
-        if !messages.isEmpty {
-            let producer = self.producer
-            let batch = messages
-            let started = ContinuousClock.now
-            let results = try await abandoning(after: produceTimeout) {
-                await producer.send(batch)
-            } timedOut: {
-                ProduceTimedOut()
-            }
-            metrics.produce.record(duration: ContinuousClock.now - started)
-            for result in results { _ = try result.get() }
-        }
+    func record(_ work: GatewayWork) async throws { try await recorder.record(work) }
+
+    // MARK: Card actions
+
+    /// A button pressed on a card. An invoke (Action.Execute) is answered in its HTTP response; an Action.Submit
+    /// by updating the card (or replying) through the Bot Connector, then an empty 200.
+    private func pressed(
+        _ action: CardAction, _ activity: InboundActivity, body: [UInt8], serviceUrl: String, logger: Logger
+    ) async -> HTTPResponse {
         let now = Date()
-        if !work.blocked.isEmpty {
-            try await store.markBlocked(keys: work.blocked, code: "AppUninstalled", at: now)
+        guard let context = ActivityTranslator.Context(activity, body: body, receivedAt: now) else {
+            metrics.request(type: activity.type, .ignored)
+            return respond(.error(code: "BadActivity", message: "The activity has no conversation or tenant."), action)
         }
-        if !work.unblocked.isEmpty {
-            try await store.markUnblocked(keys: work.unblocked)
+        let event = translator.cardActionEvent(action, activity, context)
+        let actor = CardActionHandler.Actor(
+            id: activity.from?.id, aadObjectId: activity.from?.aadObjectId?.lowercased(), name: activity.from?.name)
+        let conversation = context.conversationId
+        let replyTo = action.replyToId
+        let answer = await cards.handle(action, actor: actor, tenantId: context.tenantId, event: event, now: now) {
+            [self] late in
+            await show(late, conversation: conversation, replyTo: replyTo, serviceUrl: serviceUrl, logger: logger)
+        }
+        if case .error = answer {
+            metrics.request(type: activity.type, .unavailable)
+        } else {
+            metrics.request(type: activity.type, .accepted)
+        }
+        metrics.cardAction(verb: action.verb, answer)
+        if action.kind == .submit {
+            await show(answer, conversation: conversation, replyTo: replyTo, serviceUrl: serviceUrl, logger: logger)
+        }
+        return respond(answer, action)
+    }
+
+    private func respond(_ answer: CardAnswer, _ action: CardAction) -> HTTPResponse {
+        switch action.kind {
+        case .execute: HTTPResponse.json(.ok, ByteBuffer(bytes: answer.invokeResponse))
+        case .submit: HTTPResponse(status: .ok)
+        }
+    }
+
+    /// Shows an answer outside an invoke response: the card `replyTo` replaced, or a message in the conversation.
+    /// Paced by Teams' per-conversation limits and retried on 429 and 5xx, like the workers' sends.
+    func show(
+        _ answer: CardAnswer, conversation: String, replyTo: String?, serviceUrl: String, logger: Logger
+    ) async {
+        let client = self.client
+        let activity: MessageActivity
+        let update: String?
+        switch answer {
+        case .card(let card):
+            guard let replyTo else { return }
+            activity = .adaptiveCard(json: card)
+            update = replyTo
+        case .message(let text):
+            activity = .text(text)
+            update = nil
+        case .error(_, let message):
+            activity = .text(message)
+            update = nil
+        }
+        for attempt in 1...4 {
+            await pacer.admit(conversation)
+            do throws(BotConnectorError) {
+                if let update {
+                    _ = try await client.updateActivity(
+                        serviceURL: serviceUrl, conversationId: conversation, activityId: update, activity)
+                } else {
+                    _ = try await client.sendActivity(serviceURL: serviceUrl, conversationId: conversation, activity)
+                }
+                return
+            } catch {
+                guard error.isRetryable, attempt < 4 else {
+                    logger.warning("cannot show a card action's answer", metadata: ["error": "\(error.code)"])
+                    return
+                }
+                let wait = min(error.retryAfter ?? .milliseconds(500 * attempt), .seconds(10))
+                try? await Task.sleep(for: wait)
+            }
         }
     }
 

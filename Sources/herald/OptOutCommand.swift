@@ -43,7 +43,7 @@ struct OptOutCommand: AsyncParsableCommand {
 
         func run() async throws {
             let optOut = who.optOut
-            try await store.withStore("herald.optout") { try await $0.addOptOut(optOut) }
+            _ = try await store.withStore("herald.optout") { try await $0.addOptOut(optOut) }
             print("opted out \(OptOutCommand.describe(optOut))")
         }
     }

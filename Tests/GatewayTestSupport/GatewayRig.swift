@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BotConnector
 import ChildProcess
 import Foundation
 import Gateway
@@ -24,6 +25,8 @@ public struct GatewayRig: Sendable {
     public let port: Int
     /// The configuration file (`herald gateway` runs only).
     public var configFile: URL? = nil
+    /// The SQLite file of ``store`` (and of the gateway's own store).
+    public var databasePath: String = ""
     public let appId = "app"
     public static let tenant = "8a3b51a9-1f3c-4bdc-9d62-3c2ab1c3e4f5"
 
@@ -31,14 +34,26 @@ public struct GatewayRig: Sendable {
 
     /// Runs `body` with a started gateway; stops it afterwards. `inProcess: false` runs `herald gateway` as its own
     /// process (for load: its work then does not crowd the test process's other tests).
+    ///
+    /// `files` are written into the configuration's folder (`routes.yaml`, templates) before the gateway starts;
+    /// without a `routes.yaml`, ``defaultRoutes``.
     public static func with(
-        produceTimeout: String = "10s", inProcess: Bool = true, _ body: @Sendable (GatewayRig) async throws -> Void
+        produceTimeout: String = "10s", invokeTimeout: String = "4s", maxBodyBytes: Int = 65536,
+        inProcess: Bool = true, files: [String: String] = [:], _ body: @Sendable (GatewayRig) async throws -> Void
     ) async throws {
         let kafka = try EmbeddedKafka(brokers: 1, logger: logger)
         for topic in ["events", "refs", "interactions"] { try kafka.createTopic(topic, partitions: 2) }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-gw-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
+        var files = files
+        if files["routes.yaml"] == nil { files["routes.yaml"] = defaultRoutes }
+        for (name, text) in files {
+            let url = folder.appendingPathComponent(name)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
         let emulatorConfiguration = EmulatorConfiguration(appId: "app", appPassword: "secret", limits: .off)
         try await TeamsEmulator.withRunning(configuration: emulatorConfiguration, logger: logger) { emulator in
             let yaml = """
@@ -62,7 +77,8 @@ public struct GatewayRig: Sendable {
                   port: 0
                   openIdMetadataUrl: "\(emulator.openIdMetadataURL)"
                   produceTimeout: \(produceTimeout)
-                  maxBodyBytes: 65536
+                  invokeTimeout: \(invokeTimeout)
+                  maxBodyBytes: \(maxBodyBytes)
                 http:
                   port: 0
                 log:
@@ -87,7 +103,8 @@ public struct GatewayRig: Sendable {
                 defer { process.kill() }
                 try await body(
                     GatewayRig(
-                        kafka: kafka, emulator: emulator, store: store, http: http, port: port, configFile: file))
+                        kafka: kafka, emulator: emulator, store: store, http: http, port: port, configFile: file,
+                        databasePath: folder.path + "/herald.db"))
                 process.terminate()
                 let exit = await process.exit(timeout: .seconds(30))
                 guard exit.status == 0, !exit.signalled else {
@@ -107,7 +124,9 @@ public struct GatewayRig: Sendable {
                 try await gateway.value
                 throw GatewayRigError(description: "the gateway did not start")
             }
-            let rig = GatewayRig(kafka: kafka, emulator: emulator, store: store, http: http, port: port)
+            let rig = GatewayRig(
+                kafka: kafka, emulator: emulator, store: store, http: http, port: port,
+                databasePath: folder.path + "/herald.db")
             do {
                 try await body(rig)
             } catch {
@@ -119,6 +138,15 @@ public struct GatewayRig: Sendable {
             try await gateway.value
         }
     }
+
+    /// The routes file of a rig that is given none: one text route, so the gateway has routes to load.
+    public static let defaultRoutes = """
+        routes:
+          - name: note
+            match: { type: "example.note" }
+            to: [{ reference: "${data.key}" }]
+            message: { text: "${data.text}" }
+        """
 
     /// Starts `herald gateway --config config`; returns it once it listens, with its port.
     public static func launch(config: URL) async throws -> (ChildProcess, Int) {
@@ -242,6 +270,88 @@ public struct GatewayRig: Sendable {
                 "channel": ["id": teamId], "settings": ["selectedChannel": ["id": teamId]],
             ],
         ]
+    }
+}
+
+extension GatewayRig {
+    /// A card sent to `aad`'s personal chat in the emulator the way a worker sends it, and its ledger row with
+    /// the card kept: what a button on it refers to.
+    public struct SentCard: Sendable {
+        public var conversationId: String
+        public var activityId: String
+        public var deliveryId: String
+        public var card: String
+    }
+
+    /// Sends `card` to `aad` through the emulator's Bot Connector API and records it in the ledger as delivery
+    /// `deliveryId`.
+    public func sendCard(_ card: String, to aad: String, deliveryId: String) async throws -> SentCard {
+        let client = BotConnectorClient(
+            configuration: .init(
+                appId: appId, appPassword: "secret", tokenURL: emulator.tokenURL,
+                defaultServiceURL: emulator.serviceURL,
+                allowedServiceHosts: [emulator.origin]),
+            logger: logger)
+        do {
+            let conversation = try await client.createConversation(
+                serviceURL: emulator.serviceURL,
+                ConversationParameters(target: .userAADObjectId(aad), tenantId: Self.tenant, activity: nil))
+            let activityId = try await client.sendActivity(
+                serviceURL: emulator.serviceURL, conversationId: conversation.id,
+                .adaptiveCard(json: Array(card.utf8)))
+            try await store.markSent(
+                [
+                    SentDelivery(
+                        deliveryId: deliveryId, activityId: activityId, conversationId: conversation.id,
+                        serviceUrl: emulator.serviceURL, attempts: 1, card: card)
+                ], now: Date())
+            try await client.shutdown()
+            return SentCard(
+                conversationId: conversation.id, activityId: activityId, deliveryId: deliveryId, card: card)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    /// The `herald` block a button of a Herald card carries.
+    public static func heraldBlock(route: String, deliveryId: String, eventId: String = "evt-1") -> [String: Any] {
+        ["route": route, "deliveryId": deliveryId, "eventId": eventId, "notificationKey": "ticket-1"]
+    }
+
+    /// An `Action.Execute` press by `aad` (named `name`) on the card `sent`: an `invoke` `adaptiveCard/action`.
+    public func execute(
+        _ verb: String, data: [String: Any], on sent: SentCard, by aad: String, name: String = "Ada Lovelace"
+    ) -> [String: Any] {
+        [
+            "type": "invoke", "name": "adaptiveCard/action", "id": "f:\(UUID().uuidString)",
+            "timestamp": "2026-12-02T10:00:00.123Z", "serviceUrl": emulator.serviceURL, "channelId": "msteams",
+            "from": account(aad, name: name), "recipient": ["id": "28:\(appId)", "name": "Herald"],
+            "conversation": ["id": sent.conversationId, "conversationType": "personal", "tenantId": Self.tenant],
+            "channelData": ["tenant": ["id": Self.tenant]], "replyToId": sent.activityId,
+            "value": ["action": ["type": "Action.Execute", "verb": verb, "data": data], "trigger": "manual"],
+        ]
+    }
+
+    /// An `Action.Submit` press: a `message` whose `value` is the button's data.
+    public func submit(
+        _ data: [String: Any], on sent: SentCard, by aad: String, name: String = "Ada Lovelace"
+    )
+        -> [String: Any]
+    {
+        var activity = execute("", data: [:], on: sent, by: aad, name: name)
+        activity["type"] = "message"
+        activity["name"] = nil
+        activity["value"] = data
+        return activity
+    }
+
+    /// POSTs `activity` with a valid token; returns the status and the response body as JSON (nil when empty).
+    public func press(_ activity: [String: Any]) async throws -> (status: Int, answer: [String: Any]?) {
+        let token = emulator.botToken(.valid, serviceUrl: activity["serviceUrl"] as? String)
+        let (status, body) = try await post(Self.json(activity), authorization: "Bearer \(token)")
+        let answer = body.isEmpty ? nil : (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]
+        return (status, answer)
     }
 }
 
