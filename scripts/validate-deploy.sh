@@ -216,7 +216,8 @@ COUNTERS_GAUGES = [
     "herald_teams_throttled_total", "herald_dead_letters_total", "herald_deliveries_in_flight",
     "herald_deliveries_deferred", "herald_consumer_lag", "herald_token_refreshes_total", "herald_ready",
     # herald gateway (Sources/Gateway/GatewayMetrics.swift)
-    "herald_gateway_requests_total", "herald_gateway_token_failures_total",
+    "herald_gateway_requests_total", "herald_gateway_token_failures_total", "herald_gateway_card_actions_total",
+    "herald_gateway_requests_in_flight",
 ]
 HISTOGRAMS = [
     "herald_send_duration_seconds", "herald_end_to_end_latency_seconds", "herald_rate_limiter_wait_seconds",

@@ -17,7 +17,8 @@ struct EmulatorCommand: AsyncParsableCommand {
             for scope https://graph.microsoft.com/.default. Inspection: GET /emulator/conversations, \
             GET /emulator/stats, GET /emulator/installations, POST /emulator/config, POST /emulator/reset. \
             As Teams towards the bot (--bot-endpoint): POST /emulator/install, /emulator/message, \
-            /emulator/activity, GET /emulator/inbound; tokens validate against the OpenID metadata at \
+            /emulator/activity, /emulator/click (presses a button of a card the bot sent), GET /emulator/inbound, \
+            GET /emulator/conversations/{id}/activities/{activityId}; tokens validate against the OpenID metadata at \
             GET /emulator/openid/.well-known/openidconfiguration.
             """
     )

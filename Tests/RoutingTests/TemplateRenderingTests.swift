@@ -24,8 +24,9 @@ import Testing
                 {"type":"TextBlock","text":"Assigned to you by Dana","isSubtle":true,"spacing":"None","wrap":true},\
                 {"type":"FactSet","facts":[{"title":"Priority","value":"HIGH"},{"title":"Customer","value":"Contoso"},\
                 {"title":"Due","value":"2025-06-16T17:00:00Z"}]}],\
-                "actions":[{"type":"Action.OpenUrl","title":"Open ticket","url":"https://helpdesk.example.com/tickets/HD-4711"},\
-                {"type":"Action.OpenUrl","title":"Customer history","url":"https://helpdesk.example.com/customers/42"}]}
+                "actions":[{"type":"Action.Execute","title":"Acknowledge","verb":"herald.ack"},\
+                {"type":"Action.Execute","title":"I'm on it","verb":"ticket.accept","data":{"ticket":"HD-4711"}},\
+                {"type":"Action.OpenUrl","title":"Open ticket","url":"https://helpdesk.example.com/tickets/HD-4711"}]}
                 """)
     }
 
