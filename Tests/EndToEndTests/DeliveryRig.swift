@@ -69,6 +69,13 @@ final class DeliveryRig: Sendable {
               - conversation: { id: "${data.channel.id}", serviceUrl: "${data.serviceUrl}", tenantId: "${data.tenantId}" }
             message:
               text: "${data.user.name} added the app to ${data.team.name}"
+          - name: alert
+            match: { type: "test.alert" }
+            to:
+              - user: { aadObjectId: "${data.user}", tenantId: "${data.tenant}" }
+            message:
+              card: alert.json
+            optOut: true
           - name: thread
             match: { type: "test.thread" }
             to:
@@ -78,6 +85,11 @@ final class DeliveryRig: Sendable {
         """
     static let card = """
         {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "${data.title}"}]}
+        """
+    /// A card with Acknowledge; its route appends "Stop these notifications".
+    static let alertCard = """
+        {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "Alert #${data.seq}"}],
+         "actions": [{"type": "Action.Execute", "title": "Acknowledge", "verb": "herald.ack"}]}
         """
 
     let kafka: EmbeddedKafka
@@ -110,6 +122,7 @@ final class DeliveryRig: Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try Self.routes.write(to: directory.appendingPathComponent("routes.yaml"), atomically: true, encoding: .utf8)
         try Self.card.write(to: directory.appendingPathComponent("card.json"), atomically: true, encoding: .utf8)
+        try Self.alertCard.write(to: directory.appendingPathComponent("alert.json"), atomically: true, encoding: .utf8)
         let store = storeURL ?? "sqlite://\(directory.path)/herald.db"
         let config = """
             kafka:

@@ -98,6 +98,97 @@ extension EndToEnd {
             #expect(!worker.text(of: .stderr).contains("eyJ"), "no token in the logs")
         }
 
+        /// "Stop these notifications" pressed on a card: the presser (not whoever the data names) gets no more of
+        /// that route, sees the confirmation with Undo, and upstream sees each press as an event.
+        @Test func aUserWhoPressesStopGetsNoMoreOfThemUntilUndo() async throws {
+            let (rig, worker) = try await Self.start()
+            defer {
+                worker.kill()
+                Task { await rig.shutdown() }
+            }
+            let aad = "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f"
+            let installed = try await rig.emulator.post(
+                "install",
+                [
+                    "scope": "personal", "action": "add", "tenantId": Self.tenant,
+                    "user": ["aadObjectId": aad, "name": "Katherine Johnson"],
+                ])
+            let chat = try #require(installed["conversationId"] as? String)
+            _ = try await rig.outcomes(finalCount: 1)  // the welcome
+            func alert(_ seq: Int) -> (String, String) {
+                (
+                    aad,
+                    DeliveryRig.event(
+                        id: "alert-\(seq)", type: "test.alert", data: ["user": aad, "tenant": Self.tenant, "seq": seq])
+                )
+            }
+            try await rig.publish([alert(1)])
+            _ = try await rig.outcomes(finalCount: 2)
+            let card = try #require(
+                try await rig.emulator.conversations().first { $0.id == chat }?.activities.last?.id, "the alert's card")
+
+            // The press claims another user in its data; the presser is who Teams says pressed.
+            let pressed = try await rig.emulator.post(
+                "click",
+                [
+                    "conversationId": chat, "activityId": card, "verb": "herald.optOut",
+                    "data": ["aadObjectId": "99999999-9999-4999-8999-999999999999", "scope": "route"],
+                ])
+            let answer = try #require(pressed["answer"] as? [String: Any])
+            #expect(answer["kind"] as? String == "card", "\(pressed)")
+            let confirmation = try #require(pressed["card"] as? [String: Any])
+            let undo = ((confirmation["actions"] as? [[String: Any]]) ?? []).first {
+                $0["verb"] as? String == "herald.optIn"
+            }
+            #expect(undo != nil, "the confirmation offers Undo: \(confirmation)")
+
+            let listed = try await HeraldProcess.run(["optout", "list", "--config", rig.configFile.path])
+            #expect(listed.stdout.contains(aad) && listed.stdout.contains("alert"), "\(listed.stdout)")
+            #expect(!listed.stdout.contains("99999999"), "the data's user is not the actor")
+
+            // The next alert is not sent; every worker reads opt-outs from the store, no restart.
+            try await rig.publish([alert(2)])
+            let afterOptOut = try await rig.outcomes(finalCount: 4)  // + the optout event (unroutable)
+            let second = try #require(afterOptOut.last { $0.eventId == "alert-2" && $0.isFinal })
+            #expect(second.summary == "suppressed/OptedOut", "\(afterOptOut.map(\.summary))")
+
+            // Undo: the card comes back and the next alert arrives.
+            let undone = try await rig.emulator.post(
+                "click", ["conversationId": chat, "activityId": card, "verb": "herald.optIn"])
+            let restored = try #require(undone["card"] as? [String: Any])
+            #expect(((restored["body"] as? [[String: Any]])?.first?["text"] as? String) == "Alert #1", "\(undone)")
+            try await rig.publish([alert(3)])
+            let afterUndo = try await rig.outcomes(finalCount: 6)
+            #expect(afterUndo.last { $0.eventId == "alert-3" && $0.isFinal }?.summary == "delivered")
+
+            // Acknowledge on the new card: who and when, on the card.
+            let third = try #require(
+                try await rig.emulator.conversations().first { $0.id == chat }?.activities.last?.id)
+            let acked = try await rig.emulator.post(
+                "click", ["conversationId": chat, "activityId": third, "verb": "herald.ack"])
+            let ackCard = try #require(acked["card"] as? [String: Any])
+            let texts = ((ackCard["body"] as? [[String: Any]]) ?? []).compactMap { $0["text"] as? String }
+            #expect(texts.first == "Alert #3" && texts.last?.hasPrefix("Acknowledged by Katherine Johnson at ") == true)
+
+            // Upstream saw every press, from the presser.
+            let interactions = try await rig.read(rig.interactionsTopic, timeout: .seconds(60)) { messages in
+                messages.count >= 4
+            }
+            let events = interactions.compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.value)) as? [String: Any]
+            }
+            let types = events.compactMap { $0["type"] as? String }.filter {
+                $0.hasPrefix("herald.teams.o") || $0.hasSuffix("acknowledged")
+            }
+            #expect(types == ["herald.teams.optout", "herald.teams.optin", "herald.teams.acknowledged"], "\(types)")
+            #expect(
+                events.filter { ($0["type"] as? String)?.hasPrefix("herald.teams.o") == true }.allSatisfy {
+                    $0["subject"] as? String == aad
+                })
+            worker.terminate()
+            #expect(await worker.exit(timeout: .seconds(40)).status == 0)
+        }
+
         /// Teams sends an activity again when the bot's answer is lost: the same install event, one welcome.
         @Test func anInstallTeamsSendsTwiceWelcomesOnce() async throws {
             let (rig, worker) = try await Self.start()

@@ -122,10 +122,36 @@ struct DemoCommand: AsyncParsableCommand {
                         separator: ", "))
             print("")
 
+            // Act three, once the notifications are out: people press the buttons on their cards, then get one
+            // more ticket each (those who opted out do not).
+            let clicked = Mutex(DemoWorld.Clicks())
+            let clickCount = max(2, min(40, recipients / 10))
+            let eventsTopic = records.first?.topic ?? "notifications"
+            let press: @Sendable () async throws -> Int = {
+                let clicks = await world.click(
+                    through: emulator, count: clickCount, topic: eventsTopic, now: Date())
+                clicked.withLock { $0 = clicks }
+                let producer = try KafkaProducer(
+                    configuration: .init(cluster: .init(bootstrapServers: bootstrap)), logger: logger)
+                for result in await producer.send(clicks.followUps) { _ = try result.get() }
+                try await producer.shutdown()
+                return clicks.outcomes
+            }
+
             let expected = installs.welcomes + expectation.outcomes
             let started = ContinuousClock.now
-            let finished = try await Self.deliver(
-                configuration, expected: expected, then: (after: installs.welcomes, publish), logger: logger)
+            let (finished, total) = try await Self.deliver(
+                configuration, expected: expected,
+                stages: [
+                    (
+                        after: installs.welcomes,
+                        { @Sendable () async throws -> Int in
+                            try await publish()
+                            return 0
+                        }
+                    ),
+                    (after: expected, press),
+                ], logger: logger)
             let elapsed = ContinuousClock.now - started
             gateway.stop()
             try await serving.value
@@ -133,17 +159,28 @@ struct DemoCommand: AsyncParsableCommand {
                 try await DemoWorld.captured(installs, in: store)
             }
             let welcomed = DemoWorld.welcomed(installs, in: emulator)
-            Self.printSummary(finished, expected: expected, elapsed: elapsed, teams: emulator.stats())
+            let clicks = clicked.withLock { $0 }
+            let suppressed = finished.outcomes["suppressed/OptedOut", default: 0]
+            Self.printSummary(finished, expected: total, elapsed: elapsed, teams: emulator.stats())
             print(
                 "Gateway      \(installs.personal + installs.teams) installs heard (\(installs.accepted) activities), "
                     + "\(captured) references captured, \(welcomed) conversations welcomed")
+            print(
+                "Buttons      \(clicks.acknowledged) acknowledged, \(clicks.optedOut) pressed \"Stop these notifications\";"
+                    + " of their next tickets \(suppressed) suppressed (OptedOut), "
+                    + "\(clicks.followUps.count - clicks.optedOut) delivered")
             guard captured == installs.keys.count, welcomed == installs.welcomes else {
                 throw DemoError(
                     "of \(installs.welcomes) installs, \(captured) references were captured and \(welcomed) welcomed")
             }
-            guard finished.finalOutcomes + finished.deferred >= expected else {
+            guard finished.finalOutcomes + finished.deferred >= total else {
                 throw DemoError(
-                    "only \(finished.finalOutcomes + finished.deferred) of \(expected) outcomes were published")
+                    "only \(finished.finalOutcomes + finished.deferred) of \(total) outcomes were published")
+            }
+            guard clicks.failed == 0, clicks.optedOut > 0, suppressed >= clicks.optedOut else {
+                throw DemoError(
+                    "of \(clicks.optedOut) opt-outs from cards \(suppressed) suppressed the next ticket"
+                        + " (\(clicks.failed) presses not answered)")
             }
             guard
                 emulator.stats().activitiesSent <= finished.outcomes["delivered", default: 0]
@@ -155,23 +192,26 @@ struct DemoCommand: AsyncParsableCommand {
         }
     }
 
-    /// Runs a worker until `expected` outcomes are out (or progress stops for a minute), printing progress.
-    /// `then.publish` runs once `then.after` outcomes are out.
+    /// Runs a worker until every expected outcome is out (or progress stops for a minute), printing progress.
+    /// Each stage runs once `after` outcomes are out, in order; it returns how many more outcomes it brings.
+    /// Returns the final statistics and the number of outcomes expected in the end.
     private static func deliver(
-        _ configuration: HeraldConfiguration, expected: Int,
-        then: (after: Int, publish: @Sendable () async throws -> Void), logger: Logger
-    ) async throws -> EngineStats.Snapshot {
+        _ configuration: HeraldConfiguration, expected initial: Int,
+        stages: [(after: Int, run: @Sendable () async throws -> Int)], logger: Logger
+    ) async throws -> (EngineStats.Snapshot, Int) {
         let failure = Mutex<(any Error)?>(nil)
         let running = RunningWorker()
         let interactive = isatty(STDOUT_FILENO) != 0
         let final = Mutex<EngineStats.Snapshot?>(nil)
+        let total = Mutex(initial)
         try await WorkerSetup.run(
             configuration, worker: "herald-demo/1", logger: logger,
             tune: { $0.shutdownGracePeriod = .seconds(5) },
             started: { worker in running.worker.withLock { $0 = worker } },
             until: {
                 var last = -1
-                var published = false
+                var next = 0
+                var expected = initial
                 var lastChange = ContinuousClock.now
                 var lastPrint = ContinuousClock.now
                 while true {
@@ -179,12 +219,15 @@ struct DemoCommand: AsyncParsableCommand {
                     guard let worker = running.worker.withLock({ $0 }) else { continue }
                     let stats = worker.stats.snapshot()
                     let settled = stats.finalOutcomes + stats.deferred
-                    if settled >= then.after, !published {
-                        published = true
-                        do { try await then.publish() } catch {
+                    if next < stages.count, settled >= stages[next].after {
+                        do { expected += try await stages[next].run() } catch {
                             failure.withLock { $0 = error }
                             return
                         }
+                        next += 1
+                        lastChange = .now
+                        total.withLock { $0 = expected }
+                        continue
                     }
                     if settled != last {
                         last = settled
@@ -198,7 +241,8 @@ struct DemoCommand: AsyncParsableCommand {
                         print(line)
                         lastPrint = .now
                     }
-                    if settled >= expected || ContinuousClock.now - lastChange > .seconds(60) {
+                    if (settled >= expected && next == stages.count) || ContinuousClock.now - lastChange > .seconds(60)
+                    {
                         final.withLock { $0 = stats }
                         if interactive { print("\r" + line) }
                         return
@@ -206,7 +250,7 @@ struct DemoCommand: AsyncParsableCommand {
                 }
             })
         if let error = failure.withLock({ $0 }) { throw DemoError("cannot publish the demo's events: \(error)") }
-        return final.withLock { $0 } ?? EngineStats.Snapshot()
+        return (final.withLock { $0 } ?? EngineStats.Snapshot(), total.withLock { $0 })
     }
 
     private static func progressLine(_ stats: EngineStats.Snapshot, expected: Int) -> String {

@@ -122,22 +122,7 @@ struct DemoWorld {
             switch draw {
             case 0..<700:  // a ticket assigned: a card to the assignee, a note to the team's on-call chat
                 let zone = draw < 14 ? zones.night : zones.day  // 2% of assignees are asleep: deferred
-                let data: [String: Any] = [
-                    "id": "HD-\(index)", "title": "Ticket \(index) needs attention",
-                    "priority": ["normal", "high", "urgent"][index % 3],
-                    "actor": "Dana Scully", "team": teamName(team), "tenantId": tenant(ofUser: user),
-                    "assignee": ["aadObjectId": aadObjectId(user), "timeZone": zone],
-                    "customer": [
-                        "name": "Contoso \(index % 97)", "url": "https://helpdesk.example.com/customers/\(index % 97)",
-                    ],
-                    "dueAt": time, "url": "https://helpdesk.example.com/tickets/HD-\(index)",
-                    "description": "Reported by a customer; see the ticket for details.",
-                ]
-                add(
-                    key: "HD-\(index)",
-                    cloudEvent(
-                        id: "assigned-\(index)", type: "com.example.helpdesk.ticket.assigned", source: "/helpdesk/eu-1",
-                        time: time, data: data))
+                add(key: "HD-\(index)", ticketAssigned(index, to: user, timeZone: zone, time: time))
                 expectation.add("ticket assigned", outcomes: 2)
                 if draw >= 14 { openTickets.append((index, user)) }
             case 700..<800 where !openTickets.isEmpty:  // an earlier ticket closed: its card is updated in place
@@ -200,6 +185,24 @@ struct DemoWorld {
             }
         }
         return (messages, expectation)
+    }
+
+    /// Ticket `index` assigned to `user` (a card with buttons to them, a note to their team's on-call chat).
+    func ticketAssigned(_ index: Int, to user: Int, timeZone: String, time: String) -> String {
+        let data: [String: Any] = [
+            "id": "HD-\(index)", "title": "Ticket \(index) needs attention",
+            "priority": ["normal", "high", "urgent"][index % 3],
+            "actor": "Dana Scully", "team": teamName(user % teams), "tenantId": tenant(ofUser: user),
+            "assignee": ["aadObjectId": aadObjectId(user), "timeZone": timeZone],
+            "customer": [
+                "name": "Contoso \(index % 97)", "url": "https://helpdesk.example.com/customers/\(index % 97)",
+            ],
+            "dueAt": time, "url": "https://helpdesk.example.com/tickets/HD-\(index)",
+            "description": "Reported by a customer; see the ticket for details.",
+        ]
+        return cloudEvent(
+            id: "assigned-\(index)", type: "com.example.helpdesk.ticket.assigned", source: "/helpdesk/eu-1", time: time,
+            data: data)
     }
 
     private func cloudEvent(id: String, type: String, source: String, time: String, data: [String: Any]) -> String {
