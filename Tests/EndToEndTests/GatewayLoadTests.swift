@@ -15,6 +15,38 @@ import Testing
 extension EndToEnd {
     @Suite("Gateway under load and faults", .serialized)
     struct GatewayLoadTests {
+        /// 500 people press "Stop these notifications" at once: every press is one opt-out of its presser, one
+        /// event, and a confirmation; none is lost to contention on the store or Kafka.
+        @Test func fiveHundredConcurrentOptOutsAreEachSavedOnceAndConfirmed() async throws {
+            try await GatewayRig.with(inProcess: false) { rig in
+                let sent = GatewayRig.SentCard(
+                    conversationId: "a:1card", activityId: "1", deliveryId: "unused", card: "{}")
+                let users = (0..<500).map { String(format: "6f1c2d3e-0000-4000-8000-%012d", $0) }
+                let answers = try await withThrowingTaskGroup(of: String?.self) { group in
+                    for (index, user) in users.enumerated() {
+                        group.addTask {
+                            let herald = GatewayRig.heraldBlock(
+                                route: "alerts", deliveryId: "evt-\(index)|alerts|\(user)")
+                            var press = rig.execute("herald.optOut", data: ["herald": herald], on: sent, by: user)
+                            press["conversation"] = [
+                                "id": "a:1\(user)", "conversationType": "personal", "tenantId": GatewayRig.tenant,
+                            ]
+                            return try await rig.press(press).answer?["type"] as? String
+                        }
+                    }
+                    return try await group.reduce(into: [String?]()) { $0.append($1) }
+                }
+                #expect(answers.count == 500)
+                #expect(answers.allSatisfy { $0 == "application/vnd.microsoft.card.adaptive" }, "every press confirmed")
+                let optOuts = try await rig.store.listOptOuts(tenantId: GatewayRig.tenant)
+                #expect(optOuts.count == 500)
+                #expect(Set(optOuts.map(\.subject)) == Set(users.map { .aadObjectId($0) }), "each on its presser")
+                let events = try await rig.records(["interactions"], atLeast: 500).map(object)
+                #expect(events.count == 500 && Set(events.compactMap { $0["id"] as? String }).count == 500)
+                #expect(Set(events.compactMap { $0["subject"] as? String }) == Set(users))
+            }
+        }
+
         /// Invented key ids cannot make the gateway hammer the metadata endpoint.
         @Test func aFloodOfUnknownKeyIdsFetchesTheKeysAtMostOnceMore() async throws {
             try await GatewayRig.with(inProcess: false) { rig in

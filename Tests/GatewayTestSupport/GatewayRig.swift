@@ -281,6 +281,13 @@ extension GatewayRig {
         public var activityId: String
         public var deliveryId: String
         public var card: String
+
+        public init(conversationId: String, activityId: String, deliveryId: String, card: String) {
+            self.conversationId = conversationId
+            self.activityId = activityId
+            self.deliveryId = deliveryId
+            self.card = card
+        }
     }
 
     /// Sends `card` to `aad` through the emulator's Bot Connector API and records it in the ledger as delivery
