@@ -35,7 +35,19 @@ final class GatewayMetrics: Sendable {
             tokenCounters[reason] = Counter(label: Name.tokenFailures, dimensions: [("reason", reason.rawValue)])
         }
         self.tokenCounters = tokenCounters
+        // Every verb and answer is exported from the start (at 0), so dashboards and alerts see the series before
+        // the first press.
+        counters.withLock { counters in
+            for verb in Self.cardVerbs + ["other"] {
+                for answer in ["card", "message", "error"] {
+                    counters["card|" + verb + "|" + answer] = Counter(
+                        label: Name.cardActions, dimensions: [("verb", verb), ("answer", answer)])
+                }
+            }
+        }
     }
+
+    static let cardVerbs = [CardVerb.optOut, CardVerb.optIn, CardVerb.ack]
 
     func request(type: String?, _ result: Result) {
         let activity = type.flatMap { Self.knownTypes.contains($0) ? $0 : nil } ?? (type == nil ? "none" : "other")
@@ -60,7 +72,7 @@ final class GatewayMetrics: Sendable {
     /// A pressed button: `verb` is Herald's (`herald.optOut`, `herald.optIn`, `herald.ack`) or `other`; `answer`
     /// `card`, `message` or `error`.
     func cardAction(verb: String, _ answer: CardAnswer) {
-        let verbLabel = [CardVerb.optOut, CardVerb.optIn, CardVerb.ack].contains(verb) ? verb : "other"
+        let verbLabel = Self.cardVerbs.contains(verb) ? verb : "other"
         let answerLabel =
             switch answer {
             case .card: "card"

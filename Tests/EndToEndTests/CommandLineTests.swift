@@ -20,10 +20,16 @@ extension EndToEnd {
             ] {
                 #expect(out.contains(line), "the summary shows \(line)")
             }
-            // 10 users and 10 teams install the app first: their install events are read too, and welcomed.
-            #expect(out.contains("Kafka        420 records consumed"), "\(out.suffix(1500))")
+            // 10 users and 10 teams install the app first: their install events are read too, and welcomed. Then
+            // 10 people press a button on a ticket card (5 Acknowledge, 5 "Stop these notifications"): 10 press
+            // events, and one more ticket each.
+            #expect(out.contains("Kafka        440 records consumed"), "\(out.suffix(1500))")
             #expect(
                 out.contains("20 installs heard (40 activities), 20 references captured, 20 conversations welcomed"))
+            #expect(
+                out.contains(
+                    #"Buttons      5 acknowledged, 5 pressed "Stop these notifications"; each was assigned one more ticket: 5 suppressed (OptedOut)"#
+                ), "\(out.suffix(600))")
         }
 
         @Test func kafkaRelayBenchmarkRunsAtSmokeSize() async throws {

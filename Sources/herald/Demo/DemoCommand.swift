@@ -167,8 +167,7 @@ struct DemoCommand: AsyncParsableCommand {
                     + "\(captured) references captured, \(welcomed) conversations welcomed")
             print(
                 "Buttons      \(clicks.acknowledged) acknowledged, \(clicks.optedOut) pressed \"Stop these notifications\";"
-                    + " of their next tickets \(suppressed) suppressed (OptedOut), "
-                    + "\(clicks.followUps.count - clicks.optedOut) delivered")
+                    + " each was assigned one more ticket: \(suppressed) suppressed (OptedOut)")
             guard captured == installs.keys.count, welcomed == installs.welcomes else {
                 throw DemoError(
                     "of \(installs.welcomes) installs, \(captured) references were captured and \(welcomed) welcomed")
