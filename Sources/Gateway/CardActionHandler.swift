@@ -3,7 +3,6 @@ import Foundation
 import Logging
 import Routing
 import Store
-import Synchronization
 
 /// What the user sees after pressing a button: the card replaced, a short message, or an error.
 enum CardAnswer: Sendable, Equatable {
@@ -158,7 +157,7 @@ struct CardActionHandler: Sendable {
         }
         let work = Task { try await save() }
         let logger = self.logger
-        switch await Self.result(of: work, within: invokeTimeout) {
+        switch await result(of: work, within: invokeTimeout) {
         case .some(.success(let answer)):
             return answer
         case .some(.failure(let error)):
@@ -267,37 +266,5 @@ struct CardActionHandler: Sendable {
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
         func two(_ n: Int?) -> String { n.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "00" }
         return "\(c.year ?? 0)-\(two(c.month))-\(two(c.day)) \(two(c.hour)):\(two(c.minute)) UTC"
-    }
-
-    /// The task's result if it ends within `limit`; nil after it, leaving the task running (unlike cancelling a
-    /// group, this answers at the deadline whatever the task is waiting for).
-    static func result<T: Sendable>(of task: Task<T, any Error>, within limit: Duration) async -> Result<T, any Error>?
-    {
-        let once = FirstAnswer<Result<T, any Error>?>()
-        return await withCheckedContinuation { continuation in
-            once.wait(continuation)
-            let timer = Task {
-                do { try await Task.sleep(for: limit) } catch { return }
-                once.answer(nil)
-            }
-            Task {
-                let result = await task.result
-                once.answer(result)
-                timer.cancel()
-            }
-        }
-    }
-}
-
-/// Resumes a continuation with the first answer given; later ones are dropped.
-private final class FirstAnswer<T: Sendable>: Sendable {
-    private let continuation = Mutex<CheckedContinuation<T, Never>?>(nil)
-
-    func wait(_ value: CheckedContinuation<T, Never>) {
-        continuation.withLock { $0 = value }
-    }
-
-    func answer(_ value: T) {
-        continuation.withLock { $0.take() }?.resume(returning: value)
     }
 }

@@ -31,6 +31,24 @@ public func abandoning<T: Sendable>(
     }
 }
 
+/// The task's result if it ends within `limit`; nil after it, leaving the task running (unlike ``abandoning``, the
+/// work is not cancelled: the caller answers at the deadline and may act on the late result).
+public func result<T: Sendable>(of task: Task<T, any Error>, within limit: Duration) async -> Result<T, any Error>? {
+    let once = ResumeOnce<Result<T, any Error>?>()
+    return try? await withCheckedThrowingContinuation { continuation in
+        once.set(continuation)
+        let timer = Task {
+            do { try await Task.sleep(for: limit) } catch { return }
+            once.resume(with: .success(nil))
+        }
+        Task {
+            let result = await task.result
+            once.resume(with: .success(result))
+            timer.cancel()
+        }
+    }
+}
+
 /// Resumes a continuation exactly once, whichever side comes first.
 private final class ResumeOnce<T: Sendable>: Sendable {
     private let continuation = Mutex<CheckedContinuation<T, any Error>?>(nil)
