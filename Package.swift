@@ -112,7 +112,8 @@ let engineTargets: [Target] = [
         dependencies: [
             "RateLimiting", "Kafka", "Routing", "HeraldConfig", "BotConnector", "Store", dequeModule, metrics,
             logging,
-        ]
+        ],
+        exclude: ["README.md"]
     ),
     .testTarget(
         name: "EngineTests",

@@ -9,7 +9,7 @@ import Synchronization
 /// One installation per user at a time: concurrent deliveries for the same new user wait for the one in
 /// progress (a thousand events for one new user install once). Installations start at most
 /// `perTenantPerSecond` per tenant. Each Graph call's 429 and 503 are retried after their `Retry-After` (or a
-/// backoff), up to `maxAttempts`; a missing consent (403) is logged once per tenant and fails the delivery with
+/// backoff), as its retry policy allows; a missing consent (403) is logged once per tenant and fails the delivery with
 /// `GraphConsentMissing`, and for `consentRecheck` after it the tenant's other new users fail the same way
 /// without asking Graph again (nor queueing for an installation slot).
 final class AppInstaller: Sendable {
@@ -31,26 +31,25 @@ final class AppInstaller: Sendable {
     let graph: GraphClient
     let teamsAppId: String
     let perTenantPerSecond: Int
-    let maxAttempts: Int
+    let retry: RetryPolicy
     let consentRecheck: Duration
     private let now: @Sendable () -> ContinuousClock.Instant
-    private let backoff = Backoff(base: .milliseconds(500), cap: .seconds(30))
     private let logger: Logger
     private let state = Mutex(State())
 
     /// - Parameters:
     ///   - consentRecheck: how long a tenant's missing consent is believed before Graph is asked again (an admin
     ///     may grant it meanwhile). Default: 60 s
-    ///   - now: the clock for `consentRecheck`. Default: `ContinuousClock.now`
+    ///   - now: the clock for `consentRecheck` and the tenant's installation slots. Default: `ContinuousClock.now`
     init(
-        graph: GraphClient, teamsAppId: String, perTenantPerSecond: Int, maxAttempts: Int = 12,
+        graph: GraphClient, teamsAppId: String, perTenantPerSecond: Int, retry: RetryPolicy = .graph,
         consentRecheck: Duration = .seconds(60),
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }, logger: Logger
     ) {
         self.graph = graph
         self.teamsAppId = teamsAppId
         self.perTenantPerSecond = max(1, perTenantPerSecond)
-        self.maxAttempts = max(1, maxAttempts)
+        self.retry = retry
         self.consentRecheck = consentRecheck
         self.now = now
         self.logger = logger
@@ -131,7 +130,7 @@ final class AppInstaller: Sendable {
     }
 
     /// Runs one Graph call, retrying 429, 503 and other retryable failures after their `Retry-After` (or a
-    /// backoff), up to `maxAttempts`.
+    /// backoff), as `retry` allows.
     private func retrying<T>(
         _ call: () async throws(BotConnectorError) -> T
     ) async throws(BotConnectorError) -> T {
@@ -141,8 +140,10 @@ final class AppInstaller: Sendable {
             do throws(BotConnectorError) {
                 return try await call()
             } catch {
-                guard error.isRetryable, attempt < maxAttempts, !Task.isCancelled else { throw error }
-                try? await Task.sleep(for: backoff.delay(attempt: attempt, retryAfter: error.retryAfter))
+                guard error.isRetryable, retry.allowsRetry(afterFailures: attempt), !Task.isCancelled else {
+                    throw error
+                }
+                try? await Task.sleep(for: retry.delay(afterFailures: attempt, retryAfter: error.retryAfter))
             }
         }
     }
@@ -150,12 +151,12 @@ final class AppInstaller: Sendable {
     /// Spaces installation starts of one tenant `1 / perTenantPerSecond` apart.
     private func waitForTenantSlot(_ tenantId: String) async {
         let interval = Duration.seconds(1) / perTenantPerSecond
-        let now = ContinuousClock.now
+        let now = self.now()
         let start = state.withLock { state in
             let start = max(now, state.nextStart[tenantId.lowercased()] ?? now)
             state.nextStart[tenantId.lowercased()] = start + interval
             return start
         }
-        if start > now { try? await Task.sleep(until: start, clock: .continuous) }
+        if start > now { try? await Task.sleep(for: start - now) }
     }
 }

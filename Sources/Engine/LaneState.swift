@@ -1,7 +1,8 @@
 import DequeModule
 
 /// Deliveries to one conversation run one at a time, in the order they were admitted; deliveries to
-/// different conversations run in parallel; at most `limit` are admitted (running or waiting) at once.
+/// different conversations run in parallel. How many are admitted is the caller's to bound (the worker pauses
+/// its partitions at `delivery.maxInFlight`).
 ///
 /// A plain state machine: ``Lanes`` keeps it behind a lock and performs what its methods return.
 public struct LaneState<Key: Hashable & Sendable, Item: Sendable>: Sendable {
@@ -17,23 +18,13 @@ public struct LaneState<Key: Hashable & Sendable, Item: Sendable>: Sendable {
     private var lanes: [Key: Deque<Item>] = [:]
     /// Items admitted and not finished, running or waiting.
     public private(set) var admitted = 0
-    /// The bound on ``admitted`` (`delivery.maxInFlight`).
-    public let limit: Int
-
-    public init(limit: Int) {
-        precondition(limit > 0, "a lane limit must be positive")
-        self.limit = limit
-    }
-
-    /// True while another item may be admitted; when false, the caller stops taking input (pauses partitions).
-    public var hasRoom: Bool { admitted < limit }
+    public init() {}
 
     /// Keys with a running lane.
     public var activeLanes: Int { lanes.count }
 
-    /// Admits `item` for `key`. Admitting beyond ``limit`` is a caller error: check ``hasRoom`` first.
+    /// Admits `item` for `key`.
     public mutating func admit(_ item: Item, key: Key) -> Admission {
-        precondition(hasRoom, "admitted beyond the limit")
         admitted += 1
         if lanes[key] != nil {
             lanes[key]!.append(item)

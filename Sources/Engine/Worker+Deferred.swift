@@ -8,13 +8,11 @@ extension Worker {
     /// offset: a claim expires if this worker dies, and another worker takes them.
     func deferredLoop() async {
         while !Task.isCancelled, !state.withLock({ $0.draining }) {
-            try? await Task.sleep(for: options.deferredPollInterval)
+            try? await options.clock.sleep(for: options.deferredPollInterval)
             guard lanes.admitted < options.maxInFlight else { continue }
             let due: [DeferredDelivery]
             do {
-                due = try await store.claimDue(
-                    now: Date(), limit: min(500, options.maxInFlight - lanes.admitted), worker: options.worker,
-                    lease: options.claimLease)
+                due = try await ledger.claimDue(limit: min(500, options.maxInFlight - lanes.admitted))
             } catch {
                 logger.warning("cannot read due deferred deliveries", metadata: ["error": "\(error)"])
                 continue
@@ -30,31 +28,6 @@ extension Worker {
         }
     }
 
-    /// A stored deferred delivery this build cannot read (written by an incompatible version, or damaged): its
-    /// stored bytes go to the dead-letter topic with the error, and only then does it leave the store. If Kafka
-    /// does not take it before a drain, it stays stored and is claimed again when its lease ends.
-    private func deadLetter(_ deferral: DeferredDelivery, error: any Error) async {
-        logger.error(
-            "a stored deferred delivery cannot be read; sent to the dead-letter topic",
-            metadata: ["id": "\(deferral.id)", "error": "\(error)"])
-        let headers = [
-            KafkaHeader(name: EventDecodingError.DeadLetterHeader.errorCode, string: "DeferredDeliveryUnreadable"),
-            KafkaHeader(
-                name: EventDecodingError.DeadLetterHeader.errorMessage,
-                string: "stored deferred delivery unreadable: \(error)"),
-            KafkaHeader(name: EventDecodingError.DeadLetterHeader.deferralId, string: deferral.id),
-        ]
-        let letter = ProducerMessage(
-            topic: options.deadLetterTopic, key: Array(deferral.id.utf8), value: deferral.payload, headers: headers)
-        guard await produceDeadLetter(letter, ticket: nil) else { return }
-        do {
-            try await store.completeDeferred([deferral.id])
-        } catch {
-            logger.error(
-                "a dead-lettered deferred delivery is still stored; it will be dead-lettered again",
-                metadata: ["id": "\(deferral.id)", "error": "\(error)"])
-        }
-    }
 }
 
 extension QuietHours {

@@ -1,3 +1,4 @@
+import Foundation
 import HeraldConfig
 import RateLimiting
 
@@ -62,6 +63,10 @@ public struct WorkerOptions: Sendable {
     public var commitInterval: Duration = .milliseconds(250)
     /// Members of one team delivered to at once in a `teamMembers` fan-out. Default: 16.
     public var memberConcurrency = 16
+    /// What the worker sleeps on (waits for rate capacity, retries, polling loops). Default: `ContinuousClock`.
+    public var clock: any Clock<Duration> = ContinuousClock()
+    /// The wall clock: expiry, deferral, quiet hours, leases, outcome times. Default: the system's.
+    public var wallClock: @Sendable () -> Date = { Date() }
 
     public init(
         worker: String, groupId: String, eventsTopics: [String], outcomesTopic: String, deadLetterTopic: String,

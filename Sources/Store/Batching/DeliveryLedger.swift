@@ -17,32 +17,46 @@ public final class DeliveryLedger: Sendable {
     private let sent: Batcher<SentDelivery, Void>
     private let published: Batcher<PublishedOutcome, Void>
     private let releases: Batcher<String, Void>
+    private let deferrals: Batcher<DeferredDelivery, Void>
+    private let completions: Batcher<String, Void>
+    /// The wall clock the ledger's times come from.
+    private let now: @Sendable () -> Date
 
     public init(
         store: any HeraldStore, worker: String, lease: Duration = .seconds(300), maxBatchSize: Int = 1000,
-        maxConcurrentBatches: Int = 2
+        maxConcurrentBatches: Int = 2, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.store = store
         self.worker = worker
         self.lease = lease
+        self.now = now
         claims = Batcher(maxBatchSize: maxBatchSize, maxConcurrentBatches: maxConcurrentBatches) { ids in
-            let results = try await store.claim(ids, worker: worker, lease: lease, now: Date())
-            return ids.map { results[$0] ?? .claimedByOther(worker: "", until: Date()) }
+            let at = now()
+            let results = try await store.claim(ids, worker: worker, lease: lease, now: at)
+            return ids.map { results[$0] ?? .claimedByOther(worker: "", until: at) }
         }
         sending = Batcher(maxBatchSize: maxBatchSize, maxConcurrentBatches: maxConcurrentBatches) { ids in
-            try await store.markSending(ids, worker: worker, now: Date())
+            try await store.markSending(ids, worker: worker, now: now())
             return ids.map { _ in () }
         }
         sent = Batcher(maxBatchSize: maxBatchSize, maxConcurrentBatches: maxConcurrentBatches) { deliveries in
-            try await store.markSent(deliveries, now: Date())
+            try await store.markSent(deliveries, now: now())
             return deliveries.map { _ in () }
         }
         published = Batcher(maxBatchSize: maxBatchSize, maxConcurrentBatches: maxConcurrentBatches) { outcomes in
-            try await store.markOutcomePublished(outcomes, now: Date())
+            try await store.markOutcomePublished(outcomes, now: now())
             return outcomes.map { _ in () }
         }
         releases = Batcher(maxBatchSize: maxBatchSize, maxConcurrentBatches: maxConcurrentBatches) { ids in
-            try await store.release(ids, worker: worker, now: Date())
+            try await store.release(ids, worker: worker, now: now())
+            return ids.map { _ in () }
+        }
+        deferrals = Batcher(maxBatchSize: maxBatchSize, maxConcurrentBatches: maxConcurrentBatches) { deliveries in
+            try await store.addDeferred(deliveries)
+            return deliveries.map { _ in () }
+        }
+        completions = Batcher(maxBatchSize: maxBatchSize, maxConcurrentBatches: maxConcurrentBatches) { ids in
+            try await store.completeDeferred(ids)
             return ids.map { _ in () }
         }
     }
@@ -69,16 +83,31 @@ public final class DeliveryLedger: Sendable {
     /// Teams refused the request outright (429, 412, no token): the delivery is `claimed` again, not `sending`, while
     /// it waits to retry. Rare with paced requests, so not batched.
     public func markNotSending(_ deliveryId: String) async throws {
-        try await store.markNotSending([deliveryId], worker: worker, now: Date())
+        try await store.markNotSending([deliveryId], worker: worker, now: now())
     }
 
     /// Takes over a delivery another worker left ``ClaimResult/uncertain(_:)``, to send it again; false when
     /// someone else took it first. Rare (a worker killed mid-request), so not batched.
     public func takeOverUncertain(_ deliveryId: String) async throws -> Bool {
-        try await store.claimUncertain([deliveryId], worker: worker, lease: lease, now: Date()).contains(deliveryId)
+        try await store.claimUncertain([deliveryId], worker: worker, lease: lease, now: now()).contains(deliveryId)
     }
 
     public func release(_ deliveryId: String) async throws {
         try await releases.submit(deliveryId)
+    }
+
+    /// Stores a delivery that is not due yet (``HeraldStore/addDeferred(_:)``).
+    public func addDeferred(_ delivery: DeferredDelivery) async throws {
+        try await deferrals.submit(delivery)
+    }
+
+    /// Claims up to `limit` deferred deliveries that are due, for this worker's lease.
+    public func claimDue(limit: Int) async throws -> [DeferredDelivery] {
+        try await store.claimDue(now: now(), limit: limit, worker: worker, lease: lease)
+    }
+
+    /// A due deferred delivery has its outcome: it leaves the store.
+    public func completeDeferred(_ id: String) async throws {
+        try await completions.submit(id)
     }
 }

@@ -1,0 +1,363 @@
+import BotConnector
+import Foundation
+import HeraldConfig
+import Kafka
+import Logging
+import Metrics
+import RateLimiting
+import Routing
+import Store
+
+/// The driver of ``DeliveryMachine``: it performs each action (ledger and lookups, the rate governor, Teams,
+/// Graph, Kafka) and reports what happened. It decides nothing a machine can decide.
+extension Worker {
+    /// Runs one work item from a lane to its published outcome, then completes its record or deferral.
+    func process(_ item: WorkItem) async {
+        defer { stats.admitted(-1) }
+        if await drive(item) != .abandoned { await complete(item) }
+    }
+
+    /// The item's outcome is published: count its record down, or delete its deferral.
+    func complete(_ item: WorkItem) async {
+        switch item.origin {
+        case .record(let ticket): finish(ticket)
+        case .deferred(let id):
+            // If this fails, the deferral comes due again and the ledger answers Duplicate.
+            await untilStored(item) { try await self.ledger.completeDeferred(id) }
+        }
+    }
+
+    /// What the driver keeps between the actions of one delivery.
+    private struct Drive {
+        var activity: MessageActivity?
+        /// When the rate governor last let a request go (its round trip, for the governor's jitter allowance).
+        var departed = ContinuousClock.now
+    }
+
+    /// Performs one delivery's actions until its machine finishes.
+    func drive(_ item: WorkItem) async -> DeliveryMachine.Ending {
+        var settings = machineSettings
+        settings.onUncertain = uncertainPolicies[item.delivery.route] ?? options.onUncertain
+        var machine = DeliveryMachine(item: item, settings: settings)
+        var drive = Drive()
+        var action = machine.next(after: .start, now: now())
+        while true {
+            if case .finish(let ending) = action {
+                if ending == .replayed { stats.replayed() }
+                return ending
+            }
+            let event: DeliveryMachine.Event
+            if action.startsWork, liveness(item) != .live {
+                event = .stopped
+            } else {
+                event = await perform(action, item, &drive)
+            }
+            action = machine.next(after: event, now: now())
+        }
+    }
+
+    private func perform(
+        _ action: DeliveryMachine.Action, _ item: WorkItem, _ drive: inout Drive
+    ) async -> DeliveryMachine.Event {
+        let id = item.deliveryId
+        switch action {
+        case .claim:
+            return await stored(item) { .claim(try await self.ledger.claim(id)) }
+        case .takeOverUncertain:
+            let event = await stored(item) { .tookOver(try await self.ledger.takeOverUncertain(id)) }
+            if case .tookOver(true) = event {
+                logger.notice("sending again a delivery a stopped worker left uncertain", metadata: item.logMetadata)
+                stats.metrics.resentUncertain.increment()
+            }
+            return event
+        case .wait(let duration):
+            return await pause(duration, item) ? .waited : .stopped
+        case .retry(let delay, let error, let attempt):
+            stats.retry()
+            logger.debug(
+                "retrying after a retryable Teams error",
+                metadata: item.logMetadata.merging(
+                    ["code": "\(error.teamsCode)", "attempt": "\(attempt)"], uniquingKeysWith: { $1 }))
+            return await pause(delay, item) ? .waited : .stopped
+        case .checkOptOut(let check):
+            let route = item.delivery.route
+            return await stored(item) { .optedOut(try await self.lookups.optedOut(check, route: route)) }
+        case .storeDeferral(let dueAt):
+            guard let payload = try? DeferredPayload(item).encoded() else { return .deferralUnstorable }
+            let deferral = DeferredDelivery(id: id, payload: payload, dueAt: dueAt)
+            return await stored(item) {
+                try await self.ledger.addDeferred(deferral)
+                return .deferralStored
+            }
+        case .lookUpReference(let query):
+            return await stored(item) { .reference(try await self.lookups.reference(query)) }
+        case .storeReference(let reference):
+            return await stored(item) {
+                try await self.lookups.store(reference)
+                return .referenceStored
+            }
+        case .forgetReference(let key):
+            logger.info("stored conversation not found; creating it again", metadata: item.logMetadata)
+            return await stored(item) {
+                try await self.lookups.forget(key: key)
+                return .referenceForgotten
+            }
+        case .lookUpPrevious(let key, let recipient):
+            return await stored(item) {
+                .previous(try await self.lookups.latestSent(notificationKey: key, recipient: recipient))
+            }
+        case .checkServiceUrl(let serviceUrl):
+            do throws(BotConnectorError) {
+                _ = try client.resolveServiceURL(serviceUrl)
+                return .serviceUrlChecked(nil)
+            } catch {
+                return .serviceUrlChecked(error)
+            }
+        case .waitForCapacity(let conversation, let tenant):
+            guard await waitForCapacity(conversation: conversation, tenant: tenant, item) else { return .stopped }
+            // The departure counts from here; the ledger write before the request delays arrival, so it is part
+            // of the round trip the governor's jitter allowance follows.
+            drive.departed = .now
+            return .capacityReady
+        case .markSending:
+            return await stored(item) {
+                try await self.ledger.markSending(id)
+                return .markedSending
+            }
+        case .markNotSending:
+            return await stored(item) {
+                try await self.ledger.markNotSending(id)
+                return .markedNotSending
+            }
+        case .request(let request, let tenant):
+            if drive.activity == nil, request.carriesActivity {
+                drive.activity = MessageActivity(message: item.delivery.message, deliveryId: id)
+            }
+            return await send(request, tenant: tenant, activity: drive.activity, departed: drive.departed)
+        case .markBlocked(let key, let code):
+            let at = now()
+            await untilStored(item, force: true) { try await self.lookups.markBlocked(key: key, code: code, at: at) }
+            return .blockedMarked
+        case .install(let userId, let tenantId):
+            guard let installer else {
+                preconditionFailure("the machine installs only when the worker has an installer")
+            }
+            let event: DeliveryMachine.Event
+            do throws(BotConnectorError) {
+                let installation = try await installer.chat(userId: userId, tenantId: tenantId)
+                event = .installed(chatId: installation.chatId, installed: installation.installed)
+            } catch {
+                return .failed(error)
+            }
+            return liveness(item) == .live ? event : .stopped
+        case .recordSent(let sent):
+            await untilStored(item, force: true) { try await self.ledger.markSent(sent) }
+            return .sentRecorded
+        case .fanOut(let members, let tenantId):
+            return .membersDone(allCompleted: await fanOut(item, to: members, tenantId: tenantId))
+        case .publish(let outcome):
+            // Its partition is no longer ours: the new owner publishes.
+            guard liveness(item) != .stale else { return .stopped }
+            return await publish(outcome, traceparent: item.event.traceparent, ticket: item.recordTicket)
+                ? .published : .stopped
+        case .markPublished:
+            let input = item.event.input.coordinates
+            await untilStored(item) { try await self.ledger.markOutcomePublished(id, input: input) }
+            return .markedPublished
+        case .release:
+            try? await ledger.release(id)
+            return .released
+        case .finish:
+            preconditionFailure("a finished delivery has no action to perform")
+        }
+    }
+
+    /// A store call's answer as an event; ``DeliveryMachine/Event/stopped`` when the delivery had to stop first.
+    private func stored(
+        _ item: WorkItem, _ call: () async throws -> DeliveryMachine.Event
+    ) async -> DeliveryMachine.Event {
+        await untilStored(item, call) ?? .stopped
+    }
+
+    // MARK: Teams
+
+    /// Waits until the rate governor lets a request go; false when the delivery must stop first.
+    private func waitForCapacity(conversation: String, tenant: String, _ item: WorkItem) async -> Bool {
+        let wait = governor.withLock { $0.reserve(conversation: conversation, tenant: tenant, now: .now) }
+        var waited = wait
+        if wait > .zero {
+            guard await pause(wait, item) else { return false }
+        }
+        // Last before the request: the tenant's real send rate (see RateGovernor.confirm).
+        while let more = governor.withLock({ $0.confirm(tenant: tenant, now: .now) }) {
+            guard await pause(more, item) else { return false }
+            waited += more
+        }
+        stats.metrics.rateLimiterWait.record(duration: waited)
+        return true
+    }
+
+    /// Makes one request and reports its answer; a 429 slows the tenant down for the whole worker.
+    private func send(
+        _ request: DeliveryMachine.Request, tenant: String, activity: MessageActivity?,
+        departed: ContinuousClock.Instant
+    ) async -> DeliveryMachine.Event {
+        stats.request()
+        let started = ContinuousClock.now
+        let answer: DeliveryMachine.Answer
+        do throws(BotConnectorError) {
+            answer = try await call(request, activity: activity ?? MessageActivity(body: .text("")))
+        } catch {
+            answered(request.operation, after: .now - started, sinceDeparture: .now - departed)
+            if error.code == .throttled {
+                stats.throttled()
+                governor.withLock { $0.throttled(tenant: tenant, retryAfter: error.retryAfter, now: .now) }
+            }
+            return .failed(error)
+        }
+        answered(request.operation, after: .now - started, sinceDeparture: .now - departed)
+        return .answered(answer)
+    }
+
+    private func call(
+        _ request: DeliveryMachine.Request, activity: MessageActivity
+    ) async throws(BotConnectorError) -> DeliveryMachine.Answer {
+        switch request {
+        case .createConversation(let target, let tenantId):
+            return .conversation(
+                try await client.createConversation(
+                    serviceURL: nil, ConversationParameters(target: target, tenantId: tenantId)))
+        case .createThread(let channelId, let tenantId, let serviceUrl):
+            return .conversation(
+                try await client.createConversation(
+                    serviceURL: serviceUrl,
+                    ConversationParameters(target: .channel(id: channelId), tenantId: tenantId, activity: activity)))
+        case .send(let conversationId, let serviceUrl):
+            return .activityId(
+                try await client.sendActivity(serviceURL: serviceUrl, conversationId: conversationId, activity))
+        case .update(let conversationId, let serviceUrl, let activityId):
+            return .activityId(
+                try await client.updateActivity(
+                    serviceURL: serviceUrl, conversationId: conversationId, activityId: activityId, activity))
+        case .delete(let conversationId, let serviceUrl, let activityId):
+            try await client.deleteActivity(
+                serviceURL: serviceUrl, conversationId: conversationId, activityId: activityId)
+            return .activityId(activityId)
+        case .members(let teamId):
+            return .members(try await client.pagedMembers(serviceURL: nil, conversationId: teamId))
+        }
+    }
+
+    /// A Teams call returned (or failed): its latency, and the time since the governor let it go for its
+    /// jitter allowance.
+    private func answered(_ kind: EngineMetrics.Operation, after latency: Duration, sinceDeparture: Duration) {
+        stats.metrics.sent(kind, duration: latency)
+        governor.withLock { $0.observe(roundTrip: sinceDeparture, now: .now) }
+    }
+
+    // MARK: Fan-out
+
+    /// Delivers to every member of a team as a 1:1 delivery with its own id and outcome, a few members at a
+    /// time; true when every member's delivery completed.
+    private func fanOut(_ item: WorkItem, to members: [TeamsMember], tenantId: String?) async -> Bool {
+        let concurrency = max(1, options.memberConcurrency)
+        return await withTaskGroup(of: Bool.self) { group in
+            var all = true
+            for (index, member) in members.enumerated() {
+                if index >= concurrency, let done = await group.next() { all = all && done }
+                var memberItem = item
+                memberItem.delivery.recipient = .user(
+                    userId: member.id, aadObjectId: member.aadObjectId, tenantId: tenantId ?? member.tenantId)
+                memberItem.deliveryId = item.delivery.deliveryId(forMember: member.id)
+                group.addTask { await self.drive(memberItem) != .abandoned }
+            }
+            for await done in group { all = all && done }
+            return all
+        }
+    }
+
+    // MARK: Waiting
+
+    /// Sleeps, waking early (false) when the delivery must stop.
+    func pause(_ duration: Duration, _ item: WorkItem) async -> Bool {
+        var remaining = duration
+        while remaining > .zero {
+            guard liveness(item) == .live, !Task.isCancelled else { return false }
+            let slice = min(remaining, .milliseconds(200))
+            try? await options.clock.sleep(for: slice)
+            remaining -= slice
+        }
+        return liveness(item) == .live
+    }
+
+    /// Runs a store call, retrying while the store is unreachable; nil when the delivery had to stop first.
+    /// `force` keeps retrying whatever the delivery's state (recording a send that happened).
+    @discardableResult
+    func untilStored<T>(_ item: WorkItem, force: Bool = false, _ call: () async throws -> T) async -> T? {
+        await untilStored(metadata: item.logMetadata, force: force, isLive: { self.liveness(item) == .live }, call)
+    }
+
+    /// ``untilStored(_:force:_:)`` for a call about a record rather than a delivery: it stops once the record's
+    /// partition is no longer ours or the drain parks.
+    func untilStored<T>(_ ticket: RecordTicket, metadata: Logger.Metadata, _ call: () async throws -> T) async -> T? {
+        await untilStored(
+            metadata: metadata, force: false,
+            isLive: { !self.isStale(ticket) && !self.state.withLock { $0.parking } }, call)
+    }
+
+    private func untilStored<T>(
+        metadata: Logger.Metadata, force: Bool, isLive: () -> Bool, _ call: () async throws -> T
+    ) async -> T? {
+        var failures = 0
+        while true {
+            do {
+                return try await call()
+            } catch {
+                failures += 1
+                if failures == 1 || failures % 30 == 0 {
+                    logger.error(
+                        "store call failed; retrying",
+                        metadata: metadata.merging(["error": "\(error)"], uniquingKeysWith: { $1 }))
+                }
+                if !force, !isLive() { return nil }
+                // A send that happened is recorded for about ten minutes of store outage before it is given up.
+                if force, failures > 600 { return nil }
+                try? await options.clock.sleep(for: RetryPolicy.store.delay(afterFailures: failures))
+            }
+        }
+    }
+}
+
+extension DeliveryMachine.Request {
+    /// Whether the request carries the delivery's message.
+    var carriesActivity: Bool {
+        switch self {
+        case .createThread, .send, .update: true
+        case .createConversation, .delete, .members: false
+        }
+    }
+
+    /// The request's metric label.
+    var operation: EngineMetrics.Operation {
+        switch self {
+        case .createConversation, .createThread: .createConversation
+        case .send: .send
+        case .update: .update
+        case .delete: .delete
+        case .members: .members
+        }
+    }
+}
+
+extension MessageActivity {
+    /// The activity for a rendered message sent as delivery `deliveryId` (its card's buttons name it).
+    init(message: RenderedMessage, deliveryId: String) {
+        let body: MessageActivity.Body
+        switch message.body(forDelivery: deliveryId) {
+        case .text(let text): body = .text(text)
+        case .card(let json): body = .adaptiveCard(json: json)
+        case .none: body = .text("")
+        }
+        self.init(body: body, summary: message.summary, alert: message.alert)
+    }
+}
