@@ -87,6 +87,24 @@ struct DeliveryMachineTests {
             on(.markedSending)
         }
 
+        /// Feeds the events a claimed user delivery without a stored reference needs to reach its conversation
+        /// create.
+        mutating func reachUserCreate() {
+            on(.claim(.claimed))
+            on(.optedOut(false))
+            on(.reference(nil))
+            on(.serviceUrlChecked(nil))
+            on(.capacityReady)
+        }
+
+        /// Feeds the events from a stored new reference to the request that sends to it.
+        mutating func sendToStoredReference() -> DeliveryMachine.Action {
+            on(.referenceStored)
+            on(.serviceUrlChecked(nil))
+            on(.capacityReady)
+            return on(.markedSending)
+        }
+
         var published: DeliveryOutcome? {
             if case .publish(let outcome) = action { return outcome }
             return nil
@@ -235,10 +253,7 @@ struct DeliveryMachineTests {
         guard case .storeReference(let reference) = stored else { Issue.record("\(stored.name)"); return }
         #expect(reference.key == "ref-1" && reference.conversationId == "a:new")
         #expect(reference.serviceUrl == "https://smba.example/amer/", "Teams named no service URL: the default")
-        driver.on(.referenceStored)
-        driver.on(.serviceUrlChecked(nil))
-        driver.on(.capacityReady)
-        guard case .request(.send("a:new", _), _) = driver.on(.markedSending) else {
+        guard case .request(.send("a:new", _), _) = driver.sendToStoredReference() else {
             Issue.record("expected the send to the new conversation, got \(driver.action)")
             return
         }
@@ -250,20 +265,14 @@ struct DeliveryMachineTests {
 
     @Test func aUserWhoNeverInstalledTheAppGetsItInstalledOnceAndTheMessageSent() {
         var driver = Driver(Self.item(Self.aadUser))
-        driver.on(.claim(.claimed))
-        driver.on(.optedOut(false))
-        driver.on(.reference(nil))
-        driver.on(.serviceUrlChecked(nil))
-        #expect(driver.on(.capacityReady).name == "request", "a 1:1 create is not marked sending")
+        driver.reachUserCreate()
+        #expect(driver.action.name == "request", "a 1:1 create is not marked sending")
         let install = driver.on(.failed(Self.teams(.forbiddenOperation, status: 403)))
         guard case .install("aad-1", Self.tenant) = install else { Issue.record("got \(install.name)"); return }
         let stored = driver.on(.installed(chatId: "19:chat", installed: true))
         guard case .storeReference(let reference) = stored else { Issue.record("got \(stored.name)"); return }
         #expect(reference.conversationId == "19:chat" && reference.aadObjectId == "aad-1")
-        driver.on(.referenceStored)
-        driver.on(.serviceUrlChecked(nil))
-        driver.on(.capacityReady)
-        guard case .request(.send("19:chat", _), _) = driver.on(.markedSending) else {
+        guard case .request(.send("19:chat", _), _) = driver.sendToStoredReference() else {
             Issue.record("expected the send to the installation's chat, got \(driver.action)")
             return
         }
@@ -277,21 +286,13 @@ struct DeliveryMachineTests {
         #expect(driver.published?.installedApp == true)
 
         var again = Driver(Self.item(Self.aadUser))
-        again.on(.claim(.claimed))
-        again.on(.optedOut(false))
-        again.on(.reference(nil))
-        again.on(.serviceUrlChecked(nil))
-        again.on(.capacityReady)
+        again.reachUserCreate()
         again.on(.failed(Self.teams(.forbiddenOperation, status: 403)))
         again.on(.failed(Self.teams(.graphConsentMissing, status: 403)))
         #expect(again.published?.error?.code == "GraphConsentMissing", "a failed installation fails the delivery")
 
         var without = Driver(Self.item(Self.aadUser), Self.settings(canInstall: false))
-        without.on(.claim(.claimed))
-        without.on(.optedOut(false))
-        without.on(.reference(nil))
-        without.on(.serviceUrlChecked(nil))
-        without.on(.capacityReady)
+        without.reachUserCreate()
         without.on(.failed(Self.teams(.forbiddenOperation, status: 403)))
         #expect(without.published?.error?.code == "ForbiddenOperationException", "no installer: it fails")
     }
