@@ -119,7 +119,7 @@ let engineTargets: [Target] = [
         name: "EngineTests",
         dependencies: [
             "Engine", "HeraldConfig", "RateLimiting", "Routing", "Kafka", "Store", "BotConnector", "TeamsEmulator",
-            logging,
+            "TestSupport", logging,
         ]
     ),
 ]

@@ -33,25 +33,25 @@ final class AppInstaller: Sendable {
     let perTenantPerSecond: Int
     let retry: RetryPolicy
     let consentRecheck: Duration
-    private let now: @Sendable () -> ContinuousClock.Instant
+    private let clock: any WorkerClock
     private let logger: Logger
     private let state = Mutex(State())
 
     /// - Parameters:
     ///   - consentRecheck: how long a tenant's missing consent is believed before Graph is asked again (an admin
     ///     may grant it meanwhile). Default: 60 s
-    ///   - now: the clock for `consentRecheck` and the tenant's installation slots. Default: `ContinuousClock.now`
+    ///   - clock: the time of `consentRecheck`, the tenant's installation slots and retry waits.
     init(
         graph: GraphClient, teamsAppId: String, perTenantPerSecond: Int, retry: RetryPolicy = .graph,
         consentRecheck: Duration = .seconds(60),
-        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }, logger: Logger
+        clock: any WorkerClock = ContinuousClock(), logger: Logger
     ) {
         self.graph = graph
         self.teamsAppId = teamsAppId
         self.perTenantPerSecond = max(1, perTenantPerSecond)
         self.retry = retry
         self.consentRecheck = consentRecheck
-        self.now = now
+        self.clock = clock
         self.logger = logger
     }
 
@@ -106,7 +106,7 @@ final class AppInstaller: Sendable {
         let tenant = tenantId.lowercased()
         return state.withLock { state in
             guard let refusal = state.consentMissing[tenant] else { return nil }
-            if now() < refusal.until { return refusal.error }
+            if clock.now < refusal.until { return refusal.error }
             state.consentMissing[tenant] = nil
             return nil
         }
@@ -114,7 +114,7 @@ final class AppInstaller: Sendable {
 
     /// Remembers the tenant's missing consent for `consentRecheck`, and logs it the first time.
     private func consentRefused(_ error: BotConnectorError, tenantId: String) {
-        let until = now() + consentRecheck
+        let until = clock.now + consentRecheck
         let firstTime = state.withLock { state in
             state.consentMissing[tenantId.lowercased()] = (until, error)
             return state.consentReported.insert(tenantId.lowercased()).inserted
@@ -143,7 +143,7 @@ final class AppInstaller: Sendable {
                 guard error.isRetryable, retry.allowsRetry(afterFailures: attempt), !Task.isCancelled else {
                     throw error
                 }
-                try? await Task.sleep(for: retry.delay(afterFailures: attempt, retryAfter: error.retryAfter))
+                try? await clock.sleep(for: retry.delay(afterFailures: attempt, retryAfter: error.retryAfter))
             }
         }
     }
@@ -151,12 +151,12 @@ final class AppInstaller: Sendable {
     /// Spaces installation starts of one tenant `1 / perTenantPerSecond` apart.
     private func waitForTenantSlot(_ tenantId: String) async {
         let interval = Duration.seconds(1) / perTenantPerSecond
-        let now = self.now()
+        let now = clock.now
         let start = state.withLock { state in
             let start = max(now, state.nextStart[tenantId.lowercased()] ?? now)
             state.nextStart[tenantId.lowercased()] = start + interval
             return start
         }
-        if start > now { try? await Task.sleep(for: start - now) }
+        if start > now { try? await clock.sleep(for: start - now) }
     }
 }

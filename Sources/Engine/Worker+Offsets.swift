@@ -15,14 +15,14 @@ extension Worker {
     }
 
     func commitLoop() async {
-        var lastSweep = ContinuousClock.now
+        var lastSweep = options.clock.now
         while !Task.isCancelled {
             try? await options.clock.sleep(for: options.commitInterval)
             await commitCompleted()
-            if ContinuousClock.now - lastSweep > .seconds(60) {
+            if options.clock.now - lastSweep > .seconds(60) {
                 // Conversations quiet for longer than Teams' longest window need no memory.
-                lastSweep = .now
-                governor.withLock { _ = $0.forgetIdle(now: .now) }
+                lastSweep = options.clock.now
+                governor.withLock { [now = options.clock.now] in _ = $0.forgetIdle(now: now) }
             }
         }
     }
@@ -54,7 +54,8 @@ extension Worker {
                 }
                 return Double(state.generations.count) / Double(state.totalPartitions)
             }
-            governor.withLock { $0.setShare(min(1, max(share, 0.01)), now: .now) }
+            let now = options.clock.now
+            governor.withLock { $0.setShare(min(1, max(share, 0.01)), now: now) }
         case .revoked(let partitions):
             await release(partitions, commit: true)
         case .lost(let partitions):
@@ -70,8 +71,8 @@ extension Worker {
         // What is finished is committed before waiting too: should the wait end with the member out of the
         // group (a revoke during an outage), the next owner redoes only what was still in flight.
         if commit { await commitCompleted(only: set) }
-        let deadline = ContinuousClock.now + options.revokeGrace
-        while ContinuousClock.now < deadline,
+        let deadline = options.clock.now + options.revokeGrace
+        while options.clock.now < deadline,
             state.withLock({ state in set.contains { state.tracker.inFlight($0) > 0 } })
         {
             try? await options.clock.sleep(for: .milliseconds(20))
@@ -83,7 +84,10 @@ extension Worker {
             state.tracker.remove(set)
             return Double(state.generations.count) / Double(state.totalPartitions)
         }
-        if share > 0 { governor.withLock { $0.setShare(min(1, share), now: .now) } }
+        if share > 0 {
+            let now = options.clock.now
+            governor.withLock { $0.setShare(min(1, share), now: now) }
+        }
     }
 
     /// Reports this member's lag per partition to the metrics every `lagInterval`.

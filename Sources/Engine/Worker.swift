@@ -86,9 +86,10 @@ public final class Worker: Sendable {
         client: BotConnectorClient, store: any HeraldStore, graph: GraphClient? = nil, logger: Logger
     ) throws {
         if let graph, let teamsAppId = options.teamsAppId {
+            let clock = options.clock
             self.installer = AppInstaller(
                 graph: graph, teamsAppId: teamsAppId, perTenantPerSecond: options.installsPerTenantPerSecond,
-                logger: logger.component("graph"))
+                clock: clock, logger: logger.component("graph"))
         } else {
             self.installer = nil
         }

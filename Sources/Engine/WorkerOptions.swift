@@ -64,7 +64,7 @@ public struct WorkerOptions: Sendable {
     /// Members of one team delivered to at once in a `teamMembers` fan-out. Default: 16.
     public var memberConcurrency = 16
     /// What the worker sleeps on (waits for rate capacity, retries, polling loops). Default: `ContinuousClock`.
-    public var clock: any Clock<Duration> = ContinuousClock()
+    public var clock: any WorkerClock = ContinuousClock()
     /// The wall clock: expiry, deferral, quiet hours, leases, outcome times. Default: the system's.
     public var wallClock: @Sendable () -> Date = { Date() }
 
@@ -104,3 +104,9 @@ public struct WorkerOptions: Sendable {
         installsPerTenantPerSecond = configuration.bot.installsPerTenantPerSecond
     }
 }
+
+/// A clock the engine sleeps on and takes monotonic time from: `ContinuousClock`, or a test's manual clock.
+/// Its instants are `ContinuousClock`'s, so the rate governor and the app installer keep their arithmetic.
+public protocol WorkerClock: Clock where Instant == ContinuousClock.Instant, Duration == Swift.Duration {}
+
+extension ContinuousClock: WorkerClock {}

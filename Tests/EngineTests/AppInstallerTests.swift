@@ -13,10 +13,10 @@ struct AppInstallerTests {
     static let teamsAppId = "7b6a5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d"
 
     /// Runs `body` with an emulator whose Graph has not installed the app for `notInstalled`, and an installer
-    /// (5 installations a second per tenant, the consent recheck on `now`).
+    /// (5 installations a second per tenant, the consent recheck on `clock`).
     static func withInstaller(
         notInstalled: Set<String>, consentMissing: Set<String> = [],
-        now: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
+        clock: any WorkerClock = ContinuousClock(),
         _ body: (TeamsEmulator, AppInstaller) async throws -> Void
     ) async throws {
         var configuration = EmulatorConfiguration(appId: "app", appPassword: "secret", limits: .off)
@@ -32,7 +32,7 @@ struct AppInstallerTests {
                 logger: logger)
             let installer = AppInstaller(
                 graph: graph, teamsAppId: Self.teamsAppId, perTenantPerSecond: 5, consentRecheck: .seconds(60),
-                now: now, logger: logger)
+                clock: clock, logger: logger)
             do {
                 try await body(emulator, installer)
             } catch {
@@ -61,10 +61,10 @@ struct AppInstallerTests {
     }
 
     @Test func aTenantWithoutConsentIsNotAskedAgainForEveryNewUserUntilTheRecheck() async throws {
-        let clock = Mutex(ContinuousClock.now)
+        let clock = SkippingClock()
         try await Self.withInstaller(
             notInstalled: ["new-1", "new-2", "new-3", "new-4"], consentMissing: ["tenant-1"],
-            now: { clock.withLock { $0 } }
+            clock: clock
         ) { emulator, installer in
             func code(_ user: String) async -> BotConnectorError.Code? {
                 do {
@@ -81,7 +81,7 @@ struct AppInstallerTests {
             // The admin consents; after the recheck interval the next new user is installed.
             emulator.updateConfiguration { $0.graphConsentMissing = [] }
             #expect(await code("new-4") == .graphConsentMissing, "still believed until the recheck")
-            clock.withLock { $0 += .seconds(61) }
+            clock.advance(by: .seconds(61))
             #expect(await code("new-4") == nil, "asked again and installed")
             #expect(emulator.stats().graphInstalls == 1)
         }

@@ -5,6 +5,7 @@ import Logging
 import Routing
 import Store
 import TeamsEmulator
+import TestSupport
 import Testing
 
 @testable import Engine
@@ -138,6 +139,41 @@ struct WorkerTests {
             #expect(letter.header("herald-deferral-id") == Array("unreadable-1".utf8))
             #expect(try await store.deferredCount() == 0, "and only then left the store")
             #expect(worker.stats.snapshot().deadLettered == 1)
+        }
+    }
+
+    /// The worker's time is its wall clock, not the machine's: a deferral due in an hour is delivered at once by
+    /// a worker whose clock says two hours have passed.
+    @Test func aDeferredDeliveryComesDueByTheWorkersWallClock() async throws {
+        try await Self.withSetup(emulatorLatency: .zero) { _, makeWorker, store, emulator in
+            let dueAt = Date().addingTimeInterval(3600)
+            let delivery = Delivery(
+                eventId: "e-later", route: "notify", recipient: .user(userId: nil, aadObjectId: "later", tenantId: "t"),
+                message: RenderedMessage(body: .text("an hour from now"), summary: nil, alert: false),
+                notificationKey: nil, action: .send, quietHours: nil, expiresAt: nil, deliverAt: dueAt)
+            let event = NotificationEvent(
+                id: "e-later", type: "test.notify", source: "/t", time: nil, traceparent: nil,
+                input: InputPosition(topic: "events", partition: 0, offset: 0))
+            let item = WorkItem(delivery: delivery, event: event, origin: .deferred(id: "later"), now: Date())
+            try await store.addDeferred([
+                DeferredDelivery(id: "later", payload: try DeferredPayload(item).encoded(), dueAt: dueAt)
+            ])
+            let twoHoursLater = Date().addingTimeInterval(7200)
+            let worker = try makeWorker("late") {
+                $0.deferredPollInterval = .milliseconds(20)
+                $0.wallClock = { twoHoursLater }
+            }
+            let running = Task { try await worker.run() }
+            try await eventually(within: .seconds(60), "the deferral was delivered") {
+                emulator.stats().activitiesSent == 1
+            }
+            try await eventually(within: .seconds(30), "the deferral left the store") {
+                try await store.deferredCount() == 0
+            }
+            worker.drain()
+            try await running.value
+            let sent = emulator.conversations().flatMap(\.activities)
+            #expect(sent.count == 1)
         }
     }
 

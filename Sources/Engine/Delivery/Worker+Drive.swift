@@ -31,7 +31,7 @@ extension Worker {
     private struct Drive {
         var activity: MessageActivity?
         /// When the rate governor last let a request go (its round trip, for the governor's jitter allowance).
-        var departed = ContinuousClock.now
+        var departed: ContinuousClock.Instant
     }
 
     /// Performs one delivery's actions until its machine finishes.
@@ -39,7 +39,7 @@ extension Worker {
         var settings = machineSettings
         settings.onUncertain = uncertainPolicies[item.delivery.route] ?? options.onUncertain
         var machine = DeliveryMachine(item: item, settings: settings)
-        var drive = Drive()
+        var drive = Drive(departed: options.clock.now)
         var action = machine.next(after: .start, now: now())
         while true {
             if case .finish(let ending) = action {
@@ -117,7 +117,7 @@ extension Worker {
             guard await waitForCapacity(conversation: conversation, tenant: tenant, item) else { return .stopped }
             // The departure counts from here; the ledger write before the request delays arrival, so it is part
             // of the round trip the governor's jitter allowance follows.
-            drive.departed = .now
+            drive.departed = options.clock.now
             return .capacityReady
         case .markSending:
             return await stored(item) {
@@ -183,13 +183,14 @@ extension Worker {
 
     /// Waits until the rate governor lets a request go; false when the delivery must stop first.
     private func waitForCapacity(conversation: String, tenant: String, _ item: WorkItem) async -> Bool {
-        let wait = governor.withLock { $0.reserve(conversation: conversation, tenant: tenant, now: .now) }
+        let clock = options.clock
+        let wait = governor.withLock { $0.reserve(conversation: conversation, tenant: tenant, now: clock.now) }
         var waited = wait
         if wait > .zero {
             guard await pause(wait, item) else { return false }
         }
         // Last before the request: the tenant's real send rate (see RateGovernor.confirm).
-        while let more = governor.withLock({ $0.confirm(tenant: tenant, now: .now) }) {
+        while let more = governor.withLock({ $0.confirm(tenant: tenant, now: clock.now) }) {
             guard await pause(more, item) else { return false }
             waited += more
         }
@@ -203,19 +204,21 @@ extension Worker {
         departed: ContinuousClock.Instant
     ) async -> DeliveryMachine.Event {
         stats.request()
-        let started = ContinuousClock.now
+        let clock = options.clock
+        let started = clock.now
         let answer: DeliveryMachine.Answer
         do throws(BotConnectorError) {
             answer = try await call(request, activity: activity ?? MessageActivity(body: .text("")))
         } catch {
-            answered(request.operation, after: .now - started, sinceDeparture: .now - departed)
+            answered(request.operation, after: clock.now - started, sinceDeparture: clock.now - departed)
             if error.code == .throttled {
                 stats.throttled()
-                governor.withLock { $0.throttled(tenant: tenant, retryAfter: error.retryAfter, now: .now) }
+                let now = clock.now
+                governor.withLock { $0.throttled(tenant: tenant, retryAfter: error.retryAfter, now: now) }
             }
             return .failed(error)
         }
-        answered(request.operation, after: .now - started, sinceDeparture: .now - departed)
+        answered(request.operation, after: clock.now - started, sinceDeparture: clock.now - departed)
         return .answered(answer)
     }
 
@@ -252,7 +255,8 @@ extension Worker {
     /// jitter allowance.
     private func answered(_ kind: EngineMetrics.Operation, after latency: Duration, sinceDeparture: Duration) {
         stats.metrics.sent(kind, duration: latency)
-        governor.withLock { $0.observe(roundTrip: sinceDeparture, now: .now) }
+        let now = options.clock.now
+        governor.withLock { $0.observe(roundTrip: sinceDeparture, now: now) }
     }
 
     // MARK: Fan-out
