@@ -415,10 +415,7 @@ struct DeliveryMachine {
     }
 
     private mutating func afterClaim() -> Action {
-        if let expiresAt = delivery.expiresAt, expiresAt <= now {
-            return conclude(
-                .expired, .init(code: "Expired", message: "expired at \(RFC3339.format(expiresAt))", retryable: false))
-        }
+        if let expired = expired(while: "") { return expired }
         // Opt-outs of users known before resolution.
         if case .user(let userId, let aad, let tenant?) = delivery.recipient, !tenant.isEmpty {
             state = .checkingOptOut(then: nil)
@@ -692,13 +689,7 @@ struct DeliveryMachine {
 
     /// The next attempt: unless the delivery expired meanwhile, wait for rate capacity.
     private mutating func tryAgain(_ attempt: inout Attempt) -> Action {
-        if let expiresAt = delivery.expiresAt, expiresAt <= now {
-            return conclude(
-                .expired,
-                .init(
-                    code: "Expired", message: "expired at \(RFC3339.format(expiresAt)) before it could be sent",
-                    retryable: false))
-        }
+        if let expired = expired(while: " before it could be sent") { return expired }
         return advance(
             &attempt, to: .waitingForCapacity,
             .waitForCapacity(conversation: attempt.conversation, tenant: attempt.tenantId.lowercased()))
@@ -782,6 +773,14 @@ struct DeliveryMachine {
     }
 
     // MARK: Endings
+
+    /// The `expired` outcome once the delivery's `expiresAt` has passed (`context` ends its message).
+    private mutating func expired(while context: String) -> Action? {
+        guard let expiresAt = delivery.expiresAt, expiresAt <= now else { return nil }
+        return conclude(
+            .expired,
+            .init(code: "Expired", message: "expired at \(RFC3339.format(expiresAt))\(context)", retryable: false))
+    }
 
     private mutating func reject(_ code: String, _ message: String) -> Action {
         conclude(.rejected, .init(code: code, message: message, retryable: false))
