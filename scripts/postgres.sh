@@ -35,8 +35,17 @@ install_if_missing() {
         local sudo=""
         [[ $(id -u) -eq 0 ]] || sudo="sudo"
         export DEBIAN_FRONTEND=noninteractive
-        $sudo apt-get update -qq
-        $sudo apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+        # A mirror that does not answer once is asked again before the tests are given up on.
+        local attempt
+        for attempt in 1 2 3; do
+            if $sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+            then
+                return 0
+            fi
+            echo "herald: installing postgresql failed (attempt $attempt of 3)" >&2
+            sleep $((attempt * 5))
+        done
+        exit 1
     fi
 }
 
@@ -51,6 +60,34 @@ start() {
     as_owner "$bin/pg_ctl" -D "$data" -l "$log" -w -t 60 \
         -o "-p $port -k $base -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200" start \
         </dev/null >/dev/null 2>>"$base/pg_ctl.log"
+}
+
+running() {
+    as_owner "$(bindir)/pg_ctl" -D "$data" status </dev/null >/dev/null 2>&1
+}
+
+# What went wrong, on stderr: the caller's output is for `eval`.
+explain() {
+    echo "herald: PostgreSQL under $base: $1" >&2
+    local file
+    for file in "$base/initdb.log" "$base/pg_ctl.log" "$log"; do
+        [[ -s "$file" ]] || continue
+        echo "--- $file (last lines)" >&2
+        tail -n 20 "$file" >&2
+    done
+}
+
+# `up`'s start: the free port found earlier may have been taken since (another test's listener), so a start that
+# fails is tried again on a new port, three times in all.
+start_on_a_free_port() {
+    local attempt
+    for attempt in 1 2 3; do
+        start && return 0
+        ! running || return 0
+        explain "start $attempt of 3 failed on port $(cat "$base/port")"
+        free_port >"$base/port"
+    done
+    return 1
 }
 
 stop() {
@@ -80,13 +117,23 @@ up)
         pwfile="$base/pw"
         echo "herald-test-pw" >"$pwfile"
         [[ $(id -u) -ne 0 ]] || chown postgres:postgres "$pwfile"
-        as_owner "$bin/initdb" -D "$data" -U herald --pwfile="$pwfile" --auth-local=trust \
-            --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$base/initdb.log"
+        if ! as_owner "$bin/initdb" -D "$data" -U herald --pwfile="$pwfile" --auth-local=trust \
+            --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$base/initdb.log" 2>&1; then
+            explain "initdb failed"
+            exit 1
+        fi
         free_port >"$base/port"
     fi
-    [[ -f "$data/postmaster.pid" ]] || start
+    # A postmaster.pid left by a server that was killed says nothing: ask pg_ctl whether one runs.
+    if ! running && ! start_on_a_free_port; then
+        explain "the server does not start"
+        exit 1
+    fi
     db="herald_test_$(date +%s)_$$"
-    as_owner "$bin/createdb" -h "$base" -p "$(cat "$base/port")" -U herald "$db"
+    if ! as_owner "$bin/createdb" -h "$base" -p "$(cat "$base/port")" -U herald "$db" 2>>"$base/pg_ctl.log"; then
+        explain "createdb $db failed"
+        exit 1
+    fi
     echo "$db" >"$base/database"
     print_url
     ;;

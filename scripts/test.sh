@@ -5,9 +5,19 @@ cd "$(dirname "$0")/.."
 
 scripts/bootstrap.sh --test
 
-# The store tests run against a real PostgreSQL: a throwaway server on loopback with a fresh database.
-eval "$(scripts/postgres.sh up)"
+# The store tests run against a real PostgreSQL: a throwaway server on loopback with a fresh database. `eval` of a
+# failed command substitution would succeed with nothing set, so the script's answer is checked first: without
+# PostgreSQL every store suite would fail for a reason this says in one line.
 trap 'scripts/postgres.sh down >/dev/null 2>&1 || true' EXIT
+if ! postgres_env=$(scripts/postgres.sh up); then
+    echo "herald: cannot start the test PostgreSQL server (scripts/postgres.sh up failed; its log is above)" >&2
+    exit 1
+fi
+eval "$postgres_env"
+if [[ -z "${HERALD_TEST_POSTGRES_URL:-}" ]]; then
+    echo "herald: scripts/postgres.sh up printed no HERALD_TEST_POSTGRES_URL" >&2
+    exit 1
+fi
 
 swift build --build-tests
 
