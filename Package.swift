@@ -111,7 +111,7 @@ let engineTargets: [Target] = [
         name: "Engine",
         dependencies: [
             "RateLimiting", "Kafka", "Routing", "HeraldConfig", "BotConnector", "Store", dequeModule, metrics,
-            logging,
+            serviceLifecycle, logging,
         ],
         exclude: ["README.md"]
     ),
@@ -119,7 +119,8 @@ let engineTargets: [Target] = [
         name: "EngineTests",
         dependencies: [
             "Engine", "HeraldConfig", "RateLimiting", "Routing", "Kafka", "Store", "BotConnector", "TeamsEmulator",
-            "TestSupport", logging,
+            "TestSupport", serviceLifecycle,
+            .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"), logging,
         ]
     ),
 ]

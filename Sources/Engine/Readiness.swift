@@ -8,8 +8,8 @@ import Synchronization
 /// Whether this worker can do its job, for `/readyz`: it has joined its consumer group, the store answers, a
 /// Teams token was obtained, and it is not draining.
 ///
-/// ``WorkerSetup/run(_:bootstrapServers:worker:logger:readiness:tune:started:until:)`` attaches the worker and
-/// checks the store and the token every ``interval`` until the worker stops. Each check also refreshes the
+/// ``checks(of:logger:)``, a service run beside the worker, attaches the worker and checks the store and the token
+/// every ``interval`` until the group shuts it down. Each check also refreshes the
 /// `herald_ready` and `herald_deliveries_deferred` gauges.
 public final class Readiness: Sendable {
     /// One failed check: what and why, safe to show (no secrets).

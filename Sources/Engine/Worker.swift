@@ -151,7 +151,7 @@ public final class Worker: Sendable {
 
     /// Runs until ``drain()`` is called or the task is cancelled, then drains and returns. Throws when the
     /// worker cannot start (topics missing or forbidden, brokers unreachable) or Kafka fails fatally.
-    public func run() async throws {
+    public func consume() async throws {
         let topics = try await producer.prepare(
             topics: options.eventsTopics + [options.outcomesTopic, options.deadLetterTopic])
         let total = options.eventsTopics.reduce(0) { $0 + (topics[$1] ?? 1) }

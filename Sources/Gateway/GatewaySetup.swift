@@ -14,9 +14,13 @@ import Store
 public enum GatewaySetup {
     /// Serves `gateway.path` (and `/healthz`, `/readyz`) on `gateway.host:gateway.port` until `stop` returns; then
     /// finishes the requests in progress, flushes Kafka and closes everything. `listening` gets the bound port
-    /// and a readiness check (the signing keys have been read).
+    /// and a readiness check (the signing keys have been read). `store`, when given, is a migrated store whose
+    /// `run()` the caller runs until this returns (a service listed before the gateway in its `ServiceGroup`: a
+    /// store run inside the gateway's service would close at the group's graceful shutdown, under the requests
+    /// still in progress); nil opens, migrates and closes one of `store.url`.
     public static func run(
-        _ configuration: HeraldConfiguration, bootstrapServers: String? = nil, logger: Logger,
+        _ configuration: HeraldConfiguration, bootstrapServers: String? = nil, store: (any HeraldStore)? = nil,
+        logger: Logger,
         listening: @Sendable (_ port: Int, _ isReady: @escaping @Sendable () -> Bool) -> Void = { _, _ in },
         until stop: @escaping @Sendable () async -> Void
     ) async throws {
@@ -47,38 +51,43 @@ public enum GatewaySetup {
         let validator = BotTokenValidator(
             keys: keys, appId: configuration.bot.appId,
             issuers: cloud.botFrameworkIssuers(tenantId: configuration.bot.tenantId))
+        @Sendable func serve(_ store: any HeraldStore) async throws {
+            let endpoint = MessagingEndpoint(
+                validator: validator, appId: configuration.bot.appId, replyToMessages: gateway.replyToMessages,
+                producer: producer, store: store, client: client,
+                topics: .init(
+                    references: configuration.kafka.referencesTopic,
+                    interactions: configuration.kafka.interactionsTopic),
+                produceTimeout: gateway.produceTimeout,
+                cardActions: .init(
+                    routes: router.routes, limits: router.limits, invokeTimeout: gateway.invokeTimeout),
+                logger: logger.component("gateway"))
+            let server = try await HTTPServer.bind(
+                configuration: .init(host: gateway.host, port: gateway.port, maxBodySize: gateway.maxBodyBytes),
+                logger: logger.component("gateway")
+            ) { request in
+                await route(request, path: gateway.path, endpoint: endpoint, keys: keys)
+            }
+            listening(server.port, { keys.isReady })
+            logger.info(
+                "gateway listening", metadata: ["port": "\(server.port)", "path": "\(gateway.path)"])
+            // Ready before the first request when the metadata answers; else tried again until it does (an
+            // unready gateway gets no requests that would try).
+            let reading = Task { await keys.readUntilKnown() }
+            defer { reading.cancel() }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.run() }
+                await stop()
+                server.shutdown()
+                try await group.waitForAll()
+            }
+        }
         var failure: (any Error)?
         do {
-            try await Store.withStore(url: configuration.store.url, logger: logger.component("store")) { store in
-                let endpoint = MessagingEndpoint(
-                    validator: validator, appId: configuration.bot.appId, replyToMessages: gateway.replyToMessages,
-                    producer: producer, store: store, client: client,
-                    topics: .init(
-                        references: configuration.kafka.referencesTopic,
-                        interactions: configuration.kafka.interactionsTopic),
-                    produceTimeout: gateway.produceTimeout,
-                    cardActions: .init(
-                        routes: router.routes, limits: router.limits, invokeTimeout: gateway.invokeTimeout),
-                    logger: logger.component("gateway"))
-                let server = try await HTTPServer.bind(
-                    configuration: .init(host: gateway.host, port: gateway.port, maxBodySize: gateway.maxBodyBytes),
-                    logger: logger.component("gateway")
-                ) { request in
-                    await route(request, path: gateway.path, endpoint: endpoint, keys: keys)
-                }
-                listening(server.port, { keys.isReady })
-                logger.info(
-                    "gateway listening", metadata: ["port": "\(server.port)", "path": "\(gateway.path)"])
-                // Ready before the first request when the metadata answers; else tried again until it does (an
-                // unready gateway gets no requests that would try).
-                let reading = Task { await keys.readUntilKnown() }
-                defer { reading.cancel() }
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await server.run() }
-                    await stop()
-                    server.shutdown()
-                    try await group.waitForAll()
-                }
+            if let store {
+                try await serve(store)
+            } else {
+                try await Store.withStore(url: configuration.store.url, logger: logger.component("store"), serve)
             }
         } catch {
             failure = error

@@ -6,6 +6,8 @@ import HeraldConfig
 import HeraldHTTP
 import Kafka
 import Logging
+import ServiceLifecycle
+import Store
 import Synchronization
 
 /// `herald gateway --config FILE`: the bot's messaging endpoint on its own.
@@ -28,7 +30,8 @@ struct GatewayCommand: AsyncParsableCommand {
     var logLevel: Logger.Level?
 
     func run() async throws {
-        let termination = Termination.install(exitsBeforeStart: true)
+        // From the start: a SIGTERM while the store opens or migrates exits 0 at once instead of killing us.
+        let signals = SignalGuard.install()
         let configuration: HeraldConfiguration
         do {
             configuration = try HeraldConfiguration.load(file: config)
@@ -52,34 +55,84 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         print("http.port=\(endpoint.port)")
         fflush(nil)
-        let serving = Task { try await endpoint.run() }
-        defer {
-            endpoint.shutdown()
-            serving.cancel()
-        }
-        try await Self.serve(configuration, logger: logger, termination: termination, ready: ready)
-    }
-
-    /// Runs the gateway until a signal; `herald run` uses it too when `gateway.enabled` is set.
-    static func serve(
-        _ configuration: HeraldConfiguration, bootstrapServers: String? = nil, logger: Logger,
-        termination: Termination, ready: GatewayReadiness
-    ) async throws {
+        // The endpoint answers until the rest has stopped; once the store is migrated the gateway joins (and
+        // stops first).
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [OperationsEndpoint.service(endpoint)], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
         do {
-            try await GatewaySetup.run(
-                configuration, bootstrapServers: bootstrapServers, logger: logger,
-                listening: { port, isReady in
-                    ready.set(isReady)
-                    print("gateway.port=\(port)")
-                    fflush(nil)
-                    termination.started()
-                },
-                until: { await termination.wait() })
+            let store = try await makeStore(url: configuration.store.url, logger: logger.component("store"))
+            await group.addServiceUnlessShutdown(
+                ServiceGroupConfiguration.ServiceConfiguration(
+                    service: MigratingStore(store: store) { store in
+                        await group.addServiceUnlessShutdown(
+                            GatewayService.configuration(
+                                configuration, store: store, logger: logger, ready: ready,
+                                listening: { port in
+                                    GatewayService.announce(port)
+                                    signals.started()
+                                }))
+                    },
+                    successTerminationBehavior: .gracefullyShutdownGroup,
+                    failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "store"))
+            try await group.run()
         } catch let error as RunError {
             throw error
         } catch {
             throw RunError("gateway: \(error)")
         }
+    }
+}
+
+/// The messaging endpoint as a service of a command's group (`herald gateway`; `herald run` with `gateway.enabled`):
+/// serves until the group shuts it down gracefully, then finishes the requests in progress and flushes Kafka.
+struct GatewayService: Service {
+    let configuration: HeraldConfiguration
+    let bootstrapServers: String?
+    /// Run by a service listed before this one: it closes after the gateway.
+    let store: any HeraldStore
+    let logger: Logger
+    let ready: GatewayReadiness
+    /// Told the gateway's port once it listens.
+    let listening: @Sendable (_ port: Int) -> Void
+    /// Told why the gateway stopped, before the group is.
+    let failed: @Sendable (any Error) -> Void
+
+    func run() async throws {
+        do {
+            try await GatewaySetup.run(
+                configuration, bootstrapServers: bootstrapServers, store: store, logger: logger,
+                listening: { port, isReady in
+                    ready.set(isReady)
+                    listening(port)
+                },
+                until: { try? await gracefulShutdown() })
+        } catch {
+            failed(error)
+            throw RunError("gateway: \(error)")
+        }
+    }
+
+    /// Prints `gateway.port=PORT` at once: a process reading our output through a pipe needs it now.
+    static func announce(_ port: Int) {
+        print("gateway.port=\(port)")
+        fflush(nil)
+    }
+
+    /// The gateway's place in a group: when it ends, by itself or failing, the group stops the rest. Named: a
+    /// service's description would show its configuration.
+    static func configuration(
+        _ configuration: HeraldConfiguration, bootstrapServers: String? = nil, store: any HeraldStore,
+        logger: Logger, ready: GatewayReadiness, listening: @escaping @Sendable (_ port: Int) -> Void,
+        failed: @escaping @Sendable (any Error) -> Void = { _ in }
+    ) -> ServiceGroupConfiguration.ServiceConfiguration {
+        ServiceGroupConfiguration.ServiceConfiguration(
+            service: GatewayService(
+                configuration: configuration, bootstrapServers: bootstrapServers, store: store, logger: logger,
+                ready: ready, listening: listening, failed: failed),
+            successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup,
+            serviceName: "gateway")
     }
 }
 

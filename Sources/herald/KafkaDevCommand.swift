@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import Kafka
+import ServiceLifecycle
 
 /// Runs an embedded Kafka (librdkafka's mock cluster) for local development.
 struct KafkaDevCommand: AsyncParsableCommand {
@@ -30,15 +31,26 @@ struct KafkaDevCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let termination = Termination.install()
-        let kafka = try EmbeddedKafka(brokers: brokers, logger: logging.makeLogger("herald.kafka-dev"))
-        for topic in topics {
-            try kafka.createTopic(topic.name, partitions: topic.partitions)
+        let logger = logging.makeLogger("herald.kafka-dev")
+        let (brokers, topics) = (self.brokers, self.topics)
+        // Started by the group, after its signal handlers: a SIGINT or SIGTERM from the moment the address is
+        // printed stops the cluster cleanly.
+        let cluster = ClosureService {
+            let kafka = try EmbeddedKafka(brokers: brokers, logger: logger)
+            for topic in topics {
+                try kafka.createTopic(topic.name, partitions: topic.partitions)
+            }
+            print("bootstrap.servers=\(kafka.bootstrapServers)")
+            print("topics=\(topics.map { "\($0.name):\($0.partitions)" }.joined(separator: ","))")
+            fflush(nil)  // flush every stream: a script reading our output through a pipe needs the address now
+            try? await gracefulShutdown()
+            withExtendedLifetime(kafka) {}
         }
-        print("bootstrap.servers=\(kafka.bootstrapServers)")
-        print("topics=\(topics.map { "\($0.name):\($0.partitions)" }.joined(separator: ","))")
-        fflush(nil)  // flush every stream: a script reading our output through a pipe needs the address now
-        await termination.wait()
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: cluster, serviceName: "embedded kafka")],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 }
 

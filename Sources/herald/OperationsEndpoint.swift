@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import Prometheus
 import Routing
+import ServiceLifecycle
 
 /// `herald run`'s HTTP endpoint for operators: `/metrics` (Prometheus text format), `/healthz` (the process
 /// answers) and `/readyz` (``Readiness``: 200 when ready, 503 with what is not).
@@ -32,6 +33,14 @@ enum OperationsEndpoint {
         MetricsSystem.bootstrap(factory)
         return registry
     }()
+
+    /// The endpoint's place in a command's `ServiceGroup`: listed first, it answers until everything else has
+    /// stopped (a group shuts down in reverse order), so `/readyz` reports a drain. Its ending stops nothing else.
+    static func service(_ server: HTTPServer) -> ServiceGroupConfiguration.ServiceConfiguration {
+        ServiceGroupConfiguration.ServiceConfiguration(
+            service: server, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore,
+            serviceName: "operations endpoint")
+    }
 
     /// Binds `host:port` (0: any free port) and answers until the returned server is shut down.
     static func bind(host: String, port: Int, readiness: Readiness, logger: Logger) async throws -> HTTPServer {

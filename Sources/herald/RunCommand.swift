@@ -5,6 +5,8 @@ import HeraldConfig
 import HeraldHTTP
 import Kafka
 import Logging
+import ServiceLifecycle
+import Store
 
 /// `herald run --config FILE`: the production worker.
 struct RunCommand: AsyncParsableCommand {
@@ -31,7 +33,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         MemoryArenas.limit()
         // From the start: a SIGTERM while the store opens or migrates exits 0 at once instead of killing us.
-        let termination = Termination.install(exitsBeforeStart: true)
+        let signals = SignalGuard.install()
         let configuration: HeraldConfiguration
         do {
             configuration = try HeraldConfiguration.load(file: config)
@@ -55,11 +57,6 @@ struct RunCommand: AsyncParsableCommand {
         }
         print("http.port=\(endpoint.port)")
         fflush(nil)  // a process reading our output through a pipe needs the port now
-        let serving = Task { try await endpoint.run() }
-        defer {
-            endpoint.shutdown()
-            serving.cancel()
-        }
         var embedded: EmbeddedKafka?
         if configuration.kafka.isEmbedded {
             let kafka = try EmbeddedKafka(brokers: 1, logger: logger)
@@ -74,42 +71,77 @@ struct RunCommand: AsyncParsableCommand {
             fflush(nil)
             embedded = kafka
         }
-        // With gateway.enabled the messaging endpoint runs beside the worker and stops with it.
-        let gateway: Task<Void, any Error>? =
-            configuration.gateway.enabled
-            ? Task { [embedded] in
-                do {
-                    try await GatewayCommand.serve(
-                        configuration, bootstrapServers: embedded?.bootstrapServers, logger: logger,
-                        termination: termination, ready: GatewayReadiness())
-                } catch {
-                    // No messaging endpoint, no reason to run half a deployment: the worker drains, and the
-                    // process exits non-zero with this error.
-                    logger.error("the gateway stopped; shutting down", metadata: ["error": "\(error)"])
-                    termination.request()
-                    throw error
-                }
-            } : nil
-        defer { gateway?.cancel() }
+        let worker: WorkerServices
         do {
-            try await WorkerSetup.run(
-                configuration, bootstrapServers: embedded?.bootstrapServers, logger: logger, readiness: readiness,
-                started: { _ in termination.started() },
-                until: {
-                    await termination.wait()
-                    // The drain takes the grace period, then at most two bounded steps (parking, closing Kafka).
-                    let limit = configuration.delivery.shutdownGracePeriod + Self.closeBound
-                    termination.exitIfStillRunning(after: limit) {
-                        logger.warning(
-                            "shutdown did not finish in time: exiting; records not committed are read again by the group",
-                            metadata: ["seconds": "\(limit.components.seconds)"])
-                    }
-                })
+            worker = try await WorkerServices(
+                configuration, bootstrapServers: embedded?.bootstrapServers, logger: logger, readiness: readiness)
         } catch let error as ConfigError {
             throw RunError("\(error)")
         }
-        try await gateway?.value
+        do {
+            try await Self.serve(configuration, worker, endpoint: endpoint, signals: signals, logger: logger)
+        } catch {
+            await worker.shutdown()
+            throw error
+        }
+        await worker.shutdown()
         withExtendedLifetime(embedded) {}
+    }
+
+    /// One `ServiceGroup`: the operations endpoint, the store, then (once the store is migrated) the readiness checks,
+    /// the reference ingestor, the worker and, with `gateway.enabled`, the messaging endpoint (with a store of its
+    /// own). On SIGTERM or SIGINT the group stops them in reverse order: the gateway, then the worker drains, and the
+    /// endpoint answers (`/readyz`: `worker: draining`) until the store has closed.
+    ///
+    /// The drain takes the grace period, then at most two bounded steps (parking, closing Kafka: `closeTimeout`
+    /// each); past that the group cancels what is left, and `closeBound` after the grace period the ``SignalGuard``
+    /// ends the process (a C call may block cancellation). A failing part stops the rest, and the group throws its
+    /// error.
+    private static func serve(
+        _ configuration: HeraldConfiguration, _ worker: WorkerServices, endpoint: HTTPServer, signals: SignalGuard,
+        logger: Logger
+    ) async throws {
+        let grace = worker.options.shutdownGracePeriod
+        let limit = grace + closeBound
+        signals.bound(after: limit) {
+            logger.warning(
+                "shutdown did not finish in time: exiting; records not committed are read again by the group",
+                metadata: ["seconds": "\(limit.components.seconds)"])
+        }
+        var services = [OperationsEndpoint.service(endpoint)]
+        var alongside: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if configuration.gateway.enabled {
+            // The gateway's store is migrated with the worker's (the same database); it closes after the gateway.
+            let store = try await makeStore(url: configuration.store.url, logger: logger.component("store"))
+            services.append(
+                .init(
+                    service: store, successTerminationBehavior: .gracefullyShutdownGroup,
+                    failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "gateway store"))
+            alongside.append(
+                GatewayService.configuration(
+                    configuration, bootstrapServers: worker.cluster.bootstrapServers, store: store, logger: logger,
+                    ready: GatewayReadiness(),
+                    listening: { port in
+                        GatewayService.announce(port)
+                        signals.started()
+                    },
+                    failed: { error in
+                        // No messaging endpoint, no reason to run half a deployment: the worker drains, and the
+                        // process exits non-zero with this error.
+                        logger.error("the gateway stopped; shutting down", metadata: ["error": "\(error)"])
+                        signals.shutdownBegan()
+                    }))
+        }
+        var group = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = grace + worker.options.closeTimeout * 2
+        // The group's last resort after cancelling is a crash: later than the guard's exit 0 after a signal, so it
+        // only ends a failure that hangs (a part failed, nobody sent a signal).
+        group.maximumCancellationDuration = closeBound
+        let running = ServiceGroup(configuration: group)
+        await running.addServiceUnlessShutdown(
+            worker.storeService(joining: running, alongside: alongside) { _ in signals.started() })
+        try await running.run()
     }
 }
 

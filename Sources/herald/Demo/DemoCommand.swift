@@ -1,7 +1,6 @@
 import ArgumentParser
 import Engine
 import Foundation
-import Gateway
 import HeraldConfig
 import Kafka
 import Logging
@@ -97,69 +96,16 @@ struct DemoCommand: AsyncParsableCommand {
             try await withStore(url: configuration.store.url, logger: logger) { store in
                 try await store.upsertReferences(world.references(serviceURL: emulator.serviceURL))
             }
-            // Act one: Teams tells the gateway where the app was installed.
-            let gateway = DemoGateway()
-            let serving = Task { [configuration] in try await gateway.run(configuration, logger: logger) }
-            defer { serving.cancel() }
-            let gatewayPort = try await gateway.port()
-            emulator.updateConfiguration { $0.botEndpoint = "http://127.0.0.1:\(gatewayPort)/api/messages" }
-            let installs = try await world.install(through: emulator)
-            print(
-                "  gateway   at 127.0.0.1:\(gatewayPort): \(installs.personal) users and \(installs.teams) teams installed the app"
-                    + " (\(installs.accepted) of \(installs.sent) activities from Teams accepted)")
-            // Act two, once the welcomes are out: the notifications.
-            let (records, expectation) = world.records(now: Date())
-            let bootstrap = kafka.bootstrapServers
-            let publish: @Sendable () async throws -> Void = {
-                let producer = try KafkaProducer(
-                    configuration: .init(cluster: .init(bootstrapServers: bootstrap)), logger: logger)
-                for result in await producer.send(records) { _ = try result.get() }
-                try await producer.shutdown()
-            }
-            print(
-                "  then      \(records.count) events: "
-                    + expectation.byKind.sorted { $0.value > $1.value }.map { "\($0.value) \($0.key)" }.joined(
-                        separator: ", "))
-            print("")
-
-            // Act three, once the notifications are out: people press the buttons on their cards, then get one
-            // more ticket each (those who opted out do not).
-            let clicked = Mutex(DemoWorld.Clicks())
-            let clickCount = max(2, min(40, recipients / 10))
-            let eventsTopic = records.first?.topic ?? "notifications"
-            let press: @Sendable () async throws -> Int = {
-                let clicks = await world.click(
-                    through: emulator, count: clickCount, topic: eventsTopic, now: Date())
-                clicked.withLock { $0 = clicks }
-                let producer = try KafkaProducer(
-                    configuration: .init(cluster: .init(bootstrapServers: bootstrap)), logger: logger)
-                for result in await producer.send(clicks.followUps) { _ = try result.get() }
-                try await producer.shutdown()
-                return clicks.outcomes
-            }
-
-            let expected = installs.welcomes + expectation.outcomes
-            let started = ContinuousClock.now
-            let (finished, total) = try await Self.deliver(
-                configuration, expected: expected,
-                stages: [
-                    (
-                        after: installs.welcomes,
-                        { @Sendable () async throws -> Int in
-                            try await publish()
-                            return 0
-                        }
-                    ),
-                    (after: expected, press),
-                ], logger: logger)
-            let elapsed = ContinuousClock.now - started
-            gateway.stop()
-            try await serving.value
+            let acted = try await Self.perform(
+                configuration, world: world, emulator: emulator, bootstrap: kafka.bootstrapServers, logger: logger)
+            let elapsed = ContinuousClock.now - acted.started
+            if let failure = acted.failure { throw DemoError("cannot publish the demo's events: \(failure)") }
+            let (installs, finished, total) = (acted.installs, acted.finished, acted.total)
             let captured = try await withStore(url: configuration.store.url, logger: logger) { store in
                 try await DemoWorld.captured(installs, in: store)
             }
             let welcomed = DemoWorld.welcomed(installs, in: emulator)
-            let clicks = clicked.withLock { $0 }
+            let clicks = acted.clicks
             let suppressed = finished.outcomes["suppressed/OptedOut", default: 0]
             Self.printSummary(finished, expected: total, elapsed: elapsed, teams: emulator.stats())
             print(
@@ -191,68 +137,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
     }
 
-    /// Runs a worker until every expected outcome is out (or progress stops for a minute), printing progress.
-    /// Each stage runs once `after` outcomes are out, in order; it returns how many more outcomes it brings.
-    /// Returns the final statistics and the number of outcomes expected in the end.
-    private static func deliver(
-        _ configuration: HeraldConfiguration, expected initial: Int,
-        stages: [(after: Int, run: @Sendable () async throws -> Int)], logger: Logger
-    ) async throws -> (EngineStats.Snapshot, Int) {
-        let failure = Mutex<(any Error)?>(nil)
-        let running = RunningWorker()
-        let interactive = isatty(STDOUT_FILENO) != 0
-        let final = Mutex<EngineStats.Snapshot?>(nil)
-        let total = Mutex(initial)
-        try await WorkerSetup.run(
-            configuration, worker: "herald-demo/1", logger: logger,
-            tune: { $0.shutdownGracePeriod = .seconds(5) },
-            started: { worker in running.worker.withLock { $0 = worker } },
-            until: {
-                var last = -1
-                var next = 0
-                var expected = initial
-                var lastChange = ContinuousClock.now
-                var lastPrint = ContinuousClock.now
-                while true {
-                    try? await Task.sleep(for: .milliseconds(interactive ? 250 : 500))
-                    guard let worker = running.worker.withLock({ $0 }) else { continue }
-                    let stats = worker.stats.snapshot()
-                    let settled = stats.finalOutcomes + stats.deferred
-                    if next < stages.count, settled >= stages[next].after {
-                        do { expected += try await stages[next].run() } catch {
-                            failure.withLock { $0 = error }
-                            return
-                        }
-                        next += 1
-                        lastChange = .now
-                        total.withLock { $0 = expected }
-                        continue
-                    }
-                    if settled != last {
-                        last = settled
-                        lastChange = .now
-                    }
-                    let line = progressLine(stats, expected: expected)
-                    if interactive {
-                        print("\r" + line, terminator: "")
-                        fflush(nil)
-                    } else if ContinuousClock.now - lastPrint >= .seconds(5) {
-                        print(line)
-                        lastPrint = .now
-                    }
-                    if (settled >= expected && next == stages.count) || ContinuousClock.now - lastChange > .seconds(60)
-                    {
-                        final.withLock { $0 = stats }
-                        if interactive { print("\r" + line) }
-                        return
-                    }
-                }
-            })
-        if let error = failure.withLock({ $0 }) { throw DemoError("cannot publish the demo's events: \(error)") }
-        return (final.withLock { $0 } ?? EngineStats.Snapshot(), total.withLock { $0 })
-    }
-
-    private static func progressLine(_ stats: EngineStats.Snapshot, expected: Int) -> String {
+    static func progressLine(_ stats: EngineStats.Snapshot, expected: Int) -> String {
         let settled = stats.finalOutcomes + stats.deferred
         let percent = expected == 0 ? 100 : settled * 100 / expected
         return "  outcomes \(settled)/\(expected) (\(percent)%)  delivered \(stats.outcomes["delivered", default: 0])"
@@ -311,32 +196,8 @@ struct DemoCommand: AsyncParsableCommand {
     }
 }
 
-/// The demo's gateway: started before the worker, stopped after it.
-private final class DemoGateway: Sendable {
-    private let ports = AsyncStream<Int>.makeStream()
-    private let stopping = AsyncStream<Void>.makeStream()
-
-    func run(_ configuration: HeraldConfiguration, logger: Logger) async throws {
-        do {
-            try await GatewaySetup.run(
-                configuration, logger: logger, listening: { port, _ in self.ports.continuation.yield(port) },
-                until: { for await _ in self.stopping.stream {} })
-        } catch {
-            ports.continuation.finish()
-            throw DemoError("the gateway failed: \(error)")
-        }
-    }
-
-    func port() async throws -> Int {
-        for await port in ports.stream { return port }
-        throw DemoError("the gateway did not start")
-    }
-
-    func stop() { stopping.continuation.finish() }
-}
-
 /// The demo's worker, once it exists.
-private final class RunningWorker: Sendable {
+final class RunningWorker: Sendable {
     let worker = Mutex<Worker?>(nil)
 }
 
