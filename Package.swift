@@ -36,11 +36,17 @@ let kafkaTargets: [Target] = [
 let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
 
 let routingTargets: [Target] = [
+    // Herald's JSON: the parser event records are read with, the value model, paths into it, and the one writer
+    // every body, card, outcome and log line is written with (strings always escaped).
+    .target(name: "HeraldJSON"),
     .target(name: "HeraldConfig", dependencies: [yams]),
-    .target(name: "Routing", dependencies: ["HeraldConfig", yams]),
+    .target(name: "Routing", dependencies: ["HeraldJSON", "HeraldConfig", yams]),
     .testTarget(name: "HeraldConfigTests", dependencies: ["HeraldConfig"]),
     .testTarget(
-        name: "RoutingTests", dependencies: ["Routing", "HeraldConfig", "ChildProcess", "TestSupport", yams]),
+        name: "RoutingTests",
+        dependencies: [
+            "Routing", "HeraldJSON", "HeraldConfig", "HeraldBenchmarks", "ChildProcess", "TestSupport", yams,
+        ]),
 ]
 
 // MARK: - Teams (HTTP server, Bot Connector client, Teams emulator)
@@ -60,7 +66,8 @@ let teamsTargets: [Target] = [
     .testTarget(name: "RateLimitingTests", dependencies: ["RateLimiting"]),
     .target(name: "HeraldHTTP", dependencies: [nioCore, nioPosix, nioHTTP1, nioExtras, serviceLifecycle, logging]),
     .target(
-        name: "BotConnector", dependencies: [nioCore, nioHTTP1, nioFoundation, asyncHTTPClient, coreMetrics, logging]
+        name: "BotConnector",
+        dependencies: ["HeraldJSON", nioCore, nioHTTP1, nioFoundation, asyncHTTPClient, coreMetrics, logging]
     ),
     .target(
         name: "TeamsEmulator",
@@ -100,7 +107,11 @@ let storeTargets: [Target] = [
     ),
     .target(name: "Store", dependencies: ["CSQLite", "Kafka", postgresNIO, serviceLifecycle, metrics, logging]),
     .testTarget(
-        name: "StoreTests", dependencies: ["Store", "Kafka", "ChildProcess", "TestSupport", serviceLifecycle, logging]
+        name: "StoreTests",
+        // Engine and HeraldBenchmarks: the batched ledger and lookups, and the store benchmark, on both backends.
+        dependencies: [
+            "Store", "Engine", "HeraldBenchmarks", "Kafka", "ChildProcess", "TestSupport", serviceLifecycle, logging,
+        ]
     ),
 ]
 
@@ -131,8 +142,8 @@ let gatewayTargets: [Target] = [
     .target(
         name: "Gateway",
         dependencies: [
-            "HeraldHTTP", "Kafka", "BotConnector", "HeraldConfig", "Store", "Routing", "RateLimiting", jwtKit, crypto,
-            asyncHTTPClient, nioCore, nioHTTP1, nioFoundation, serviceLifecycle, metrics, logging,
+            "HeraldHTTP", "Kafka", "BotConnector", "HeraldConfig", "HeraldJSON", "Store", "Routing", "RateLimiting",
+            jwtKit, crypto, asyncHTTPClient, nioCore, nioHTTP1, nioFoundation, serviceLifecycle, metrics, logging,
         ]
     ),
     // A gateway with Kafka, a store and the emulator around it, for the gateway's tests and the end-to-end ones.
@@ -153,6 +164,23 @@ let gatewayTargets: [Target] = [
     ),
 ]
 
+// MARK: - Benchmarks (`herald bench`, `herald store bench`): not part of the delivery path
+
+let benchmarkTargets: [Target] = [
+    .target(
+        name: "HeraldBenchmarks",
+        dependencies: [
+            "Routing", "HeraldJSON", "HeraldConfig", "Store", "Engine", "Kafka", "BotConnector", "TeamsEmulator",
+            "RateLimiting", "ChildProcess", asyncHTTPClient, nioCore, logging,
+        ])
+]
+
+// MARK: - The demo's data set (`herald demo`): users, teams, events and clicks made up for the emulator
+
+let demoTargets: [Target] = [
+    .target(name: "HeraldDemo", dependencies: ["Kafka", "Store", "TeamsEmulator"])
+]
+
 // MARK: - The executable
 
 let executableTargets: [Target] = [
@@ -161,6 +189,7 @@ let executableTargets: [Target] = [
         dependencies: [
             "Kafka",
             "HeraldConfig",
+            "HeraldJSON",
             "Routing",
             "HeraldHTTP",
             "BotConnector",
@@ -170,6 +199,8 @@ let executableTargets: [Target] = [
             "Engine",
             "Gateway",
             "RateLimiting",
+            "HeraldBenchmarks",
+            "HeraldDemo",
             asyncHTTPClient,
             serviceLifecycle,
             argumentParser,
@@ -210,6 +241,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: childProcessTargets + kafkaTargets + routingTargets + teamsTargets + storeTargets + engineTargets
-        + gatewayTargets + executableTargets,
+        + gatewayTargets + benchmarkTargets + demoTargets + executableTargets,
     swiftLanguageModes: [.v6]
 )

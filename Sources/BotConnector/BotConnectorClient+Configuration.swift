@@ -14,7 +14,7 @@ extension BotConnectorClient {
         /// Overrides the cloud's token scope. Default: nil
         public var scope: String?
         /// Overrides the cloud's global service URL. Default: nil
-        public var defaultServiceURL: String?
+        public var defaultServiceUrl: String?
         /// Service hosts allowed besides the cloud's Teams hosts: `host` or `host:port` (https only), or
         /// `http://host:port` to allow plain http to exactly that address (the emulator). Default: []
         public var allowedServiceHosts: [String]
@@ -36,7 +36,7 @@ extension BotConnectorClient {
             cloud: Cloud = .public,
             tokenURL: String? = nil,
             scope: String? = nil,
-            defaultServiceURL: String? = nil,
+            defaultServiceUrl: String? = nil,
             allowedServiceHosts: [String] = [],
             requestTimeout: Duration = .seconds(30),
             connectTimeout: Duration = .seconds(10),
@@ -50,7 +50,7 @@ extension BotConnectorClient {
             self.cloud = cloud
             self.tokenURL = tokenURL
             self.scope = scope
-            self.defaultServiceURL = defaultServiceURL
+            self.defaultServiceUrl = defaultServiceUrl
             self.allowedServiceHosts = allowedServiceHosts
             self.requestTimeout = requestTimeout
             self.connectTimeout = connectTimeout
@@ -72,9 +72,9 @@ extension BotConnectorClient {
         }
 
         /// The global service URL in effect.
-        public var effectiveDefaultServiceURL: String {
-            if let url = self.defaultServiceURL, !url.isEmpty { return url }
-            return self.cloud.defaultServiceURL
+        public var effectiveDefaultServiceUrl: String {
+            if let url = self.defaultServiceUrl, !url.isEmpty { return url }
+            return self.cloud.defaultServiceUrl
         }
     }
 }

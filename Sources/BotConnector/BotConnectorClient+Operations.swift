@@ -6,12 +6,12 @@ import NIOHTTP1
 extension BotConnectorClient {
     /// `POST v3/conversations`: a 1:1 chat (Teams returns the existing one if there is one) or a new
     /// channel thread with its first message.
-    /// - Parameter serviceURL: nil or empty for the configured default service URL.
+    /// - Parameter serviceUrl: nil or empty for the configured default service URL.
     public func createConversation(
-        serviceURL: String?,
+        serviceUrl: String?,
         _ parameters: ConversationParameters
     ) async throws(BotConnectorError) -> ConversationResource {
-        let service = try self.resolveServiceURL(serviceURL)
+        let service = try self.resolveServiceUrl(serviceUrl)
         if let activity = parameters.activity { _ = try self.encode(activity) }
         if case .channel = parameters.target, parameters.activity == nil {
             throw BotConnectorError(code: .badArgument, message: "a channel thread needs a first activity")
@@ -28,11 +28,11 @@ extension BotConnectorClient {
 
     /// `POST v3/conversations/{id}/activities`; returns the new activity id.
     public func sendActivity(
-        serviceURL: String?,
+        serviceUrl: String?,
         conversationId: String,
         _ activity: MessageActivity
     ) async throws(BotConnectorError) -> String {
-        let service = try self.resolveServiceURL(serviceURL)
+        let service = try self.resolveServiceUrl(serviceUrl)
         let body = try self.encode(activity)
         let path = "v3/conversations/\(try Self.segment(conversationId))/activities"
         let response = try await self.perform(.POST, service, path: path, body: body)
@@ -45,12 +45,12 @@ extension BotConnectorClient {
 
     /// `PUT v3/conversations/{id}/activities/{activityId}`; returns the activity id.
     public func updateActivity(
-        serviceURL: String?,
+        serviceUrl: String?,
         conversationId: String,
         activityId: String,
         _ activity: MessageActivity
     ) async throws(BotConnectorError) -> String {
-        let service = try self.resolveServiceURL(serviceURL)
+        let service = try self.resolveServiceUrl(serviceUrl)
         let body = try self.encode(activity)
         let path = "v3/conversations/\(try Self.segment(conversationId))/activities/\(try Self.segment(activityId))"
         let response = try await self.perform(.PUT, service, path: path, body: body)
@@ -60,11 +60,11 @@ extension BotConnectorClient {
 
     /// `DELETE v3/conversations/{id}/activities/{activityId}`.
     public func deleteActivity(
-        serviceURL: String?,
+        serviceUrl: String?,
         conversationId: String,
         activityId: String
     ) async throws(BotConnectorError) {
-        let service = try self.resolveServiceURL(serviceURL)
+        let service = try self.resolveServiceUrl(serviceUrl)
         let path = "v3/conversations/\(try Self.segment(conversationId))/activities/\(try Self.segment(activityId))"
         _ = try await self.perform(.DELETE, service, path: path, body: nil)
     }
@@ -72,12 +72,12 @@ extension BotConnectorClient {
     /// One page of `GET v3/conversations/{id}/pagedmembers`.
     /// - Parameter pageSize: nil for Teams' default.
     public func membersPage(
-        serviceURL: String?,
+        serviceUrl: String?,
         conversationId: String,
         pageSize: Int? = nil,
         continuationToken: String? = nil
     ) async throws(BotConnectorError) -> MembersPage {
-        let service = try self.resolveServiceURL(serviceURL)
+        let service = try self.resolveServiceUrl(serviceUrl)
         var query: [String] = []
         if let pageSize { query.append("pageSize=\(pageSize)") }
         if let continuationToken { query.append("continuationToken=\(FormEncoding.encode(continuationToken))") }
@@ -89,7 +89,7 @@ extension BotConnectorClient {
 
     /// Every member of a team or conversation, following continuation tokens to the last page.
     public func pagedMembers(
-        serviceURL: String?,
+        serviceUrl: String?,
         conversationId: String,
         pageSize: Int? = nil
     ) async throws(BotConnectorError) -> [TeamsMember] {
@@ -98,7 +98,7 @@ extension BotConnectorClient {
         var seenTokens = Set<String>()
         repeat {
             let page = try await self.membersPage(
-                serviceURL: serviceURL,
+                serviceUrl: serviceUrl,
                 conversationId: conversationId,
                 pageSize: pageSize,
                 continuationToken: token

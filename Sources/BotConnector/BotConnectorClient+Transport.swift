@@ -9,7 +9,7 @@ extension BotConnectorClient {
         var headers: HTTPHeaders
         var body: ByteBuffer
         /// The service URL that answered (the GCC one after an `InvalidBotApiHost` retry).
-        var service: ServiceURL
+        var service: ServiceUrl
     }
 
     /// Sends one authorized API call to an already allowed service URL. A 401 invalidates the token,
@@ -18,14 +18,14 @@ extension BotConnectorClient {
     /// thrown, classified.
     func perform(
         _ method: HTTPMethod,
-        _ service: ServiceURL,
+        _ service: ServiceUrl,
         path: String,
         body: [UInt8]?
     ) async throws(BotConnectorError) -> Response {
         do {
             return try await self.performOnce(method, service, path: path, body: body)
         } catch let error where error.code == .invalidBotApiHost {
-            guard self.configuration.cloud == .gcc, let gcc = try? self.resolveServiceURL(nil), gcc != service else {
+            guard self.configuration.cloud == .gcc, let gcc = try? self.resolveServiceUrl(nil), gcc != service else {
                 throw error
             }
             self.logger.notice(
@@ -38,7 +38,7 @@ extension BotConnectorClient {
 
     private func performOnce(
         _ method: HTTPMethod,
-        _ service: ServiceURL,
+        _ service: ServiceUrl,
         path: String,
         body: [UInt8]?
     ) async throws(BotConnectorError) -> Response {
@@ -75,7 +75,7 @@ extension BotConnectorClient {
         url: String,
         body: [UInt8]?,
         token: String,
-        service: ServiceURL
+        service: ServiceUrl
     ) async throws(BotConnectorError) -> Response {
         let (status, headers, body) = try await authorizedCall(
             self.httpClient, method, url: url, body: body, token: token, timeout: self.configuration.requestTimeout,

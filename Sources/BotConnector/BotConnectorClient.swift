@@ -24,7 +24,7 @@ public final class BotConnectorClient: Sendable {
     let logger: Logger
     let wallClock: @Sendable () -> Double
     /// Service URLs already parsed and allowed: every send resolves one, and parsing costs more than the lookup.
-    let resolvedServiceURLs = Mutex<[String: ServiceURL]>([:])
+    let resolvedServiceUrls = Mutex<[String: ServiceUrl]>([:])
 
     /// - Parameters:
     ///   - maxConnectionsPerHost: pooled keep-alive connections per service host. Default: 64
@@ -77,19 +77,19 @@ public final class BotConnectorClient: Sendable {
         try await self.httpClient.shutdown()
     }
 
-    /// Parses `serviceURL` (the configured default when nil or empty) and checks it against the
+    /// Parses `serviceUrl` (the configured default when nil or empty) and checks it against the
     /// allow-list. Throws `serviceUrlNotAllowed` or `invalidServiceUrl`.
-    public func resolveServiceURL(_ serviceURL: String?) throws(BotConnectorError) -> ServiceURL {
-        let text = (serviceURL?.isEmpty ?? true) ? self.configuration.effectiveDefaultServiceURL : serviceURL!
-        if let url = self.resolvedServiceURLs.withLock({ $0[text] }) { return url }
-        let url = try ServiceURL(text)
+    public func resolveServiceUrl(_ serviceUrl: String?) throws(BotConnectorError) -> ServiceUrl {
+        let text = (serviceUrl?.isEmpty ?? true) ? self.configuration.effectiveDefaultServiceUrl : serviceUrl!
+        if let url = self.resolvedServiceUrls.withLock({ $0[text] }) { return url }
+        let url = try ServiceUrl(text)
         guard self.allowList.allows(url) else {
             throw BotConnectorError(
                 code: .serviceUrlNotAllowed,
                 message: "serviceUrl host \(url.host):\(url.port) (\(url.scheme)) is not an allowed Teams service host"
             )
         }
-        self.resolvedServiceURLs.withLock { resolved in
+        self.resolvedServiceUrls.withLock { resolved in
             // A handful of regional hosts in practice; the bound keeps hostile references from growing it.
             if resolved.count >= 64 { resolved.removeAll(keepingCapacity: true) }
             resolved[text] = url

@@ -28,7 +28,7 @@ public enum Cloud: String, Sendable, Hashable, CaseIterable {
     }
 
     /// The global service URL, used when no serviceUrl is stored for a conversation.
-    public var defaultServiceURL: String {
+    public var defaultServiceUrl: String {
         switch self {
         case .public: return "https://smba.trafficmanager.net/teams/"
         case .gcc: return "https://smba.infra.gcc.teams.microsoft.com/teams"

@@ -3,7 +3,7 @@ extension BotConnectorClient.Configuration: CustomStringConvertible {
     public var description: String {
         "BotConnectorClient.Configuration(appId: \(self.appId), appPassword: <redacted>, tenantId: \(self.tenantId), "
             + "cloud: \(self.cloud.rawValue), tokenURL: \(self.effectiveTokenURL), scope: \(self.effectiveScope), "
-            + "defaultServiceURL: \(self.effectiveDefaultServiceURL), allowedServiceHosts: \(self.allowedServiceHosts), "
+            + "defaultServiceUrl: \(self.effectiveDefaultServiceUrl), allowedServiceHosts: \(self.allowedServiceHosts), "
             + "requestTimeout: \(self.requestTimeout), connectTimeout: \(self.connectTimeout), tokenTimeout: \(self.tokenTimeout), "
             + "tokenRefreshMargin: \(self.tokenRefreshMargin), maxActivityBytes: \(self.maxActivityBytes))"
     }

@@ -1,3 +1,5 @@
+import HeraldJSON
+
 /// What to create with `POST v3/conversations`: a 1:1 chat with a user, or a new thread in a channel.
 public struct ConversationParameters: Sendable, Hashable {
     /// Who the conversation is with.

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HeraldJSON
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -59,7 +60,7 @@ public final class GraphClient: Sendable {
         self.httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
         self.configuration = configuration
         self.allowList = ServiceHostAllowList(
-            httpsHosts: [(try? ServiceURL(configuration.cloud.graphURL))?.host].compactMap { $0 },
+            httpsHosts: [(try? ServiceUrl(configuration.cloud.graphURL))?.host].compactMap { $0 },
             extras: configuration.allowedHosts)
         var logger = logger
         logger[metadataKey: "bot.appId"] = "\(configuration.appId)"
@@ -138,7 +139,7 @@ public final class GraphClient: Sendable {
         _ method: HTTPMethod, _ path: String, tenantId: String, body: [UInt8]? = nil
     ) async throws(BotConnectorError) -> BotConnectorClient.Response {
         let url = "\(graphBase)/\(path)"
-        let service = try ServiceURL(graphBase)
+        let service = try ServiceUrl(graphBase)
         guard allowList.allows(service) else {
             throw BotConnectorError(
                 code: .serviceUrlNotAllowed,

@@ -1,3 +1,5 @@
+import HeraldJSON
+
 /// A message Herald sends: markdown text or one Adaptive Card, never both (Teams splits such an
 /// activity into two messages and returns no activity id).
 public struct MessageActivity: Sendable, Hashable {

@@ -30,7 +30,7 @@ public struct ServiceHostAllowList: Sendable, Hashable {
     public let invalidEntries: [String]
 
     /// Whether requests to `url` may carry the token.
-    public func allows(_ url: ServiceURL) -> Bool {
+    public func allows(_ url: ServiceUrl) -> Bool {
         self.entries.contains(Entry(scheme: url.scheme, host: url.host, port: url.port))
     }
 
@@ -38,10 +38,10 @@ public struct ServiceHostAllowList: Sendable, Hashable {
         let trimmed = String(text.trimmingSpaces)
         guard !trimmed.isEmpty else { return nil }
         if trimmed.contains("://") {
-            guard let url = try? ServiceURL(trimmed) else { return nil }
+            guard let url = try? ServiceUrl(trimmed) else { return nil }
             return Entry(scheme: url.scheme, host: url.host, port: url.port)
         }
-        guard case .success(let (host, port)) = ServiceURL.splitAuthority(trimmed[...], defaultPort: 443) else {
+        guard case .success(let (host, port)) = ServiceUrl.splitAuthority(trimmed[...], defaultPort: 443) else {
             return nil
         }
         return Entry(scheme: "https", host: host, port: port)

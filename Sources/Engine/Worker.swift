@@ -111,7 +111,7 @@ public final class Worker: Sendable {
             worker: options.worker, retry: RetryPolicy(backoff: backoff, maxAttempts: max(1, options.maxAttempts)),
             giveUpAfter: options.giveUpAfter, claimLease: options.claimLease,
             blockedRecheckAfter: options.blockedRecheckAfter, onUncertain: options.onUncertain,
-            canInstall: installer != nil, defaultServiceUrl: client.configuration.effectiveDefaultServiceURL)
+            canInstall: installer != nil, defaultServiceUrl: client.configuration.effectiveDefaultServiceUrl)
         let stretch = 1 / max(0.1, min(options.conversationHeadroom, 1))
         self.governor = Mutex(
             RateGovernor(

@@ -95,13 +95,13 @@ public struct BotTokenValidator: Sendable {
     /// Checks what only the activity can tell: the key's endorsement for its channel, and its service URL.
     public func check(_ token: Verified, channelId: String?, serviceUrl: String?) throws(TokenRejection) {
         guard let channelId, token.endorsements.contains(channelId) else { throw .endorsement }
-        guard let claimed = token.serviceUrl, let serviceUrl, Self.sameServiceURL(claimed, serviceUrl) else {
+        guard let claimed = token.serviceUrl, let serviceUrl, Self.sameServiceUrl(claimed, serviceUrl) else {
             throw .serviceUrl
         }
     }
 
     /// Equal but for a trailing slash and the case of scheme and host.
-    static func sameServiceURL(_ a: String, _ b: String) -> Bool {
+    static func sameServiceUrl(_ a: String, _ b: String) -> Bool {
         func normalized(_ s: String) -> String {
             var s = Substring(s)
             while s.hasSuffix("/") { s = s.dropLast() }

@@ -1,3 +1,4 @@
+import HeraldJSON
 import Routing
 
 /// A button pressed on a card: an `Action.Execute` (an `invoke` named `adaptiveCard/action`) or an

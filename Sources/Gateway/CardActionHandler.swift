@@ -1,5 +1,6 @@
 import BotConnector
 import Foundation
+import HeraldJSON
 import Logging
 import Routing
 import Store

@@ -125,7 +125,7 @@ public enum GatewaySetup {
             appId: bot.appId, appPassword: bot.appPassword, tenantId: bot.tenantId,
             cloud: Cloud(rawValue: bot.cloud.rawValue) ?? .public, tokenURL: bot.tokenUrl.isEmpty ? nil : bot.tokenUrl,
             scope: bot.scope.isEmpty ? nil : bot.scope,
-            defaultServiceURL: bot.defaultServiceUrl.isEmpty ? nil : bot.defaultServiceUrl,
+            defaultServiceUrl: bot.defaultServiceUrl.isEmpty ? nil : bot.defaultServiceUrl,
             allowedServiceHosts: bot.allowedServiceHosts)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldJSON
 import Routing
 
 /// A CloudEvents 1.0 event (structured JSON) on `kafka.interactionsTopic`: something a user did in Teams.

@@ -1,6 +1,7 @@
 import BotConnector
 import Foundation
 import HeraldHTTP
+import HeraldJSON
 import Kafka
 import Logging
 import NIOCore
@@ -117,7 +118,7 @@ public struct MessagingEndpoint: Sendable {
         var logger = self.logger
         logger[metadataKey: "activity.type"] = "\(activity.type.map { String($0.prefix(40)) } ?? "none")"
         if let id = activity.id { logger[metadataKey: "activity.id"] = "\(id.prefix(80))" }
-        guard let serviceUrl = activity.serviceUrl, (try? client.resolveServiceURL(serviceUrl)) != nil else {
+        guard let serviceUrl = activity.serviceUrl, (try? client.resolveServiceUrl(serviceUrl)) != nil else {
             logger.warning("activity from a service URL outside the allow-list; nothing recorded")
             metrics.request(type: activity.type, .notAllowedServiceUrl)
             return HTTPResponse(status: .ok)
@@ -220,9 +221,9 @@ public struct MessagingEndpoint: Sendable {
             do throws(BotConnectorError) {
                 if let update {
                     _ = try await client.updateActivity(
-                        serviceURL: serviceUrl, conversationId: conversation, activityId: update, activity)
+                        serviceUrl: serviceUrl, conversationId: conversation, activityId: update, activity)
                 } else {
-                    _ = try await client.sendActivity(serviceURL: serviceUrl, conversationId: conversation, activity)
+                    _ = try await client.sendActivity(serviceUrl: serviceUrl, conversationId: conversation, activity)
                 }
                 return
             } catch {
@@ -238,7 +239,7 @@ public struct MessagingEndpoint: Sendable {
 
     private func send(_ text: String, to conversation: String, serviceUrl: String, logger: Logger) async {
         do {
-            _ = try await client.sendActivity(serviceURL: serviceUrl, conversationId: conversation, .text(text))
+            _ = try await client.sendActivity(serviceUrl: serviceUrl, conversationId: conversation, .text(text))
         } catch {
             logger.warning("cannot reply to the message", metadata: ["error": "\(error.code)"])
         }

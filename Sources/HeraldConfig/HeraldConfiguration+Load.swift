@@ -36,7 +36,7 @@ extension HeraldConfiguration {
         } catch {
             return (nil, [YAMLProblem.problem(from: error, file: file)])
         }
-        var reader = ConfigReader(file: file, root: root, environment: environment)
+        var reader = ConfigKeyReader(file: file, root: root, environment: environment)
         if let root, root.mapping == nil {
             reader.problem("", at: root, "the configuration must be a map of sections (kafka, bot, store, ...)")
             return (nil, reader.problems)
@@ -46,7 +46,7 @@ extension HeraldConfiguration {
         return (configuration, reader.problems)
     }
 
-    static func read(_ r: inout ConfigReader, baseDirectory: String) -> HeraldConfiguration {
+    static func read(_ r: inout ConfigKeyReader, baseDirectory: String) -> HeraldConfiguration {
         var kafka = Kafka(brokers: r.string("kafka.brokers", default: nil), eventsTopics: [])
         kafka.groupId = r.string("kafka.groupId", default: kafka.groupId)
         kafka.eventsTopics = r.stringList("kafka.eventsTopics", default: nil)
@@ -159,7 +159,7 @@ extension HeraldConfiguration {
             gateway: gateway, baseDirectory: baseDirectory)
     }
 
-    static func readGateway(_ r: inout ConfigReader) -> Gateway {
+    static func readGateway(_ r: inout ConfigKeyReader) -> Gateway {
         var gateway = Gateway()
         gateway.enabled = r.bool("gateway.enabled", default: gateway.enabled)
         gateway.host = r.string("gateway.host", default: gateway.host)

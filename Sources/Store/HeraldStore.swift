@@ -133,7 +133,7 @@ extension HeraldStore {
 
 extension Duration {
     /// Whole milliseconds.
-    var milliseconds: Int64 {
+    package var milliseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }

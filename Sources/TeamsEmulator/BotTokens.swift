@@ -16,7 +16,7 @@ import Synchronization
 final class BotTokens: Sendable {
     static let issuer = "https://api.botframework.com"
     /// The `serviceurl` of ``BotTokenKind/serviceUrlMismatch`` tokens.
-    static let foreignServiceURL = "https://smba.attacker.invalid/teams/"
+    static let foreignServiceUrl = "https://smba.attacker.invalid/teams/"
     /// The `iss` of ``BotTokenKind/wrongIssuer`` tokens: another Microsoft issuer.
     static let foreignIssuer = "https://sts.windows.net/d6d49420-f39b-4df7-a1dc-d59a935871db/"
     /// The `aud` of ``BotTokenKind/wrongAudience`` tokens: not an app id.
@@ -52,7 +52,7 @@ final class BotTokens: Sendable {
         var audience = appId
         var expiry = seconds + 3600
         var notBefore = seconds - 60
-        var claimedServiceURL = serviceUrl
+        var claimedServiceUrl = serviceUrl
         var key = keys.endorsed
         switch kind {
         case .valid, .algNone, .hs256WithPublicKey: break
@@ -64,12 +64,12 @@ final class BotTokens: Sendable {
             guard let unknown = self.unknownKey else { return "" }
             key = unknown
         case .unendorsedKey: key = keys.unendorsed
-        case .serviceUrlMismatch: claimedServiceURL = Self.foreignServiceURL
+        case .serviceUrlMismatch: claimedServiceUrl = Self.foreignServiceUrl
         case .otherBot: audience = UUID().uuidString.lowercased()
         }
         let payload =
             #"{"iss":\#(JSONText.quote(issuer)),"aud":\#(JSONText.quote(audience)),"exp":\#(expiry),"#
-            + #""nbf":\#(notBefore),"iat":\#(seconds),"serviceurl":\#(JSONText.quote(claimedServiceURL))}"#
+            + #""nbf":\#(notBefore),"iat":\#(seconds),"serviceurl":\#(JSONText.quote(claimedServiceUrl))}"#
         let alg: String
         switch kind {
         case .algNone: alg = "none"

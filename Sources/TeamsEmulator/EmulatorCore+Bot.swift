@@ -9,7 +9,7 @@ extension EmulatorCore {
         if (install.action == .memberAdded || install.action == .memberRemoved) && install.scope != .team {
             throw .badInput("memberAdded and memberRemoved are team events: use scope team")
         }
-        let serviceUrl = self.inboundServiceURL
+        let serviceUrl = self.inboundServiceUrl
         let now = Date()
         let (endpoint, appId, place, activities) = try self.state.withLock {
             state throws(BotDriveError) -> (String, String, TeamsPlace, [TeamsActivity]) in
@@ -56,7 +56,7 @@ extension EmulatorCore {
 
     /// Posts the user's `message` activity (`text`, `textFormat: plain`) to the bot.
     func message(_ message: TeamsMessage) async throws(BotDriveError) -> BotDelivery {
-        let serviceUrl = self.inboundServiceURL
+        let serviceUrl = self.inboundServiceUrl
         let now = Date()
         let (endpoint, appId, place, activity) = try self.state.withLock {
             state throws(BotDriveError) -> (String, String, TeamsPlace, TeamsActivity) in
@@ -81,7 +81,7 @@ extension EmulatorCore {
     }
 
     /// Posts `body` to the bot exactly as given (hostile input), with a token whose `serviceurl` is
-    /// `serviceUrlClaim` (default: the activity's `serviceUrl`, else ``inboundServiceURL``).
+    /// `serviceUrlClaim` (default: the activity's `serviceUrl`, else ``inboundServiceUrl``).
     func post(
         rawActivity body: [UInt8],
         token: BotTokenKind,
@@ -92,7 +92,7 @@ extension EmulatorCore {
         let id = object?["id"] as? String ?? ""
         let type = object?["type"] as? String ?? ""
         let conversationId = (object?["conversation"] as? [String: Any])?["id"] as? String ?? ""
-        let serviceUrl = object?["serviceUrl"] as? String ?? self.inboundServiceURL
+        let serviceUrl = object?["serviceUrl"] as? String ?? self.inboundServiceUrl
         let (endpoint, appId) = try self.state.withLock { state throws(BotDriveError) -> (String, String) in
             guard let endpoint = state.configuration.botEndpoint else { throw BotDriveError.noBotEndpoint }
             return (endpoint, state.configuration.appId)

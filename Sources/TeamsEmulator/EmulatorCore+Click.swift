@@ -9,7 +9,7 @@ extension EmulatorCore {
     ///   could not be reached.
     func click(_ click: TeamsClick) async throws(BotDriveError) -> ClickResult {
         let override = try Self.override(click.data)
-        let serviceUrl = self.inboundServiceURL
+        let serviceUrl = self.inboundServiceUrl
         let now = Date()
         let prepared = try self.state.withLock { state throws(BotDriveError) -> EmulatorState.PreparedClick in
             try state.prepare(click, data: override, serviceUrl: serviceUrl, now: now)

@@ -31,7 +31,7 @@ final class EmulatorCore: Sendable {
     }
 
     /// The serviceUrl in every activity posted to the bot, where the bot calls back: `{origin}/teams/`.
-    var inboundServiceURL: String { self.origin.withLock { $0 } + "/teams/" }
+    var inboundServiceUrl: String { self.origin.withLock { $0 } + "/teams/" }
 
     func handle(_ request: HTTPRequest) async -> HTTPResponse {
         let path = request.path

@@ -6,14 +6,14 @@ extension TeamsEmulator {
 
     /// The serviceUrl in every activity the emulator posts to the bot (`{origin}/teams/`): the Bot Connector API
     /// the bot answers through.
-    public var inboundServiceURL: String { self.core.inboundServiceURL }
+    public var inboundServiceUrl: String { self.core.inboundServiceUrl }
 
     /// A bearer token for the configured app id, as Teams puts it on an activity for the bot, valid or broken in the
     /// one way `kind` names.
-    /// - Parameter serviceUrl: the `serviceurl` claim. Default: ``inboundServiceURL``
+    /// - Parameter serviceUrl: the `serviceurl` claim. Default: ``inboundServiceUrl``
     public func botToken(_ kind: BotTokenKind = .valid, serviceUrl: String? = nil) -> String {
         self.core.botTokens.token(
-            kind, appId: self.configuration.appId, serviceUrl: serviceUrl ?? self.inboundServiceURL)
+            kind, appId: self.configuration.appId, serviceUrl: serviceUrl ?? self.inboundServiceUrl)
     }
 
     /// Posts what Teams posts when `install` happens to the bot's messaging endpoint (see ``TeamsInstall``), and
@@ -30,7 +30,7 @@ extension TeamsEmulator {
     }
 
     /// Posts `activity` to the bot byte for byte, with a token of `token`'s kind whose `serviceurl` claim is
-    /// `serviceUrlClaim` (default: the activity's `serviceUrl`, else ``inboundServiceURL``).
+    /// `serviceUrlClaim` (default: the activity's `serviceUrl`, else ``inboundServiceUrl``).
     /// - Throws: ``BotDriveError`` with status 409 when no bot endpoint is configured.
     public func post(
         activity: [UInt8],

@@ -79,7 +79,7 @@ public final class TeamsEmulator: Service, Sendable {
     }
 
     /// A serviceUrl served by the emulator, with Teams' usual `/teams/` prefix (any prefix works).
-    public var serviceURL: String { "\(self.origin)/teams/" }
+    public var serviceUrl: String { "\(self.origin)/teams/" }
 
     /// The token endpoint for multi-tenant bots (any tenant segment works).
     public var tokenURL: String { "\(self.origin)/botframework.com/oauth2/v2.0/token" }

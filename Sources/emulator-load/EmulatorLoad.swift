@@ -53,7 +53,7 @@ struct EmulatorLoad: AsyncParsableCommand {
                 appId: self.appId,
                 appPassword: self.appPassword,
                 tokenURL: "\(origin)/botframework.com/oauth2/v2.0/token",
-                defaultServiceURL: "\(origin)/teams/",
+                defaultServiceUrl: "\(origin)/teams/",
                 allowedServiceHosts: [origin]
             ),
             maxConnectionsPerHost: self.concurrency,
@@ -62,7 +62,7 @@ struct EmulatorLoad: AsyncParsableCommand {
         var conversations: [String] = []
         for index in 0..<self.concurrency {
             let created = try await client.createConversation(
-                serviceURL: nil,
+                serviceUrl: nil,
                 ConversationParameters(target: .user(id: "29:1load\(index)"), tenantId: "load-tenant")
             )
             conversations.append(created.id)
@@ -80,7 +80,7 @@ struct EmulatorLoad: AsyncParsableCommand {
                     while clock.now < deadline {
                         let start = clock.now
                         do {
-                            _ = try await client.sendActivity(serviceURL: nil, conversationId: conversationId, activity)
+                            _ = try await client.sendActivity(serviceUrl: nil, conversationId: conversationId, activity)
                             latencies.append(clock.now - start)
                         } catch {
                             failures += 1

@@ -122,7 +122,7 @@ struct EmulatorCommand: AsyncParsableCommand {
         }
         // Written unbuffered, so scripts reading stdout see the line at once.
         let line =
-            "Teams emulator listening on \(emulator.origin) serviceUrl \(emulator.serviceURL) "
+            "Teams emulator listening on \(emulator.origin) serviceUrl \(emulator.serviceUrl) "
             + "tokenUrl \(emulator.tokenURL) limits \(configuration.limits)\n"
         FileHandle.standardOutput.write(Data(line.utf8))
         let group = ServiceGroup(

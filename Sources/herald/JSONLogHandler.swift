@@ -1,4 +1,5 @@
 import Foundation
+import HeraldJSON
 import Logging
 import Routing
 import Synchronization

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Engine
 import HeraldHTTP
+import HeraldJSON
 import Logging
 import NIOCore
 import Prometheus

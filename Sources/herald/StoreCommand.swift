@@ -1,5 +1,7 @@
 import ArgumentParser
+import Engine
 import Foundation
+import HeraldBenchmarks
 import Store
 
 /// `herald store migrate|bench`, plus helpers the test suite drives as a second process.

@@ -33,7 +33,7 @@ struct ValidateCommand: ParsableCommand {
     static func serviceHostProblems(configFile: String, environment: [String: String]) -> [ConfigProblem] {
         let (configuration, _) = HeraldConfiguration.check(file: configFile, environment: environment)
         guard let bot = configuration?.bot, !bot.defaultServiceUrl.isEmpty,
-            let url = try? ServiceURL(bot.defaultServiceUrl)
+            let url = try? ServiceUrl(bot.defaultServiceUrl)
         else { return [] }
         let allowList = ServiceHostAllowList(
             cloud: Cloud(rawValue: bot.cloud.rawValue) ?? .public, extras: bot.allowedServiceHosts)

@@ -55,14 +55,14 @@ struct AllowListTests {
                     "http://smba.trafficmanager.net/teams/",
                 ]
                 // Twice: an allowed URL is remembered once parsed, a refused one never is.
-                for serviceURL in refusedURLs + refusedURLs {
+                for serviceUrl in refusedURLs + refusedURLs {
                     let error = await botConnectorError {
                         _ = try await client.sendActivity(
-                            serviceURL: serviceURL, conversationId: conversationId, .text("x"))
+                            serviceUrl: serviceUrl, conversationId: conversationId, .text("x"))
                     }
                     #expect(
                         error?.code == .serviceUrlNotAllowed || error?.code == .invalidServiceUrl,
-                        "\(serviceURL) was not refused"
+                        "\(serviceUrl) was not refused"
                     )
                     #expect(error?.isRetryable == false)
                 }
@@ -76,18 +76,18 @@ struct AllowListTests {
     @Test("the cloud's Teams hosts are allowed over https only; extras need listing")
     func cloudHosts() throws {
         let publicList = ServiceHostAllowList(cloud: .public, extras: [])
-        #expect(publicList.allows(try ServiceURL("https://smba.trafficmanager.net/amer/")))
-        #expect(publicList.allows(try ServiceURL("https://SMBA.trafficmanager.net/teams")))
-        #expect(!publicList.allows(try ServiceURL("http://smba.trafficmanager.net/amer/")))
-        #expect(!publicList.allows(try ServiceURL("https://smba.infra.gov.teams.microsoft.us/teams")))
-        #expect(!publicList.allows(try ServiceURL("http://127.0.0.1:8080/teams/")))
+        #expect(publicList.allows(try ServiceUrl("https://smba.trafficmanager.net/amer/")))
+        #expect(publicList.allows(try ServiceUrl("https://SMBA.trafficmanager.net/teams")))
+        #expect(!publicList.allows(try ServiceUrl("http://smba.trafficmanager.net/amer/")))
+        #expect(!publicList.allows(try ServiceUrl("https://smba.infra.gov.teams.microsoft.us/teams")))
+        #expect(!publicList.allows(try ServiceUrl("http://127.0.0.1:8080/teams/")))
 
         let gcch = ServiceHostAllowList(cloud: .gcch, extras: ["http://127.0.0.1:8080", "teams.example.com:8443"])
-        #expect(gcch.allows(try ServiceURL("https://smba.infra.gov.teams.microsoft.us/teams")))
-        #expect(!gcch.allows(try ServiceURL("https://smba.trafficmanager.net/teams/")))
-        #expect(gcch.allows(try ServiceURL("http://127.0.0.1:8080/teams/")))
-        #expect(!gcch.allows(try ServiceURL("http://127.0.0.1:8081/teams/")))
-        #expect(gcch.allows(try ServiceURL("https://teams.example.com:8443/x/")))
-        #expect(!gcch.allows(try ServiceURL("http://teams.example.com:8443/x/")))
+        #expect(gcch.allows(try ServiceUrl("https://smba.infra.gov.teams.microsoft.us/teams")))
+        #expect(!gcch.allows(try ServiceUrl("https://smba.trafficmanager.net/teams/")))
+        #expect(gcch.allows(try ServiceUrl("http://127.0.0.1:8080/teams/")))
+        #expect(!gcch.allows(try ServiceUrl("http://127.0.0.1:8081/teams/")))
+        #expect(gcch.allows(try ServiceUrl("https://teams.example.com:8443/x/")))
+        #expect(!gcch.allows(try ServiceUrl("http://teams.example.com:8443/x/")))
     }
 }

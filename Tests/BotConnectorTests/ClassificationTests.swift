@@ -72,15 +72,15 @@ struct ClassificationTests {
     @Test("API URLs join onto any serviceUrl prefix with exactly one slash, ids escaped")
     func urlJoining() throws {
         #expect(
-            try ServiceURL("https://smba.trafficmanager.net/teams").url("v3/conversations")
+            try ServiceUrl("https://smba.trafficmanager.net/teams").url("v3/conversations")
                 == "https://smba.trafficmanager.net/teams/v3/conversations")
         #expect(
-            try ServiceURL("https://smba.trafficmanager.net/amer/").url("v3/conversations")
+            try ServiceUrl("https://smba.trafficmanager.net/amer/").url("v3/conversations")
                 == "https://smba.trafficmanager.net/amer/v3/conversations")
         #expect(
-            try ServiceURL("https://smba.trafficmanager.net").url("v3/conversations")
+            try ServiceUrl("https://smba.trafficmanager.net").url("v3/conversations")
                 == "https://smba.trafficmanager.net/v3/conversations")
-        #expect(try ServiceURL("http://127.0.0.1:8080/emea/").url("v3") == "http://127.0.0.1:8080/emea/v3")
+        #expect(try ServiceUrl("http://127.0.0.1:8080/emea/").url("v3") == "http://127.0.0.1:8080/emea/v3")
         #expect(
             try BotConnectorClient.segment("19:abc@thread.tacv2;messageid=17")
                 == "19%3Aabc%40thread.tacv2%3Bmessageid%3D17"
@@ -88,9 +88,9 @@ struct ClassificationTests {
         #expect(throws: BotConnectorError.self) { try BotConnectorClient.segment("..") }
         #expect(throws: BotConnectorError.self) { try BotConnectorClient.segment("") }
         #expect(try BotConnectorClient.segment("../x") == "..%2Fx")
-        #expect(throws: BotConnectorError.self) { try ServiceURL("ftp://smba.trafficmanager.net/") }
-        #expect(throws: BotConnectorError.self) { try ServiceURL("https://user@smba.trafficmanager.net/") }
-        #expect(throws: BotConnectorError.self) { try ServiceURL("https://smba.trafficmanager.net/teams/?x=1") }
+        #expect(throws: BotConnectorError.self) { try ServiceUrl("ftp://smba.trafficmanager.net/") }
+        #expect(throws: BotConnectorError.self) { try ServiceUrl("https://user@smba.trafficmanager.net/") }
+        #expect(throws: BotConnectorError.self) { try ServiceUrl("https://smba.trafficmanager.net/teams/?x=1") }
     }
 
     @Test("activity JSON is valid for hostile text and carries text or a card, never both")
@@ -113,7 +113,7 @@ struct ClassificationTests {
     @Test("the activity id is read from every form of a send's response; no id or not JSON is an error")
     func activityIdFromResponses() throws {
         func id(_ json: String) throws(BotConnectorError) -> String? {
-            let service = try ServiceURL("https://smba.trafficmanager.net/teams/")
+            let service = try ServiceUrl("https://smba.trafficmanager.net/teams/")
             return try BotConnectorClient.activityId(
                 .init(status: 201, headers: [:], body: ByteBuffer(string: json), service: service))
         }
@@ -129,7 +129,7 @@ struct ClassificationTests {
         #expect(throws: BotConnectorError.self) { try id(#"{"id":"unterminated}"#) }
         #expect(throws: BotConnectorError.self) { try id("<html>gateway</html>") }
         // Not UTF-8: refused, not repaired into a different id.
-        let service = try ServiceURL("https://smba.trafficmanager.net/teams/")
+        let service = try ServiceUrl("https://smba.trafficmanager.net/teams/")
         var invalid = ByteBuffer(string: #"{"id":""#)
         invalid.writeBytes([0xFF, 0xFE])
         invalid.writeString(#""}"#)
@@ -145,7 +145,7 @@ struct ClassificationTests {
             gcch.effectiveTokenURL
                 == "https://login.microsoftonline.us/MicrosoftServices.onmicrosoft.us/oauth2/v2.0/token")
         #expect(gcch.effectiveScope == "https://api.botframework.us/.default")
-        #expect(gcch.effectiveDefaultServiceURL == "https://smba.infra.gov.teams.microsoft.us/teams")
+        #expect(gcch.effectiveDefaultServiceUrl == "https://smba.infra.gov.teams.microsoft.us/teams")
         let single = BotConnectorClient.Configuration(appId: "a", appPassword: "p", tenantId: "contoso-tenant")
         #expect(single.effectiveTokenURL == "https://login.microsoftonline.com/contoso-tenant/oauth2/v2.0/token")
         #expect(single.effectiveScope == "https://api.botframework.com/.default")

@@ -14,12 +14,12 @@ struct ConversationTests {
                 let card =
                     #"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","text":"Ticket \"42\""}]}"#
                 let first = try await client.sendActivity(
-                    serviceURL: nil,
+                    serviceUrl: nil,
                     conversationId: conversationId,
                     .text("**Ticket 42** was assigned to you\nby Ada", summary: "Ticket 42 assigned", alert: true)
                 )
                 let second = try await client.sendActivity(
-                    serviceURL: nil,
+                    serviceUrl: nil,
                     conversationId: conversationId,
                     .adaptiveCard(json: Array(card.utf8), summary: "Card")
                 )
@@ -58,7 +58,7 @@ struct ConversationTests {
                 #expect(first == again)
                 #expect(first != other)
                 let byObjectId = try await client.createConversation(
-                    serviceURL: nil,
+                    serviceUrl: nil,
                     ConversationParameters(
                         target: .userAADObjectId("6a1c0b2e-0000-4000-8000-000000000001"), tenantId: testTenant)
                 )
@@ -79,14 +79,14 @@ struct ConversationTests {
         try await withEmulator(configuration) { emulator in
             try await withClient(for: emulator) { client in
                 let byObjectId = try await client.createConversation(
-                    serviceURL: nil,
+                    serviceUrl: nil,
                     ConversationParameters(target: .userAADObjectId("aad-ada"), tenantId: testTenant)
                 )
                 let byId = try await chat(client, "29:1ada")
                 #expect(byObjectId.id == byId)
                 #expect(emulator.conversation(byId)?.userId == "29:1ada")
                 let error = await botConnectorError {
-                    _ = try await client.sendActivity(serviceURL: nil, conversationId: byId, .text("hi"))
+                    _ = try await client.sendActivity(serviceUrl: nil, conversationId: byId, .text("hi"))
                 }
                 #expect(error?.code == .messageWritesBlocked)
             }
@@ -99,14 +99,14 @@ struct ConversationTests {
             try await withClient(for: emulator) { client in
                 let channel = "19:general0123@thread.tacv2"
                 let created = try await client.createConversation(
-                    serviceURL: nil,
+                    serviceUrl: nil,
                     ConversationParameters(
                         target: .channel(id: channel), tenantId: testTenant, activity: .text("Deploy started"))
                 )
                 let activityId = try #require(created.activityId)
                 #expect(created.id == "\(channel);messageid=\(activityId)")
                 let reply = try await client.sendActivity(
-                    serviceURL: nil, conversationId: created.id, .text("Deploy done"))
+                    serviceUrl: nil, conversationId: created.id, .text("Deploy done"))
                 let thread = try #require(emulator.conversation(created.id))
                 #expect(thread.isGroup)
                 #expect(thread.activities.map(\.id) == [activityId, reply])
@@ -114,7 +114,7 @@ struct ConversationTests {
 
                 let missingActivity = await botConnectorError {
                     _ = try await client.createConversation(
-                        serviceURL: nil,
+                        serviceUrl: nil,
                         ConversationParameters(target: .channel(id: channel), tenantId: testTenant)
                     )
                 }
@@ -128,11 +128,11 @@ struct ConversationTests {
         try await withEmulator { emulator in
             try await withClient(for: emulator) { client in
                 let conversationId = try await chat(client)
-                let id = try await client.sendActivity(serviceURL: nil, conversationId: conversationId, .text("v1"))
+                let id = try await client.sendActivity(serviceUrl: nil, conversationId: conversationId, .text("v1"))
                 let updated = try await client.updateActivity(
-                    serviceURL: nil, conversationId: conversationId, activityId: id, .text("v2"))
+                    serviceUrl: nil, conversationId: conversationId, activityId: id, .text("v2"))
                 #expect(updated == id)
-                try await client.deleteActivity(serviceURL: nil, conversationId: conversationId, activityId: id)
+                try await client.deleteActivity(serviceUrl: nil, conversationId: conversationId, activityId: id)
 
                 let recorded = try #require(emulator.conversation(conversationId))
                 #expect(recorded.activities.map(\.operation) == [.send, .update, .delete])
@@ -141,14 +141,14 @@ struct ConversationTests {
 
                 let gone = await botConnectorError {
                     _ = try await client.updateActivity(
-                        serviceURL: nil, conversationId: conversationId, activityId: id, .text("v3"))
+                        serviceUrl: nil, conversationId: conversationId, activityId: id, .text("v3"))
                 }
                 #expect(gone?.code == .activityNotFound)
                 #expect(gone?.httpStatus == 404)
                 #expect(gone?.isRetryable == false)
 
                 let unknown = await botConnectorError {
-                    _ = try await client.sendActivity(serviceURL: nil, conversationId: "a:1nosuchthing", .text("hi"))
+                    _ = try await client.sendActivity(serviceUrl: nil, conversationId: "a:1nosuchthing", .text("hi"))
                 }
                 #expect(unknown?.code == .conversationNotFound)
                 #expect(unknown?.teamsCode == "ConversationNotFound")
@@ -164,11 +164,11 @@ struct ConversationTests {
         configuration.teams[team] = (1...5).map { EmulatorConfiguration.Member(id: "29:1m\($0)", name: "Member \($0)") }
         try await withEmulator(configuration) { emulator in
             try await withClient(for: emulator) { client in
-                let members = try await client.pagedMembers(serviceURL: nil, conversationId: team, pageSize: 2)
+                let members = try await client.pagedMembers(serviceUrl: nil, conversationId: team, pageSize: 2)
                 #expect(members.map(\.id) == (1...5).map { "29:1m\($0)" })
                 #expect(members.first?.name == "Member 1")
                 #expect(emulator.stats().apiRequests == 3)
-                let page = try await client.membersPage(serviceURL: nil, conversationId: team, pageSize: 10)
+                let page = try await client.membersPage(serviceUrl: nil, conversationId: team, pageSize: 10)
                 #expect(page.members.count == 5)
                 #expect(page.continuationToken == nil)
             }
@@ -176,19 +176,19 @@ struct ConversationTests {
     }
 
     @Test("serviceUrls with and without a trailing slash and with any path prefix reach the API")
-    func serviceURLPrefixes() async throws {
+    func serviceUrlPrefixes() async throws {
         try await withEmulator { emulator in
             try await withClient(for: emulator) { client in
-                for serviceURL in [
+                for serviceUrl in [
                     "\(emulator.origin)/teams/", "\(emulator.origin)/amer", "\(emulator.origin)/emea/",
                     "\(emulator.origin)", "\(emulator.origin)/",
                 ] {
                     let created = try await client.createConversation(
-                        serviceURL: serviceURL,
+                        serviceUrl: serviceUrl,
                         ConversationParameters(target: .user(id: "29:1prefix"), tenantId: testTenant)
                     )
                     _ = try await client.sendActivity(
-                        serviceURL: serviceURL, conversationId: created.id, .text(serviceURL))
+                        serviceUrl: serviceUrl, conversationId: created.id, .text(serviceUrl))
                 }
                 let texts = try emulator.conversations()[0].activities.map { try json($0.body)["text"] as? String }
                 #expect(texts.count == 5)

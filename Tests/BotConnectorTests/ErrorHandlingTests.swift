@@ -12,10 +12,10 @@ struct ErrorHandlingTests {
                 let conversationId = try await chat(client)
                 for index in 1...7 {
                     _ = try await client.sendActivity(
-                        serviceURL: nil, conversationId: conversationId, .text("\(index)"))
+                        serviceUrl: nil, conversationId: conversationId, .text("\(index)"))
                 }
                 let eighth = await botConnectorError {
-                    _ = try await client.sendActivity(serviceURL: nil, conversationId: conversationId, .text("8"))
+                    _ = try await client.sendActivity(serviceUrl: nil, conversationId: conversationId, .text("8"))
                 }
                 #expect(eighth?.code == .throttled)
                 #expect(eighth?.httpStatus == 429)
@@ -23,10 +23,10 @@ struct ErrorHandlingTests {
                 #expect(eighth?.recipientBlocked == false)
                 // Another conversation of the same tenant is not held back by this one.
                 let other = try await chat(client, "29:1other")
-                _ = try await client.sendActivity(serviceURL: nil, conversationId: other, .text("elsewhere"))
+                _ = try await client.sendActivity(serviceUrl: nil, conversationId: other, .text("elsewhere"))
 
                 clock.advance(by: .seconds(2))
-                _ = try await client.sendActivity(serviceURL: nil, conversationId: conversationId, .text("8 again"))
+                _ = try await client.sendActivity(serviceUrl: nil, conversationId: conversationId, .text("8 again"))
                 #expect(emulator.conversation(conversationId)?.activities.count == 8)
                 #expect(emulator.stats().throttled == 1)
             }
@@ -42,17 +42,17 @@ struct ErrorHandlingTests {
             try await withClient(for: emulator) { client in
                 let conversationId = try await chat(client)
                 for _ in 1...7 {
-                    _ = try await client.sendActivity(serviceURL: nil, conversationId: conversationId, .text("x"))
+                    _ = try await client.sendActivity(serviceUrl: nil, conversationId: conversationId, .text("x"))
                 }
                 let withHeader = await botConnectorError {
-                    _ = try await client.sendActivity(serviceURL: nil, conversationId: conversationId, .text("x"))
+                    _ = try await client.sendActivity(serviceUrl: nil, conversationId: conversationId, .text("x"))
                 }
                 #expect(withHeader?.code == .throttled)
                 #expect(withHeader?.retryAfter == .seconds(1))
 
                 emulator.updateConfiguration { $0.retryAfter = .never }
                 let without = await botConnectorError {
-                    _ = try await client.sendActivity(serviceURL: nil, conversationId: conversationId, .text("x"))
+                    _ = try await client.sendActivity(serviceUrl: nil, conversationId: conversationId, .text("x"))
                 }
                 #expect(without?.code == .throttled)
                 #expect(without?.retryAfter == nil)
@@ -74,7 +74,7 @@ struct ErrorHandlingTests {
             try await withClient(for: emulator) { client in
                 let conversationId = try await chat(client, "29:1blocker")
                 let error = await botConnectorError {
-                    _ = try await client.sendActivity(serviceURL: nil, conversationId: conversationId, .text("hi"))
+                    _ = try await client.sendActivity(serviceUrl: nil, conversationId: conversationId, .text("hi"))
                 }
                 #expect(error?.code == expected)
                 #expect(error?.teamsCode == expected.teamsName)
@@ -94,7 +94,7 @@ struct ErrorHandlingTests {
             try await withClient(for: emulator) { client in
                 let conversationId = try await chat(client, "29:1odd")
                 let error = await botConnectorError {
-                    _ = try await client.sendActivity(serviceURL: nil, conversationId: conversationId, .text("hi"))
+                    _ = try await client.sendActivity(serviceUrl: nil, conversationId: conversationId, .text("hi"))
                 }
                 #expect(error?.code == .forbidden)
                 #expect(error?.recipientBlocked == false)
@@ -138,12 +138,12 @@ struct ErrorHandlingTests {
                     }
                 }
                 let error = await botConnectorError {
-                    _ = try await client.sendActivity(serviceURL: nil, conversationId: conversationId, .text("hi"))
+                    _ = try await client.sendActivity(serviceUrl: nil, conversationId: conversationId, .text("hi"))
                 }
                 #expect(error?.code == expected)
                 #expect(error?.isRetryable == true)
                 emulator.updateConfiguration { $0.faults = .init() }
-                _ = try await client.sendActivity(serviceURL: nil, conversationId: conversationId, .text("recovered"))
+                _ = try await client.sendActivity(serviceUrl: nil, conversationId: conversationId, .text("recovered"))
             }
         }
     }
@@ -164,7 +164,7 @@ struct ErrorHandlingTests {
                 client in
                 let error = await botConnectorError {
                     _ = try await client.sendActivity(
-                        serviceURL: "http://127.0.0.1:\(port)/teams/", conversationId: "a:1x", .text("hi"))
+                        serviceUrl: "http://127.0.0.1:\(port)/teams/", conversationId: "a:1x", .text("hi"))
                 }
                 #expect(error?.code == .connection)
                 #expect(error?.isRetryable == true)
@@ -181,7 +181,7 @@ struct ErrorHandlingTests {
                 let conversationId = try await chat(client)
                 emulator.updateConfiguration { $0.latency = .seconds(3) }
                 let error = await botConnectorError {
-                    _ = try await client.sendActivity(serviceURL: nil, conversationId: conversationId, .text("slow"))
+                    _ = try await client.sendActivity(serviceUrl: nil, conversationId: conversationId, .text("slow"))
                 }
                 #expect(error?.code == .timeout)
                 #expect(error?.isRetryable == true)
@@ -198,7 +198,7 @@ struct ErrorHandlingTests {
                 let conversationId = try await chat(client)
                 let before = emulator.stats().apiRequests
                 let refused = await botConnectorError {
-                    _ = try await client.sendActivity(serviceURL: nil, conversationId: conversationId, .text(big))
+                    _ = try await client.sendActivity(serviceUrl: nil, conversationId: conversationId, .text(big))
                 }
                 #expect(refused?.code == .messageTooLarge)
                 #expect(refused?.httpStatus == nil)
@@ -208,7 +208,7 @@ struct ErrorHandlingTests {
             try await withClient(for: emulator, configure: { $0.maxActivityBytes = 1 << 20 }) { client in
                 let conversationId = try await chat(client)
                 let rejected = await botConnectorError {
-                    _ = try await client.sendActivity(serviceURL: nil, conversationId: conversationId, .text(big))
+                    _ = try await client.sendActivity(serviceUrl: nil, conversationId: conversationId, .text(big))
                 }
                 #expect(rejected?.code == .messageTooLarge)
                 #expect(rejected?.httpStatus == 413)
@@ -224,7 +224,7 @@ struct ErrorHandlingTests {
                 let conversationId = try await chat(client)
                 let error = await botConnectorError {
                     _ = try await client.sendActivity(
-                        serviceURL: nil, conversationId: conversationId, .adaptiveCard(json: Array("[1,2]".utf8)))
+                        serviceUrl: nil, conversationId: conversationId, .adaptiveCard(json: Array("[1,2]".utf8)))
                 }
                 #expect(error?.code == .badArgument)
                 #expect(emulator.conversation(conversationId)?.activities.isEmpty == true)

@@ -38,7 +38,7 @@ struct GraphClientTests {
             try await withClient(for: emulator) { client in
                 let refused = await #expect(throws: BotConnectorError.self) {
                     try await client.createConversation(
-                        serviceURL: nil,
+                        serviceUrl: nil,
                         ConversationParameters(target: .userAADObjectId("aad-new"), tenantId: testTenant))
                 }
                 #expect(refused?.code == .forbiddenOperation)
@@ -57,10 +57,10 @@ struct GraphClientTests {
                             teamsAppId: Self.teamsAppId, userId: "aad-new", tenantId: testTenant))
                     let chat = try await graph.chatId(
                         userId: "aad-new", installationId: installation, tenantId: testTenant)
-                    let id = try await client.sendActivity(serviceURL: nil, conversationId: chat, .text("hello"))
+                    let id = try await client.sendActivity(serviceUrl: nil, conversationId: chat, .text("hello"))
                     #expect(try #require(emulator.conversation(chat)).activities.map(\.id) == [id])
                     let created = try await client.createConversation(
-                        serviceURL: nil,
+                        serviceUrl: nil,
                         ConversationParameters(target: .userAADObjectId("aad-new"), tenantId: testTenant))
                     #expect(created.id == chat, "the chat Graph names is the 1:1 conversation")
                 }

@@ -9,21 +9,21 @@ struct InvalidBotApiHostTests {
         var configuration = EmulatorConfiguration.test()
         configuration.gccTenants = [testTenant]
         try await withEmulator(configuration) { emulator in
-            let gccServiceURL = "\(emulator.origin)/gcc/teams/"
+            let gccServiceUrl = "\(emulator.origin)/gcc/teams/"
             try await withClient(
                 for: emulator,
                 configure: {
                     $0.cloud = .gcc
-                    $0.defaultServiceURL = gccServiceURL
+                    $0.defaultServiceUrl = gccServiceUrl
                 }
             ) { client in
                 let created = try await client.createConversation(
-                    serviceURL: emulator.serviceURL,
+                    serviceUrl: emulator.serviceUrl,
                     ConversationParameters(target: .user(id: "29:1gcc"), tenantId: testTenant)
                 )
-                #expect(created.serviceUrl == gccServiceURL)
+                #expect(created.serviceUrl == gccServiceUrl)
                 _ = try await client.sendActivity(
-                    serviceURL: emulator.serviceURL, conversationId: created.id, .text("x"))
+                    serviceUrl: emulator.serviceUrl, conversationId: created.id, .text("x"))
                 #expect(emulator.conversation(created.id)?.activities.count == 1)
                 #expect(emulator.stats().errors == 2)
             }

@@ -48,7 +48,7 @@ func withClient<T: Sendable>(
         appId: testAppId,
         appPassword: testSecret,
         tokenURL: emulator.tokenURL,
-        defaultServiceURL: emulator.serviceURL,
+        defaultServiceUrl: emulator.serviceUrl,
         allowedServiceHosts: [emulator.origin],
         requestTimeout: .seconds(10)
     )
@@ -79,7 +79,7 @@ func botConnectorError(_ body: () async throws -> Void) async -> BotConnectorErr
 /// Creates the 1:1 conversation with `userId` and returns its id.
 func chat(_ client: BotConnectorClient, _ userId: String = "29:1user") async throws -> String {
     try await client.createConversation(
-        serviceURL: nil,
+        serviceUrl: nil,
         ConversationParameters(target: .user(id: userId), tenantId: testTenant)
     ).id
 }

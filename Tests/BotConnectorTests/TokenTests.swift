@@ -19,7 +19,7 @@ struct TokenTests {
                     for conversationId in conversations {
                         group.addTask {
                             try await client.sendActivity(
-                                serviceURL: nil, conversationId: conversationId, .text("after expiry"))
+                                serviceUrl: nil, conversationId: conversationId, .text("after expiry"))
                         }
                     }
                     var sent = 0
@@ -44,7 +44,7 @@ struct TokenTests {
                     for conversationId in conversations {
                         group.addTask {
                             try await client.sendActivity(
-                                serviceURL: nil, conversationId: conversationId, .text("after 401"))
+                                serviceUrl: nil, conversationId: conversationId, .text("after 401"))
                         }
                     }
                     var sent = 0
@@ -67,10 +67,10 @@ struct TokenTests {
                 client in
                 let conversationId = try await chat(client)
                 clock.advance(by: .seconds(470))
-                _ = try await client.sendActivity(serviceURL: nil, conversationId: conversationId, .text("still fresh"))
+                _ = try await client.sendActivity(serviceUrl: nil, conversationId: conversationId, .text("still fresh"))
                 #expect(emulator.stats().tokensIssued == 1)
                 clock.advance(by: .seconds(20))
-                _ = try await client.sendActivity(serviceURL: nil, conversationId: conversationId, .text("refreshed"))
+                _ = try await client.sendActivity(serviceUrl: nil, conversationId: conversationId, .text("refreshed"))
                 #expect(emulator.stats().tokensIssued == 2)
                 #expect(emulator.stats().errors == 0)
             }

@@ -137,7 +137,7 @@ final class DeliveryRig: Sendable {
               appId: "\(Self.appId)"
               appPassword: "\(Self.appPassword)"
               tokenUrl: "\(emulator.tokenURL)"
-              defaultServiceUrl: "\(emulator.serviceURL)"
+              defaultServiceUrl: "\(emulator.serviceUrl)"
               allowedServiceHosts: ["\(emulator.origin)"]
             \(bot.replacingOccurrences(of: "$ORIGIN", with: emulator.origin).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
             store:

@@ -41,7 +41,7 @@ final class EmulatorProcess: Sendable {
     let process: ChildProcess
     let origin: String
 
-    var serviceURL: String { "\(origin)/teams/" }
+    var serviceUrl: String { "\(origin)/teams/" }
     var tokenURL: String { "\(origin)/botframework.com/oauth2/v2.0/token" }
 
     /// Starts `herald emulator` and applies what `configuration` sets beyond its defaults.

@@ -207,7 +207,7 @@ extension EndToEnd {
             let chat = try #require(installed["conversationId"] as? String)
             let again: [String: Any] = [
                 "type": "installationUpdate", "action": "add", "id": "f:sent-twice",
-                "timestamp": "2026-12-02T11:00:00.000Z", "serviceUrl": rig.emulator.serviceURL, "channelId": "msteams",
+                "timestamp": "2026-12-02T11:00:00.000Z", "serviceUrl": rig.emulator.serviceUrl, "channelId": "msteams",
                 "from": ["id": "29:1\(aad)", "aadObjectId": aad, "name": "Mary Jackson"],
                 "recipient": ["id": "28:\(DeliveryRig.appId)", "name": "Herald"],
                 "conversation": ["id": chat, "conversationType": "personal", "tenantId": Self.tenant],

@@ -54,10 +54,10 @@ extension EndToEnd {
                 #expect(
                     try await rig.post(
                         body,
-                        authorization: "Bearer \(rig.emulator.botToken(.valid, serviceUrl: rig.emulator.serviceURL))"
+                        authorization: "Bearer \(rig.emulator.botToken(.valid, serviceUrl: rig.emulator.serviceUrl))"
                     ).status == 200)
                 let before = rig.emulator.stats().openIdMetadataRequests
-                let valid = rig.emulator.botToken(.valid, serviceUrl: rig.emulator.serviceURL)
+                let valid = rig.emulator.botToken(.valid, serviceUrl: rig.emulator.serviceUrl)
                 try await withThrowingTaskGroup(of: Int.self) { group in
                     for start in stride(from: 0, to: 1000, by: 100) {
                         group.addTask {
@@ -105,7 +105,7 @@ extension EndToEnd {
         /// nothing is recorded, and the gateway still serves.
         @Test func tenThousandHostileRequestsAreEachAnsweredAndRecordNothing() async throws {
             try await GatewayRig.with(inProcess: false) { rig in
-                let valid = "Bearer \(rig.emulator.botToken(.valid, serviceUrl: rig.emulator.serviceURL))"
+                let valid = "Bearer \(rig.emulator.botToken(.valid, serviceUrl: rig.emulator.serviceUrl))"
                 let answered = try await withThrowingTaskGroup(of: [Int: Int].self) { group in
                     for worker in 0..<8 {
                         group.addTask {
@@ -164,7 +164,7 @@ extension EndToEnd {
                 var activity = rig.personalInstall("0e0e0e0e-0000-4000-8000-000000000001")
                 activity["conversation"] = randomBytes.prefix(32).map(Int.init)
                 activity["from"] = "not an account"
-                activity["serviceUrl"] = index % 16 == 6 ? rig.emulator.serviceURL : "javascript:alert(1)"
+                activity["serviceUrl"] = index % 16 == 6 ? rig.emulator.serviceUrl : "javascript:alert(1)"
                 request.body = .bytes(ByteBuffer(bytes: GatewayRig.json(activity)))
             default:
                 request.headers.add(name: "content-type", value: "application/json")
@@ -192,7 +192,7 @@ extension EndToEnd {
                 let config = try #require(rig.configFile)
                 let activity = GatewayRig.json(
                     rig.personalInstall("0f0f0f0f-0000-4000-8000-000000000001", id: "f:killed-mid-request"))
-                let token = "Bearer \(rig.emulator.botToken(.valid, serviceUrl: rig.emulator.serviceURL))"
+                let token = "Bearer \(rig.emulator.botToken(.valid, serviceUrl: rig.emulator.serviceUrl))"
                 let (first, firstPort) = try await GatewayRig.launch(config: config)
                 defer { first.kill() }
                 rig.kafka.beginOutage()

@@ -28,7 +28,7 @@ extension EndToEnd {
                     value: DeliveryRig.event(
                         id: "outside-\(index)", type: "test.direct",
                         data: [
-                            "conversation": "a:victim", "serviceUrl": outsider.serviceURL, "tenant": "t", "seq": index,
+                            "conversation": "a:victim", "serviceUrl": outsider.serviceUrl, "tenant": "t", "seq": index,
                         ])
                 )
             }

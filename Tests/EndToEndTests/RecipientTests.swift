@@ -19,7 +19,7 @@ extension EndToEnd {
 
             // A stored reference to a conversation Teams no longer knows, and an opt-out.
             let reference =
-                #"{"key":"forgotten","reference":{"user":{"id":"29:forgotten"},"bot":{"id":"28:b"},"conversation":{"id":"a:gone","tenantId":"t","conversationType":"personal"},"channelId":"msteams","serviceUrl":"\#(rig.emulator.serviceURL)"}}"#
+                #"{"key":"forgotten","reference":{"user":{"id":"29:forgotten"},"bot":{"id":"28:b"},"conversation":{"id":"a:gone","tenantId":"t","conversationType":"personal"},"channelId":"msteams","serviceUrl":"\#(rig.emulator.serviceUrl)"}}"#
             let file = rig.directory.appendingPathComponent("references.jsonl")
             try reference.write(to: file, atomically: true, encoding: .utf8)
             #expect(try await HeraldProcess.run(["references", "import", file.path, "--store", store]).status == 0)

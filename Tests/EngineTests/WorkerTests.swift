@@ -49,7 +49,7 @@ struct WorkerTests {
             let client = BotConnectorClient(
                 configuration: .init(
                     appId: "app", appPassword: "secret", tokenURL: emulator.tokenURL,
-                    defaultServiceURL: emulator.serviceURL, allowedServiceHosts: [emulator.origin]),
+                    defaultServiceUrl: emulator.serviceUrl, allowedServiceHosts: [emulator.origin]),
                 logger: logger)
             let store = try await makeStore(url: "sqlite://\(folder.path)/herald.db", logger: logger)
             let storeTask = Task { try await store.run() }

@@ -66,7 +66,7 @@ public struct GatewayRig: Sendable {
                   appId: app
                   appPassword: secret
                   tokenUrl: "\(emulator.tokenURL)"
-                  defaultServiceUrl: "\(emulator.serviceURL)"
+                  defaultServiceUrl: "\(emulator.serviceUrl)"
                   allowedServiceHosts: ["\(emulator.origin)"]
                 store:
                   url: "sqlite://\(folder.path)/herald.db"
@@ -248,7 +248,7 @@ public struct GatewayRig: Sendable {
     {
         [
             "type": "installationUpdate", "action": action, "id": id, "timestamp": "2026-12-02T10:00:00.123Z",
-            "serviceUrl": emulator.serviceURL, "channelId": "msteams",
+            "serviceUrl": emulator.serviceUrl, "channelId": "msteams",
             "from": account(aad, name: "Ada Lovelace"), "recipient": ["id": "28:\(appId)", "name": "Herald"],
             "conversation": ["id": "a:1\(aad)", "conversationType": "personal", "tenantId": Self.tenant],
             "channelData": ["tenant": ["id": Self.tenant]], "locale": "en-GB",
@@ -260,7 +260,7 @@ public struct GatewayRig: Sendable {
     public func teamInstall(_ teamId: String, by aad: String, action: String = "add") -> [String: Any] {
         [
             "type": "installationUpdate", "action": action, "id": "f:\(UUID().uuidString)",
-            "timestamp": "2026-12-02T10:00:00.123Z", "serviceUrl": emulator.serviceURL, "channelId": "msteams",
+            "timestamp": "2026-12-02T10:00:00.123Z", "serviceUrl": emulator.serviceUrl, "channelId": "msteams",
             "from": account(aad, name: "Grace Hopper"), "recipient": ["id": "28:\(appId)", "name": "Herald"],
             "conversation": [
                 "id": teamId, "conversationType": "channel", "tenantId": Self.tenant, "isGroup": true,
@@ -296,21 +296,21 @@ extension GatewayRig {
         let client = BotConnectorClient(
             configuration: .init(
                 appId: appId, appPassword: "secret", tokenURL: emulator.tokenURL,
-                defaultServiceURL: emulator.serviceURL,
+                defaultServiceUrl: emulator.serviceUrl,
                 allowedServiceHosts: [emulator.origin]),
             logger: logger)
         do {
             let conversation = try await client.createConversation(
-                serviceURL: emulator.serviceURL,
+                serviceUrl: emulator.serviceUrl,
                 ConversationParameters(target: .userAADObjectId(aad), tenantId: Self.tenant, activity: nil))
             let activityId = try await client.sendActivity(
-                serviceURL: emulator.serviceURL, conversationId: conversation.id,
+                serviceUrl: emulator.serviceUrl, conversationId: conversation.id,
                 .adaptiveCard(json: Array(card.utf8)))
             try await store.markSent(
                 [
                     SentDelivery(
                         deliveryId: deliveryId, activityId: activityId, conversationId: conversation.id,
-                        serviceUrl: emulator.serviceURL, attempts: 1, card: card)
+                        serviceUrl: emulator.serviceUrl, attempts: 1, card: card)
                 ], now: Date())
             try await client.shutdown()
             return SentCard(
@@ -332,7 +332,7 @@ extension GatewayRig {
     ) -> [String: Any] {
         [
             "type": "invoke", "name": "adaptiveCard/action", "id": "f:\(UUID().uuidString)",
-            "timestamp": "2026-12-02T10:00:00.123Z", "serviceUrl": emulator.serviceURL, "channelId": "msteams",
+            "timestamp": "2026-12-02T10:00:00.123Z", "serviceUrl": emulator.serviceUrl, "channelId": "msteams",
             "from": account(aad, name: name), "recipient": ["id": "28:\(appId)", "name": "Herald"],
             "conversation": ["id": sent.conversationId, "conversationType": "personal", "tenantId": Self.tenant],
             "channelData": ["tenant": ["id": Self.tenant]], "replyToId": sent.activityId,

@@ -26,7 +26,7 @@ struct ActivityTests {
             let stored = try BotFrameworkReference.parse(String(decoding: references[0].value, as: UTF8.self))
             #expect(stored.key == key)
             #expect(stored.scope == .personal && stored.conversationId == "a:1\(aad)")
-            #expect(stored.serviceUrl == rig.emulator.serviceURL && stored.tenantId == GatewayRig.tenant)
+            #expect(stored.serviceUrl == rig.emulator.serviceUrl && stored.tenantId == GatewayRig.tenant)
             #expect(stored.aadObjectId == aad.lowercased() && stored.botId == "28:app")
             let event = object(events[0])
             #expect(event["specversion"] as? String == "1.0")
@@ -105,7 +105,7 @@ struct ActivityTests {
             let key = "user:aad:\(GatewayRig.tenant)/\(aad)"
             try await rig.store.upsertReferences([
                 ConversationReference(
-                    key: key, conversationId: "a:1\(aad)", serviceUrl: rig.emulator.serviceURL,
+                    key: key, conversationId: "a:1\(aad)", serviceUrl: rig.emulator.serviceUrl,
                     tenantId: GatewayRig.tenant, aadObjectId: aad, scope: .personal)
             ])
             #expect(try await rig.post(rig.personalInstall(aad, action: "remove")) == 200)
@@ -141,10 +141,10 @@ struct ActivityTests {
             let teams = BotConnectorClient(
                 configuration: .init(
                     appId: "app", appPassword: "secret", tokenURL: rig.emulator.tokenURL,
-                    defaultServiceURL: rig.emulator.serviceURL, allowedServiceHosts: [rig.emulator.origin]),
+                    defaultServiceUrl: rig.emulator.serviceUrl, allowedServiceHosts: [rig.emulator.origin]),
                 logger: logger)
             let chat = try await teams.createConversation(
-                serviceURL: nil, ConversationParameters(target: .user(id: "29:1\(aad)"), tenantId: GatewayRig.tenant))
+                serviceUrl: nil, ConversationParameters(target: .user(id: "29:1\(aad)"), tenantId: GatewayRig.tenant))
             try await teams.shutdown()
             var message = rig.personalInstall(aad)
             message["type"] = "message"
@@ -173,7 +173,7 @@ struct ActivityTests {
 
     @Test func hostileRequestsGetClearStatusesAndRecordNothing() async throws {
         try await GatewayRig.with { rig in
-            let valid = "Bearer \(rig.emulator.botToken(.valid, serviceUrl: rig.emulator.serviceURL))"
+            let valid = "Bearer \(rig.emulator.botToken(.valid, serviceUrl: rig.emulator.serviceUrl))"
             #expect(try await rig.post(Array("{not json".utf8), authorization: valid).status == 400)
             #expect(try await rig.post(Array("[1,2]".utf8), authorization: valid).status == 400)
             let deep = String(repeating: "{\"a\":", count: 5000) + "1" + String(repeating: "}", count: 5000)

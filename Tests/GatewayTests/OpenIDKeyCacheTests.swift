@@ -49,10 +49,10 @@ struct OpenIDKeyCacheTests {
             try await eventually(within: .seconds(30), "keys read after two refusals") { keys.isReady }
             #expect(served() == 3)
             let validator = BotTokenValidator(keys: keys, appId: "app", issuers: ["https://api.botframework.com"])
-            let token = emulator.botToken(.valid, serviceUrl: emulator.serviceURL)
+            let token = emulator.botToken(.valid, serviceUrl: emulator.serviceUrl)
             let verified = try await validator.verify(authorization: "Bearer \(token)")
             #expect(throws: Never.self) {
-                try validator.check(verified, channelId: "msteams", serviceUrl: emulator.serviceURL)
+                try validator.check(verified, channelId: "msteams", serviceUrl: emulator.serviceUrl)
             }
         }
     }

@@ -17,7 +17,7 @@ struct TokenValidationTests {
                 #expect(status == 401, "\(kind) is refused")
             }
             let body = GatewayRig.json(rig.personalInstall(refused))
-            let valid = rig.emulator.botToken(.valid, serviceUrl: rig.emulator.serviceURL)
+            let valid = rig.emulator.botToken(.valid, serviceUrl: rig.emulator.serviceUrl)
             for (authorization, what) in [
                 (nil as String?, "no Authorization header"), ("Basic YXBwOnNlY3JldA==", "not Bearer"),
                 ("Bearer", "Bearer without a token"), ("Bearer not.a.jwt", "malformed"),

@@ -77,11 +77,11 @@ import Testing
     }
 
     @Test func environmentNamesAreUpperSnakeCasedKeyPaths() {
-        #expect(ConfigReader.environmentName("kafka.brokers") == "HERALD_KAFKA_BROKERS")
+        #expect(ConfigKeyReader.environmentName("kafka.brokers") == "HERALD_KAFKA_BROKERS")
         #expect(
-            ConfigReader.environmentName("delivery.rateLimits.perTenantPerSecond")
+            ConfigKeyReader.environmentName("delivery.rateLimits.perTenantPerSecond")
                 == "HERALD_DELIVERY_RATE_LIMITS_PER_TENANT_PER_SECOND")
-        #expect(ConfigReader.environmentName("bot.appPasswordFile") == "HERALD_BOT_APP_PASSWORD_FILE")
+        #expect(ConfigKeyReader.environmentName("bot.appPasswordFile") == "HERALD_BOT_APP_PASSWORD_FILE")
     }
 
     @Test func environmentOverridesEveryKind() throws {

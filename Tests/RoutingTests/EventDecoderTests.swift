@@ -1,4 +1,5 @@
 import Foundation
+import HeraldJSON
 import Testing
 
 @testable import Routing

@@ -1,3 +1,4 @@
+import HeraldJSON
 import Testing
 
 @testable import Routing

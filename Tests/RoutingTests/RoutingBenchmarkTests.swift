@@ -1,4 +1,5 @@
 import Foundation
+import HeraldBenchmarks
 import Testing
 
 @testable import Routing

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldJSON
 import TestSupport
 import Testing
 import Yams

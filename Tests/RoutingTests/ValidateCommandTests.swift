@@ -27,7 +27,7 @@ import Testing
 
     /// `allowedServiceHosts: ["127.0.0.1"]` allows https only: an http default service URL would fail every
     /// delivery that needs it.
-    @Test func aDefaultServiceURLTheAllowListRefusesIsAProblemWithItsFix() async throws {
+    @Test func aDefaultServiceUrlTheAllowListRefusesIsAProblemWithItsFix() async throws {
         func config(_ allowed: String) -> String {
             "kafka:\n  brokers: embedded\n  eventsTopics: [n]\nbot:\n  appId: a\n"
                 + "  defaultServiceUrl: \"http://127.0.0.1:3978/teams/\"\n  allowedServiceHosts: [\(allowed)]\n"

@@ -1,4 +1,6 @@
+import Engine
 import Foundation
+import HeraldBenchmarks
 import Store
 import Testing
 

@@ -1,4 +1,5 @@
 import ChildProcess
+import Engine
 import Foundation
 import Store
 import TestSupport

@@ -54,10 +54,10 @@ struct BotTokenTests {
             let verifier = try await BotTokenVerifier.fetch(
                 raw.emulator.openIdMetadataURL, appId: "app-id", http: raw.http)
             let token = raw.emulator.botToken()
-            let claims = try #require(await verifier.verify(token, serviceUrl: raw.emulator.inboundServiceURL))
+            let claims = try #require(await verifier.verify(token, serviceUrl: raw.emulator.inboundServiceUrl))
             #expect(claims.iss.value == "https://api.botframework.com")
             #expect(claims.aud.value == ["app-id"])
-            #expect(claims.serviceurl == raw.emulator.inboundServiceURL)
+            #expect(claims.serviceurl == raw.emulator.inboundServiceUrl)
             let now = Date()
             #expect(abs(claims.exp.value.timeIntervalSince(now) - 3600) < 10)
             #expect(abs(claims.nbf.value.timeIntervalSince(now) + 60) < 10)
@@ -67,7 +67,7 @@ struct BotTokenTests {
             #expect(parts.header["typ"] as? String == "JWT")
             #expect(verifier.endorsements[parts.header["kid"] as? String ?? ""] == ["msteams"])
             #expect(Set(parts.payload.keys) == ["iss", "aud", "exp", "nbf", "iat", "serviceurl"])
-            #expect(raw.emulator.inboundServiceURL == raw.emulator.origin + "/teams/")
+            #expect(raw.emulator.inboundServiceUrl == raw.emulator.origin + "/teams/")
 
             let elsewhere = raw.emulator.botToken(serviceUrl: "https://smba.trafficmanager.net/emea/")
             #expect(await verifier.verify(elsewhere, serviceUrl: "https://smba.trafficmanager.net/emea/") != nil)
@@ -79,7 +79,7 @@ struct BotTokenTests {
         try await withEmulator { raw in
             let verifier = try await BotTokenVerifier.fetch(
                 raw.emulator.openIdMetadataURL, appId: "app-id", http: raw.http)
-            let serviceUrl = raw.emulator.inboundServiceURL
+            let serviceUrl = raw.emulator.inboundServiceUrl
             let valid = try #require(TokenParts(raw.emulator.botToken(.valid)))
             let endorsedKid = try #require(valid.header["kid"] as? String)
             let unendorsedKid = try #require(verifier.endorsements.first { $0.value == ["skype"] }?.key)

@@ -65,7 +65,7 @@ struct ClickTests {
             #expect(from["name"] as? String == "Ada")
             #expect((activity["recipient"] as? [String: Any])?["id"] as? String == "28:app-id")
             #expect(activity["channelId"] as? String == "msteams")
-            #expect(activity["serviceUrl"] as? String == raw.emulator.inboundServiceURL)
+            #expect(activity["serviceUrl"] as? String == raw.emulator.inboundServiceUrl)
             let conversation = try #require(activity["conversation"] as? [String: Any])
             #expect(conversation["id"] as? String == conversationId)
             #expect(conversation["conversationType"] as? String == "personal")

@@ -108,7 +108,7 @@ extension Worker {
             }
         case .checkServiceUrl(let serviceUrl):
             do throws(BotConnectorError) {
-                _ = try client.resolveServiceURL(serviceUrl)
+                _ = try client.resolveServiceUrl(serviceUrl)
                 return .serviceUrlChecked(nil)
             } catch {
                 return .serviceUrlChecked(error)
@@ -229,25 +229,25 @@ extension Worker {
         case .createConversation(let target, let tenantId):
             return .conversation(
                 try await client.createConversation(
-                    serviceURL: nil, ConversationParameters(target: target, tenantId: tenantId)))
+                    serviceUrl: nil, ConversationParameters(target: target, tenantId: tenantId)))
         case .createThread(let channelId, let tenantId, let serviceUrl):
             return .conversation(
                 try await client.createConversation(
-                    serviceURL: serviceUrl,
+                    serviceUrl: serviceUrl,
                     ConversationParameters(target: .channel(id: channelId), tenantId: tenantId, activity: activity)))
         case .send(let conversationId, let serviceUrl):
             return .activityId(
-                try await client.sendActivity(serviceURL: serviceUrl, conversationId: conversationId, activity))
+                try await client.sendActivity(serviceUrl: serviceUrl, conversationId: conversationId, activity))
         case .update(let conversationId, let serviceUrl, let activityId):
             return .activityId(
                 try await client.updateActivity(
-                    serviceURL: serviceUrl, conversationId: conversationId, activityId: activityId, activity))
+                    serviceUrl: serviceUrl, conversationId: conversationId, activityId: activityId, activity))
         case .delete(let conversationId, let serviceUrl, let activityId):
             try await client.deleteActivity(
-                serviceURL: serviceUrl, conversationId: conversationId, activityId: activityId)
+                serviceUrl: serviceUrl, conversationId: conversationId, activityId: activityId)
             return .activityId(activityId)
         case .members(let teamId):
-            return .members(try await client.pagedMembers(serviceURL: nil, conversationId: teamId))
+            return .members(try await client.pagedMembers(serviceUrl: nil, conversationId: teamId))
         }
     }
 

@@ -1,3 +1,5 @@
+import HeraldJSON
+
 /// What a route's answer to a pressed button may use (`actions.<verb>` templates): the button's `data`, who
 /// pressed it (`actor`: `name`, `aadObjectId`, `id`) and the press (`action`: `verb`, `time`).
 public struct ActionContext: Sendable {

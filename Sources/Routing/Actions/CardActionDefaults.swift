@@ -1,3 +1,5 @@
+import HeraldJSON
+
 /// Herald's own answers to its verbs, for routes whose `actions` do not name one. Rendered in an
 /// ``EvaluationScope/init(action:)`` scope with the pressed button's stamp, so their buttons point at the same
 /// delivery.

@@ -1,3 +1,5 @@
+import HeraldJSON
+
 /// Which delivery a card's buttons belong to: written as `data.herald` into every `Action.Execute` and
 /// `Action.Submit` of a rendered card, so the gateway knows what a press was about.
 ///

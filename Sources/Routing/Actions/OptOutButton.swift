@@ -1,3 +1,5 @@
+import HeraldJSON
+
 /// Herald's "Stop these notifications" button, added to the end of a card's `actions` for routes with
 /// `optOut: true`: an `Action.Execute` with verb ``CardVerb/optOut`` on cards of version 1.4 and higher, an
 /// `Action.Submit` with `data.verb` ``CardVerb/optOut`` below.

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldJSON
 
 extension EventDecoder {
     /// Herald's instructions: CloudEvents extension attributes (`deliverat`, `expiresat`, `notificationkey`,

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldJSON
 
 /// Turns Kafka records into ``NotificationEvent``s: CloudEvents 1.0 structured JSON mode, CloudEvents Kafka
 /// binary mode (`ce_*` headers) and plain JSON objects.

@@ -1,3 +1,5 @@
+import HeraldJSON
+
 /// How records are decoded; from the `routing.events` configuration section.
 public struct EventDecodingOptions: Sendable {
     /// Largest record value accepted. Default: 1 MiB.

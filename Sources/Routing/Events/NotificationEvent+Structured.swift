@@ -1,3 +1,5 @@
+import HeraldJSON
+
 /// CloudEvents structured JSON mode, as Herald writes events (demo publisher, tests, re-publication).
 extension NotificationEvent {
     /// The event as a CloudEvents 1.0 JSON object; Herald's instructions as extension attributes.

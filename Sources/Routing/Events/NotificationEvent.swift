@@ -1,4 +1,5 @@
 import Foundation
+import HeraldJSON
 
 /// A decoded event: the CloudEvents attributes Herald uses, its data and Herald's own instructions.
 public struct NotificationEvent: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldJSON
 
 extension DeliveryOutcome {
     /// An outcome for a planned delivery, with the event's and the plan's fields filled in; the delivery engine

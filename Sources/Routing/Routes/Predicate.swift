@@ -1,3 +1,5 @@
+import HeraldJSON
+
 /// A `where` condition on a JSON path of the event: `"data.priority": { in: [high, urgent] }`.
 public struct Predicate: Sendable, Hashable {
     public enum Operator: Sendable, Hashable {

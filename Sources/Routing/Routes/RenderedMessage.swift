@@ -1,3 +1,5 @@
+import HeraldJSON
+
 /// A rendered message, shared by all deliveries of one route for one event.
 public struct RenderedMessage: Sendable {
     public enum Body: Sendable, Hashable {

@@ -1,5 +1,6 @@
 import Foundation
 import HeraldConfig
+import HeraldJSON
 import Yams
 
 extension RouteLoader {

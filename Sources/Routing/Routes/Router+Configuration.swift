@@ -1,4 +1,5 @@
 import HeraldConfig
+import HeraldJSON
 
 extension EventDecodingOptions {
     /// Options from the `routing` configuration section.

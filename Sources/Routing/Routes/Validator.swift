@@ -1,4 +1,5 @@
 import HeraldConfig
+import HeraldJSON
 
 /// What `herald validate` checks: the configuration, the routes file it names and every template, offline.
 public enum Validator {

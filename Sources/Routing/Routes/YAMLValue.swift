@@ -1,3 +1,4 @@
+import HeraldJSON
 import Yams
 
 /// YAML nodes as JSON values: plain scalars typed as YAML 1.2's core schema does, quoted scalars as strings.

@@ -1,3 +1,5 @@
+import HeraldJSON
+
 extension CardTemplate.Compiler {
     /// The root card: an object whose `actions` can take the opt-out button. A root with nothing to substitute
     /// is still one literal, with the place the button would go.

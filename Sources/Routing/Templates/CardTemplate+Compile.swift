@@ -1,3 +1,5 @@
+import HeraldJSON
+
 extension CardTemplate {
     /// Compiles a card template from its JSON text. Throws the first problem, with its JSON path.
     public init(json: some Collection<UInt8>) throws(TemplateError) {

@@ -1,3 +1,5 @@
+import HeraldJSON
+
 extension CardTemplate {
     /// Renders the card as compact JSON bytes for `event`.
     public func render(

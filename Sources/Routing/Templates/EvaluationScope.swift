@@ -1,3 +1,5 @@
+import HeraldJSON
+
 /// What expressions see: the event, and inside `$data` repetition the current item and its index.
 ///
 /// The event sits in a shared box so that copying a scope (once per `$data` item) costs one retain, not one

@@ -1,3 +1,5 @@
+import HeraldJSON
+
 extension Expression {
     /// The expression's value, or nil when a path is missing.
     public func evaluate(in scope: EvaluationScope) -> JSONValue? {

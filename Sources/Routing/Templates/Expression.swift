@@ -1,3 +1,5 @@
+import HeraldJSON
+
 /// A compiled template expression: the inside of `${...}`.
 ///
 /// Paths (`data.ticket.id`, `$root.data.title`, `$index`), literals (`'text'`, `3`, `true`, `null`),

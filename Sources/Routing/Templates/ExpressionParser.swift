@@ -1,3 +1,5 @@
+import HeraldJSON
+
 /// Parses the text inside `${...}` into an ``Expression``.
 struct ExpressionParser {
     /// Longest expression accepted. Default: 512 bytes.

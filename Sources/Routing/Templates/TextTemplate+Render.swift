@@ -1,3 +1,5 @@
+import HeraldJSON
+
 extension TextTemplate {
     /// Renders to a string; each substituted value is limited to `maxValueBytes`, the whole to `maxBytes`.
     public func render(in scope: EvaluationScope, limits: RenderLimits) throws(TemplateError) -> String {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HeraldBenchmarks
 import Kafka
 import Routing
 

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import HeraldConfig
+import HeraldDemo
 import Kafka
 import Logging
 import ServiceLifecycle

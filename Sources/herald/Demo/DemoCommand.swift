@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import HeraldConfig
+import HeraldDemo
 import Kafka
 import Logging
 import Store
@@ -72,7 +73,7 @@ struct DemoCommand: AsyncParsableCommand {
         try await TeamsEmulator.withRunning(configuration: emulatorConfiguration, logger: logger) { emulator in
             configuration.kafka.brokers = kafka.bootstrapServers
             configuration.bot.tokenUrl = emulator.tokenURL
-            configuration.bot.defaultServiceUrl = emulator.serviceURL
+            configuration.bot.defaultServiceUrl = emulator.serviceUrl
             configuration.bot.allowedServiceHosts = [emulator.origin]
             // Users who never installed the bot are reached by installing it for them (Microsoft Graph).
             configuration.bot.proactiveInstall = true
@@ -94,7 +95,7 @@ struct DemoCommand: AsyncParsableCommand {
             print("  routes    \(configuration.routesFilePath)")
 
             try await withStore(url: configuration.store.url, logger: logger) { store in
-                try await store.upsertReferences(world.references(serviceURL: emulator.serviceURL))
+                try await store.upsertReferences(world.references(serviceUrl: emulator.serviceUrl))
             }
             let acted = try await Self.perform(
                 configuration, world: world, emulator: emulator, bootstrap: kafka.bootstrapServers, logger: logger)
@@ -199,9 +200,4 @@ struct DemoCommand: AsyncParsableCommand {
 /// The demo's worker, once it exists.
 final class RunningWorker: Sendable {
     let worker = Mutex<Worker?>(nil)
-}
-
-struct DemoError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

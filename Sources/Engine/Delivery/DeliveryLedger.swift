@@ -1,4 +1,5 @@
 import Foundation
+import Store
 
 /// The delivery engine's view of the ledger for one worker: single-delivery calls that are coalesced, while
 /// many are in flight, into batched store calls (one statement or transaction per batch).

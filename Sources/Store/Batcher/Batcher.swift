@@ -4,21 +4,21 @@ import Synchronization
 /// leaders and flush everything queued meanwhile as one batch; the others wait for their result. A leader stops
 /// once its own item is done and hands leadership to the oldest queued caller, so nobody flushes forever and no
 /// task is spawned. With 1,000 deliveries in flight this turns 1,000 round trips into a handful.
-final class Batcher<Item: Sendable, Output: Sendable>: Sendable {
+package final class Batcher<Item: Sendable, Output: Sendable>: Sendable {
     /// Flushes one batch: returns one output per item, in order.
-    typealias Flush = @Sendable ([Item]) async throws -> [Output]
+    package typealias Flush = @Sendable ([Item]) async throws -> [Output]
 
     private let state: Mutex<BatcherState<Item, Output>>
     private let flush: Flush
     private let maxBatchSize: Int
 
-    init(maxBatchSize: Int, maxConcurrentBatches: Int, flush: @escaping Flush) {
+    package init(maxBatchSize: Int, maxConcurrentBatches: Int, flush: @escaping Flush) {
         self.state = Mutex(BatcherState(maxLeaders: maxConcurrentBatches))
         self.flush = flush
         self.maxBatchSize = max(1, maxBatchSize)
     }
 
-    func submit(_ item: Item) async throws -> Output {
+    package func submit(_ item: Item) async throws -> Output {
         let (ticket, leads) = state.withLock { $0.enqueue(item) }
         var leading = leads
         while true {

@@ -51,7 +51,7 @@ public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
         self.segments = segments
     }
 
-    static func isIdentifierByte(_ b: UInt8) -> Bool {
+    package static func isIdentifierByte(_ b: UInt8) -> Bool {
         (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || (b >= 48 && b <= 57) || b == 95 || b == 45 || b == 36
             || b == 64 || b >= 0x80
     }

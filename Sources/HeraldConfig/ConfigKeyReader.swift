@@ -1,8 +1,9 @@
 import Yams
 
 /// Reads typed values by key path from a YAML tree, letting `HERALD_*` variables override them, and
-/// collects every problem (with line and column) instead of stopping at the first.
-struct ConfigReader {
+/// collects every problem (with line and column) instead of stopping at the first. Named apart from
+/// swift-configuration's `ConfigReader`, which a reader of Herald may know: this one is not it.
+struct ConfigKeyReader {
     let file: String
     let root: Node?
     let environment: [String: String]

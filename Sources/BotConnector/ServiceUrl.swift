@@ -1,7 +1,7 @@
 /// A conversation's serviceUrl, parsed strictly: an absolute `https` or `http` URL with no user info,
 /// query or fragment. API paths are joined onto ``basePath``, which always ends with `/`, so
 /// `https://host/teams` and `https://host/teams/` give the same request URLs.
-public struct ServiceURL: Sendable, Hashable, CustomStringConvertible {
+public struct ServiceUrl: Sendable, Hashable, CustomStringConvertible {
     /// `https` or `http`, lowercased.
     public let scheme: String
     /// The host, lowercased (an IPv6 literal keeps its brackets).

@@ -1,4 +1,5 @@
 import Foundation
+import Store
 
 /// The delivery engine's per-delivery reads (opt-out checks and conversation-reference lookups), coalesced
 /// while many deliveries are in flight into batched store calls, as ``DeliveryLedger`` does for the ledger.

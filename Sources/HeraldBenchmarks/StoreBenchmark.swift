@@ -1,31 +1,33 @@
+import Engine
 import Foundation
+import Store
 
 /// Claims + state updates per second: `inFlight` deliveries at a time each go claim → markSent →
 /// markOutcomePublished through a ``DeliveryLedger`` (so concurrent calls are batched), `deliveries` in all.
-public struct StoreBenchmark: Sendable {
-    public var deliveries: Int
-    public var inFlight: Int
+package struct StoreBenchmark: Sendable {
+    package var deliveries: Int
+    package var inFlight: Int
 
-    public init(deliveries: Int = 20_000, inFlight: Int = 1000) {
+    package init(deliveries: Int = 20_000, inFlight: Int = 1000) {
         self.deliveries = deliveries
         self.inFlight = inFlight
     }
 
-    public struct Result: Sendable, Codable, Hashable {
-        public var backend: String
-        public var deliveries: Int
-        public var inFlight: Int
-        public var seconds: Double
+    package struct Result: Sendable, Codable, Hashable {
+        package var backend: String
+        package var deliveries: Int
+        package var inFlight: Int
+        package var seconds: Double
         /// Deliveries that went through claim + sent + published, per second.
-        public var deliveriesPerSecond: Double
+        package var deliveriesPerSecond: Double
         /// Store operations (3 per delivery) per second.
-        public var operationsPerSecond: Double
+        package var operationsPerSecond: Double
         /// Fresh deliveries that were not claimed (must be 0).
-        public var notClaimed: Int
+        package var notClaimed: Int
     }
 
     /// Runs against `store` (already migrated); delivery ids are fresh (`run` names them).
-    public func run(store: any HeraldStore, backend: String, run: String = UUID().uuidString) async throws -> Result {
+    package func run(store: any HeraldStore, backend: String, run: String = UUID().uuidString) async throws -> Result {
         let ledger = DeliveryLedger(store: store, worker: "bench-\(run)", lease: .seconds(60))
         let clock = ContinuousClock()
         let start = clock.now

@@ -4,16 +4,16 @@ import Store
 import TeamsEmulator
 
 /// The demo's world: tenants, users, teams and channels, and a realistic mix of events about them.
-struct DemoWorld {
-    let events: Int
-    let recipients: Int
-    let tenants: Int
+package struct DemoWorld {
+    package let events: Int
+    package let recipients: Int
+    package let tenants: Int
     /// Teams, each with an on-call conversation, a channel and a roster.
-    let teams: Int
+    package let teams: Int
     /// Members of each team's roster (the `teamMembers` broadcast).
-    let membersPerTeam = 8
+    package let membersPerTeam = 8
 
-    init(events: Int, recipients: Int) {
+    package init(events: Int, recipients: Int) {
         self.events = events
         self.recipients = recipients
         self.tenants = max(1, min(10, recipients / 20))
@@ -22,28 +22,28 @@ struct DemoWorld {
         self.teams = max(1, recipients / 10, events / 100)
     }
 
-    static func guid(_ kind: Int, _ index: Int) -> String {
+    package static func guid(_ kind: Int, _ index: Int) -> String {
         String(format: "%08x-0000-4000-8000-%012x", kind, index)
     }
 
-    func tenant(ofUser user: Int) -> String { Self.guid(0x7e4a47, user % tenants) }
-    func aadObjectId(_ user: Int) -> String { Self.guid(0xaad, user) }
-    func teamName(_ team: Int) -> String { "team\(team)" }
-    func teamId(_ team: Int) -> String { "19:demo-team-\(team)@thread.tacv2" }
-    func channelId(_ team: Int) -> String { "19:demo-channel-\(team)@thread.tacv2" }
-    func tenant(ofTeam team: Int) -> String { tenant(ofUser: team) }
+    package func tenant(ofUser user: Int) -> String { Self.guid(0x7e4a47, user % tenants) }
+    package func aadObjectId(_ user: Int) -> String { Self.guid(0xaad, user) }
+    package func teamName(_ team: Int) -> String { "team\(team)" }
+    package func teamId(_ team: Int) -> String { "19:demo-team-\(team)@thread.tacv2" }
+    package func channelId(_ team: Int) -> String { "19:demo-channel-\(team)@thread.tacv2" }
+    package func tenant(ofTeam team: Int) -> String { tenant(ofUser: team) }
 
     /// Every 40th recipient blocked the bot (both of Teams' error body shapes).
-    func isBlocked(_ user: Int) -> Bool { user % 40 == 7 }
+    package func isBlocked(_ user: Int) -> Bool { user % 40 == 7 }
 
     /// Every 25th recipient never installed the bot: Herald installs it for them through Microsoft Graph.
-    func neverInstalled(_ user: Int) -> Bool { user % 25 == 11 }
+    package func neverInstalled(_ user: Int) -> Bool { user % 25 == 11 }
 
     /// The demo app's id in the organisation's app catalog (proactive installation).
-    static let teamsAppId = "d3e0a1b2-c4d5-4e6f-8a9b-0c1d2e3f4a5b"
+    package static let teamsAppId = "d3e0a1b2-c4d5-4e6f-8a9b-0c1d2e3f4a5b"
 
     /// The emulator: Teams' real limits, blocked users, users who never installed the bot, team rosters.
-    func emulatorConfiguration(appId: String, appPassword: String) -> EmulatorConfiguration {
+    package func emulatorConfiguration(appId: String, appPassword: String) -> EmulatorConfiguration {
         var blocked: [String: EmulatorConfiguration.BlockShape] = [:]
         for user in 0..<recipients where isBlocked(user) {
             blocked[aadObjectId(user)] = user % 80 == 7 ? .messageWritesBlocked : .conversationBlockedByUser
@@ -64,22 +64,22 @@ struct DemoWorld {
     }
 
     /// The stored references the example routes address by key: each team's on-call chat and the operators'.
-    func references(serviceURL: String) -> [ConversationReference] {
+    package func references(serviceUrl: String) -> [ConversationReference] {
         var references = (0..<teams).map { team in
             ConversationReference(
-                key: "oncall-\(teamName(team))", conversationId: "a:demo-oncall-\(team)", serviceUrl: serviceURL,
+                key: "oncall-\(teamName(team))", conversationId: "a:demo-oncall-\(team)", serviceUrl: serviceUrl,
                 tenantId: tenant(ofTeam: team), userId: "29:demo-oncall-\(team)", scope: .personal)
         }
         references.append(
             ConversationReference(
-                key: "herald-operators", conversationId: "a:demo-operators", serviceUrl: serviceURL,
+                key: "herald-operators", conversationId: "a:demo-operators", serviceUrl: serviceUrl,
                 tenantId: tenant(ofUser: 0), userId: "29:demo-operators", scope: .personal))
         return references
     }
 
     /// A time zone where it is now mid-day (outside the example's 20:00-08:00 quiet hours), and one where
     /// it is night.
-    static func zones(now: Date) -> (day: String, night: String) {
+    package static func zones(now: Date) -> (day: String, night: String) {
         let hour =
             Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: now).hour ?? 0
         func zone(localHour: Int) -> String {
@@ -93,19 +93,21 @@ struct DemoWorld {
     }
 
     /// What the events should produce.
-    struct Expectation {
-        /// Outcomes (final or deferred) the run must publish.
-        var outcomes = 0
-        var byKind: [String: Int] = [:]
+    package struct Expectation {
+        package init() {}
 
-        mutating func add(_ kind: String, events: Int = 1, outcomes: Int) {
+        /// Outcomes (final or deferred) the run must publish.
+        package var outcomes = 0
+        package var byKind: [String: Int] = [:]
+
+        package mutating func add(_ kind: String, events: Int = 1, outcomes: Int) {
             byKind[kind, default: 0] += events
             self.outcomes += outcomes
         }
     }
 
     /// The records to publish (key, value, headers) and what they should produce.
-    func records(now: Date) -> ([ProducerMessage], Expectation) {
+    package func records(now: Date) -> ([ProducerMessage], Expectation) {
         var generator = SystemRandomNumberGenerator()
         let zones = Self.zones(now: now)
         let time = ISO8601DateFormatter().string(from: now)
@@ -188,7 +190,7 @@ struct DemoWorld {
     }
 
     /// Ticket `index` assigned to `user` (a card with buttons to them, a note to their team's on-call chat).
-    func ticketAssigned(_ index: Int, to user: Int, timeZone: String, time: String) -> String {
+    package func ticketAssigned(_ index: Int, to user: Int, timeZone: String, time: String) -> String {
         let data: [String: Any] = [
             "id": "HD-\(index)", "title": "Ticket \(index) needs attention",
             "priority": ["normal", "high", "urgent"][index % 3],

@@ -6,24 +6,26 @@ import TeamsEmulator
 /// notifications" (through the emulator, as Teams posts a button to the gateway); then each of them is assigned
 /// one more ticket, which those who opted out do not get.
 extension DemoWorld {
-    struct Clicks {
-        var acknowledged = 0
-        var optedOut = 0
+    package struct Clicks {
+        package init() {}
+
+        package var acknowledged = 0
+        package var optedOut = 0
         /// Presses the gateway did not answer as expected (an error, a timeout, an invalid answer).
-        var failed = 0
+        package var failed = 0
         /// The follow-up tickets, one per user who pressed a button.
-        var followUps: [ProducerMessage] = []
+        package var followUps: [ProducerMessage] = []
         /// Users who opted out, each assigned one follow-up ticket.
-        var optedOutUsers: Set<Int> = []
+        package var optedOutUsers: Set<Int> = []
 
         /// Outcomes the follow-ups and the presses add: two per ticket (the assignee, the on-call chat) and one per
         /// press (its interaction event, which no route takes: `unroutable`).
-        var outcomes: Int { followUps.count * 2 + acknowledged + optedOut + failed }
+        package var outcomes: Int { followUps.count * 2 + acknowledged + optedOut + failed }
     }
 
     /// Presses a button on the latest ticket card of up to `count` personal chats (half Acknowledge, half
     /// "Stop these notifications"), 8 at a time, and builds one follow-up ticket per user who pressed.
-    func click(through emulator: TeamsEmulator, count: Int, topic: String, now: Date) async -> Clicks {
+    package func click(through emulator: TeamsEmulator, count: Int, topic: String, now: Date) async -> Clicks {
         var users: [String: Int] = [:]
         for user in 0..<recipients { users[aadObjectId(user).lowercased()] = user }
         // Personal chats holding a card with Herald's buttons, and whose user that is (the card's herald block
@@ -77,7 +79,7 @@ extension DemoWorld {
     }
 
     /// The user a ticket card (an activity the bot sent) was delivered to, when it carries Herald's buttons.
-    static func ticketCardUser(_ activity: [UInt8], users: [String: Int]) -> Int? {
+    package static func ticketCardUser(_ activity: [UInt8], users: [String: Int]) -> Int? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(activity)) as? [String: Any],
             let attachments = object["attachments"] as? [[String: Any]],
             let card = attachments.first?["content"] as? [String: Any],

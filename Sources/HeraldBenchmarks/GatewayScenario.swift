@@ -11,13 +11,20 @@ import TeamsEmulator
 /// memory are its own), from `clients` concurrent connections: each a personal install of a different user,
 /// signed by the emulator's keys, answered once Kafka (embedded) acknowledged its reference and event. Unpaced
 /// (as fast as the gateway answers), then paced at `rate` activities per second.
-struct GatewayScenario {
+package struct GatewayScenario {
     var activities: Int
     var clients: Int
     var rate: Int
     let logger: Logger
 
-    struct Result {
+    package init(activities: Int, clients: Int, rate: Int, logger: Logger) {
+        self.activities = activities
+        self.clients = clients
+        self.rate = rate
+        self.logger = logger
+    }
+
+    package struct Result {
         var name: String
         var activities: Int
         var accepted: Int
@@ -31,7 +38,7 @@ struct GatewayScenario {
         var perSecond: Double { Double(activities) / max(seconds, 0.001) }
         var cpuMillisecondsPerActivity: Double { cpuSeconds * 1000 / Double(max(activities, 1)) }
 
-        var object: [String: Any] {
+        package var object: [String: Any] {
             [
                 "scenario": name, "activities": activities, "accepted": accepted, "clients": clients,
                 "activitiesPerSecond": perSecond.rounded(), "p50Ms": (p50Ms * 100).rounded() / 100,
@@ -41,7 +48,7 @@ struct GatewayScenario {
             ]
         }
 
-        var row: String {
+        package var row: String {
             String(
                 format: "%@ %6d activities (%d accepted), %d clients  %7.0f/s  p50 %6.2f ms  p99 %6.2f ms  "
                     + "cpu %.3f ms/activity  rss %d MB",
@@ -53,7 +60,7 @@ struct GatewayScenario {
     static let appId = "00000000-0000-0000-0000-00000000bec4"
     static let tenant = "b3c4d5e6-f7a8-4b9c-8d0e-1f2a3b4c5d6e"
 
-    func run() async throws -> [Result] {
+    package func run() async throws -> [Result] {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
             "herald-bench-gw-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -99,7 +106,7 @@ struct GatewayScenario {
             guard let port = Int(line.dropFirst("gateway.port=".count)) else {
                 throw BenchError("herald gateway did not start: \(gateway.text(of: .stderr).suffix(1000))")
             }
-            let token = "Bearer " + emulator.botToken(.valid, serviceUrl: emulator.serviceURL)
+            let token = "Bearer " + emulator.botToken(.valid, serviceUrl: emulator.serviceUrl)
             let http = HTTPClient(
                 eventLoopGroupProvider: .singleton,
                 configuration: .init(
@@ -109,14 +116,14 @@ struct GatewayScenario {
             let url = "http://127.0.0.1:\(port)/api/messages"
             // Warm up: keys read, connections open, code paged in.
             _ = try await load(
-                http, url: url, token: token, serviceURL: emulator.serviceURL, count: 200, from: 0, rate: nil)
+                http, url: url, token: token, serviceUrl: emulator.serviceUrl, count: 200, from: 0, rate: nil)
             var results: [Result] = []
             var next = 200
             for (name, rate) in [("gateway", nil as Int?), ("gateway-paced", rate)] {
                 let before = ProcessUsage(pid: gateway.processIdentifier)
                 let started = ContinuousClock.now
                 let (latencies, accepted) = try await load(
-                    http, url: url, token: token, serviceURL: emulator.serviceURL, count: activities, from: next,
+                    http, url: url, token: token, serviceUrl: emulator.serviceUrl, count: activities, from: next,
                     rate: rate)
                 let elapsed = ContinuousClock.now - started
                 let after = ProcessUsage(pid: gateway.processIdentifier)
@@ -141,7 +148,7 @@ struct GatewayScenario {
     /// Sends `count` installs from `clients` concurrent clients (paced to `rate` per second in total when set);
     /// returns each request's latency in milliseconds and how many were answered 200.
     private func load(
-        _ http: HTTPClient, url: String, token: String, serviceURL: String, count: Int, from first: Int, rate: Int?
+        _ http: HTTPClient, url: String, token: String, serviceUrl: String, count: Int, from first: Int, rate: Int?
     ) async throws -> ([Double], Int) {
         let started = ContinuousClock.now
         return try await withThrowingTaskGroup(of: ([Double], Int).self) { group in
@@ -160,7 +167,7 @@ struct GatewayScenario {
                         request.headers.add(name: "authorization", value: token)
                         request.headers.add(name: "content-type", value: "application/json")
                         request.body = .bytes(
-                            ByteBuffer(bytes: Self.install(user: first + index, serviceURL: serviceURL)))
+                            ByteBuffer(bytes: Self.install(user: first + index, serviceUrl: serviceUrl)))
                         let sent = ContinuousClock.now
                         let response = try await http.execute(request, timeout: .seconds(30))
                         _ = try await response.body.collect(upTo: 1 << 16)
@@ -182,12 +189,12 @@ struct GatewayScenario {
     }
 
     /// A personal-scope `installationUpdate` of user number `user`, as Teams sends it.
-    static func install(user: Int, serviceURL: String) -> [UInt8] {
+    static func install(user: Int, serviceUrl: String) -> [UInt8] {
         let aad = String(format: "00000000-0000-4000-8000-%012d", user)
         return Array(
             """
             {"type":"installationUpdate","action":"add","id":"f:bench-\(user)","timestamp":"2026-12-02T10:00:00.000Z",\
-            "serviceUrl":"\(serviceURL)","channelId":"msteams",\
+            "serviceUrl":"\(serviceUrl)","channelId":"msteams",\
             "from":{"id":"29:1\(aad)","aadObjectId":"\(aad)","name":"User \(user)"},\
             "recipient":{"id":"28:\(appId)","name":"Herald"},\
             "conversation":{"id":"a:1\(aad)","conversationType":"personal","tenantId":"\(tenant)"},\

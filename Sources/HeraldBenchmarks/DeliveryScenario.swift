@@ -15,24 +15,32 @@ import Store
 /// The delivery benchmarks (`throughput`, `fanout`, `hot-conversation`, `multi-tenant`, `scale-out`): an embedded
 /// Kafka cluster in this process, the Teams emulator and one or more `herald run` workers as separate processes
 /// (so their CPU and memory are their own), events published up front, outcomes read back.
-struct DeliveryScenario {
+package struct DeliveryScenario {
     /// What one run delivers and under which limits.
-    struct Plan {
-        var name: String
+    package struct Plan {
+        package var name: String
         /// Events, one delivery each.
-        var deliveries: Int
-        var users: Int
-        var tenants: Int
+        package var deliveries: Int
+        package var users: Int
+        package var tenants: Int
         /// `off`, `teams` or `scaled:K` (the emulator's and, scaled alike, the workers' limits).
-        var limits: String
-        var workers = 1
+        package var limits: String
+        package var workers = 1
         /// Conversations exist and references are stored before the run (no creates in the measurement).
-        var storedReferences = true
+        package var storedReferences = true
         /// Seconds to measure the emulator's raw HTTP ceiling on this machine for (0: not measured).
-        var rawCeilingSeconds = 0
+        package var rawCeilingSeconds = 0
         /// Publish the events only once every worker has its partitions (scale-out: the steady state of a
         /// running group, not the group forming); otherwise they are published before the workers start.
-        var publishOnceJoined = false
+        package var publishOnceJoined = false
+
+        package init(name: String, deliveries: Int, users: Int, tenants: Int, limits: String) {
+            self.name = name
+            self.deliveries = deliveries
+            self.users = users
+            self.tenants = tenants
+            self.limits = limits
+        }
 
         var scale: Int? {
             if limits == "teams" { return 1 }
@@ -77,7 +85,7 @@ struct DeliveryScenario {
         }
     }
 
-    struct Result {
+    package struct Result {
         var plan: Plan
         var deliveries: Int
         var delivered: Int
@@ -97,7 +105,7 @@ struct DeliveryScenario {
             return makespanSeconds / minimum
         }
 
-        var object: [String: Any] {
+        package var object: [String: Any] {
             var object: [String: Any] = [
                 "scenario": plan.name, "deliveries": deliveries, "delivered": delivered, "workers": plan.workers,
                 "deliveriesPerSecond": deliveriesPerSecond.rounded(), "p50Ms": p50Ms, "p99Ms": p99Ms,
@@ -116,7 +124,7 @@ struct DeliveryScenario {
             return object
         }
 
-        var row: String {
+        package var row: String {
             var text = plan.name.padding(toLength: 26, withPad: " ", startingAt: 0)
             text += String(
                 format:
@@ -138,13 +146,19 @@ struct DeliveryScenario {
     var storeURL: String?
     var logger: Logger
 
+    package init(plan: Plan, storeURL: String?, logger: Logger) {
+        self.plan = plan
+        self.storeURL = storeURL
+        self.logger = logger
+    }
+
     static let appId = "00000000-0000-0000-0000-0000000be4c4"
     static let appPassword = "bench-secret"
 
     func tenant(_ index: Int) -> String { String(format: "%08x-0000-4000-8000-000000000000", index) }
     func user(_ index: Int) -> String { String(format: "00000000-0000-4000-8000-%012x", index) }
 
-    func run() async throws -> Result {
+    package func run() async throws -> Result {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -165,14 +179,14 @@ struct DeliveryScenario {
         guard let origin = line.split(separator: " ").first(where: { $0.hasPrefix("http://") }).map(String.init) else {
             throw BenchError("the emulator did not start: \(emulator.text(of: .stderr).suffix(500))")
         }
-        let serviceURL = "\(origin)/teams/"
+        let serviceUrl = "\(origin)/teams/"
         let storeURL = self.storeURL ?? "sqlite://\(folder.path)/herald.db"
         let runId = String(UUID().uuidString.prefix(8)).lowercased()
         let client = BotConnectorClient(
             configuration: .init(
                 appId: Self.appId, appPassword: Self.appPassword,
                 tokenURL: "\(origin)/botframework.com/oauth2/v2.0/token",
-                defaultServiceURL: serviceURL, allowedServiceHosts: [origin]),
+                defaultServiceUrl: serviceUrl, allowedServiceHosts: [origin]),
             maxConnectionsPerHost: 32, logger: logger)
         defer { Task { try? await client.shutdown() } }
         var rawCeiling: Double?
@@ -180,12 +194,12 @@ struct DeliveryScenario {
             rawCeiling = try await Self.rawHTTPRate(client, seconds: plan.rawCeilingSeconds)
         }
         if plan.storedReferences {
-            try await prepareConversations(client, storeURL: storeURL, serviceURL: serviceURL, runId: runId)
+            try await prepareConversations(client, storeURL: storeURL, serviceUrl: serviceUrl, runId: runId)
         }
         try await setEmulatorLimits(origin: origin, plan.limits)
 
         try write(
-            folder: folder, bootstrap: kafka.bootstrapServers, origin: origin, serviceURL: serviceURL,
+            folder: folder, bootstrap: kafka.bootstrapServers, origin: origin, serviceUrl: serviceUrl,
             storeURL: storeURL)
         if !plan.publishOnceJoined { try await publish(kafka.bootstrapServers, runId: runId) }
 
@@ -230,7 +244,7 @@ struct DeliveryScenario {
     /// Creates every user's 1:1 conversation in the emulator and stores its reference, as a bot that has
     /// talked to its users before would have them.
     private func prepareConversations(
-        _ client: BotConnectorClient, storeURL: String, serviceURL: String, runId: String
+        _ client: BotConnectorClient, storeURL: String, serviceUrl: String, runId: String
     ) async throws {
         let tenants = plan.tenants
         let references = try await withThrowingTaskGroup(of: ConversationReference.self) { group in
@@ -241,9 +255,9 @@ struct DeliveryScenario {
                 let tenant = self.tenant(index % tenants)
                 group.addTask {
                     let resource = try await client.createConversation(
-                        serviceURL: nil, ConversationParameters(target: .userAADObjectId(aad), tenantId: tenant))
+                        serviceUrl: nil, ConversationParameters(target: .userAADObjectId(aad), tenantId: tenant))
                     return ConversationReference(
-                        key: "user:aad:\(tenant)/\(aad)", conversationId: resource.id, serviceUrl: serviceURL,
+                        key: "user:aad:\(tenant)/\(aad)", conversationId: resource.id, serviceUrl: serviceUrl,
                         tenantId: tenant, aadObjectId: aad, scope: .personal)
                 }
             }
@@ -268,7 +282,7 @@ struct DeliveryScenario {
         }
     }
 
-    private func write(folder: URL, bootstrap: String, origin: String, serviceURL: String, storeURL: String) throws {
+    private func write(folder: URL, bootstrap: String, origin: String, serviceUrl: String, storeURL: String) throws {
         let routes = """
             routes:
               - name: bench
@@ -297,7 +311,7 @@ struct DeliveryScenario {
               appId: "\(Self.appId)"
               appPassword: "\(Self.appPassword)"
               tokenUrl: "\(origin)/botframework.com/oauth2/v2.0/token"
-              defaultServiceUrl: "\(serviceURL)"
+              defaultServiceUrl: "\(serviceUrl)"
               allowedServiceHosts: ["\(origin)"]
             store:
               url: "\(storeURL)"
@@ -413,11 +427,11 @@ struct DeliveryScenario {
             for index in 0..<32 {
                 group.addTask {
                     let conversation = try await client.createConversation(
-                        serviceURL: nil, ConversationParameters(target: .user(id: "29:raw-\(index)"), tenantId: "raw"))
+                        serviceUrl: nil, ConversationParameters(target: .user(id: "29:raw-\(index)"), tenantId: "raw"))
                     var sent = 0
                     while ContinuousClock.now < deadline {
                         _ = try await client.sendActivity(
-                            serviceURL: nil, conversationId: conversation.id, .text("load"))
+                            serviceUrl: nil, conversationId: conversation.id, .text("load"))
                         sent += 1
                     }
                     return sent

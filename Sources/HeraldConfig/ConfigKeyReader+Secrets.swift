@@ -1,7 +1,7 @@
 import Foundation
 import Yams
 
-extension ConfigReader {
+extension ConfigKeyReader {
     /// A secret given inline (`path`) or as a file (`pathFile`, a mounted Kubernetes secret), trailing newline
     /// trimmed. Both at once is a problem. Secrets are never echoed in problems.
     mutating func secret(_ path: String, default defaultValue: String?, baseDirectory: String) -> String {

@@ -4,8 +4,8 @@ import Logging
 
 /// The `kafka-relay` benchmark: seeds a topic, then times kcat reading it, the binding reading it, and the
 /// binding relaying it to a second topic with per-batch commits.
-struct KafkaRelayScenario {
-    struct Result {
+package struct KafkaRelayScenario {
+    package struct Result {
         var messages: Int
         var size: Int
         var bindingProducePerSecond: Double
@@ -19,7 +19,7 @@ struct KafkaRelayScenario {
         /// A relay produces every record it reads, so kcat's produce rate bounds it too.
         var relayToKcatProduce: Double? { kcatProducePerSecond.map { relayPerSecond / $0 } }
 
-        var table: String {
+        package var table: String {
             func rate(_ value: Double?) -> String { value.map { String(format: "%.0f/s", $0) } ?? "-" }
             return """
                 scenario            kafka-relay (\(messages) records of \(size) bytes, embedded cluster)
@@ -32,7 +32,7 @@ struct KafkaRelayScenario {
                 """
         }
 
-        var json: String {
+        package var json: String {
             var object: [String: Any] = [
                 "scenario": "kafka-relay", "messages": messages, "messageBytes": size,
                 "bindingConsumePerSecond": bindingConsumePerSecond.rounded(),
@@ -55,7 +55,15 @@ struct KafkaRelayScenario {
     var properties: [String: String]
     var logger: Logger
 
-    func run() async throws -> Result {
+    package init(messages: Int, size: Int, runKcat: Bool, properties: [String: String], logger: Logger) {
+        self.messages = messages
+        self.size = size
+        self.runKcat = runKcat
+        self.properties = properties
+        self.logger = logger
+    }
+
+    package func run() async throws -> Result {
         let kafka = try EmbeddedKafka(brokers: 1, logger: logger)
         // The mock cluster keeps about 5 MB per partition and drops older records: size the topics to hold
         // every record.

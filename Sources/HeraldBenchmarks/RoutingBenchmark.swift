@@ -1,4 +1,7 @@
 import Foundation
+import HeraldConfig
+import HeraldJSON
+import Routing
 
 #if canImport(Glibc)
     import Glibc
@@ -9,25 +12,25 @@ import Foundation
 /// Measures the per-event CPU path of a typical event (a 758-byte CloudEvent, a ticket-assignment card with
 /// actions, two recipients) on the calling thread: decode, route, render, and encode one outcome record per
 /// delivery. Used by `herald bench event-path` and BENCHMARKS.md; no test asserts timings.
-public enum RoutingBenchmark {
-    public struct Result: Sendable, CustomStringConvertible {
-        public var iterations: Int
+package enum RoutingBenchmark {
+    package struct Result: Sendable, CustomStringConvertible {
+        package var iterations: Int
         /// Wall-clock time per event.
-        public var nanosecondsPerEvent: Double
+        package var nanosecondsPerEvent: Double
         /// CPU time of the calling thread per event.
-        public var cpuNanosecondsPerEvent: Double
+        package var cpuNanosecondsPerEvent: Double
         /// CPU time of decoding alone per event.
-        public var decodeCPUNanosecondsPerEvent: Double
+        package var decodeCPUNanosecondsPerEvent: Double
         /// CPU time of encoding the event's outcome records alone per event.
-        public var encodeCPUNanosecondsPerEvent: Double
+        package var encodeCPUNanosecondsPerEvent: Double
         /// Size of one outcome record.
-        public var outcomeBytes: Int
+        package var outcomeBytes: Int
         /// Deliveries planned per event (2 for the typical event).
-        public var deliveriesPerEvent: Int
+        package var deliveriesPerEvent: Int
         /// Size of the rendered card.
-        public var cardBytes: Int
+        package var cardBytes: Int
 
-        public var description: String {
+        package var description: String {
             String(
                 format:
                     "%d events: %.2f µs/event wall, %.2f µs/event CPU (decode alone %.2f µs, outcome encoding "
@@ -39,7 +42,7 @@ public enum RoutingBenchmark {
     }
 
     /// Runs `iterations` events (after a warm-up of a tenth as many).
-    public static func run(iterations: Int) throws -> Result {
+    package static func run(iterations: Int) throws -> Result {
         let (routeSet, problems) = RouteSet.parse(
             yaml: routesYAML, file: "benchmark-routes.yaml", readTemplate: { _ in ("card.json", Array(cardJSON.utf8)) })
         guard let routeSet, problems.isEmpty else {

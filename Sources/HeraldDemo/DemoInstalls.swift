@@ -8,26 +8,28 @@ import TeamsEmulator
 extension DemoWorld {
     /// Users who install the app themselves: every tenth, unless they blocked the bot or never installed it (those
     /// stay as they are: blocked, or installed for through Microsoft Graph). At most 100.
-    var installingUsers: [Int] {
+    package var installingUsers: [Int] {
         Array((0..<recipients).filter { $0 % 10 == 3 && !isBlocked($0) && !neverInstalled($0) }.prefix(100))
     }
 
-    struct Installs {
-        var personal = 0
-        var teams = 0
-        /// Activities the gateway answered 200, of those Teams sent.
-        var accepted = 0
-        var sent = 0
-        /// The reference keys the gateway publishes for the installs Teams accepted.
-        var keys: [String] = []
-        /// The conversations the app was installed in (a team's: its General channel).
-        var conversations: Set<String> = []
+    package struct Installs {
+        package init() {}
 
-        var welcomes: Int { personal + teams }
+        package var personal = 0
+        package var teams = 0
+        /// Activities the gateway answered 200, of those Teams sent.
+        package var accepted = 0
+        package var sent = 0
+        /// The reference keys the gateway publishes for the installs Teams accepted.
+        package var keys: [String] = []
+        /// The conversations the app was installed in (a team's: its General channel).
+        package var conversations: Set<String> = []
+
+        package var welcomes: Int { personal + teams }
     }
 
     /// Installs the app for ``installingUsers`` and in every team, through the emulator, 16 at a time.
-    func install(through emulator: TeamsEmulator) async throws -> Installs {
+    package func install(through emulator: TeamsEmulator) async throws -> Installs {
         var requests = installingUsers.map { user in
             TeamsInstall(
                 scope: .personal, action: .add, tenantId: tenant(ofUser: user),
@@ -77,7 +79,7 @@ extension DemoWorld {
     }
 
     /// How many install conversations received a welcome card as their first message.
-    static func welcomed(_ installs: Installs, in emulator: TeamsEmulator) -> Int {
+    package static func welcomed(_ installs: Installs, in emulator: TeamsEmulator) -> Int {
         var welcomed: Set<String> = []
         for conversation in emulator.conversations() {
             let base = String(conversation.id.prefix { $0 != ";" })
@@ -91,7 +93,7 @@ extension DemoWorld {
     }
 
     /// How many of the references the gateway published for `installs` the worker's store holds.
-    static func captured(_ installs: Installs, in store: any HeraldStore) async throws -> Int {
+    package static func captured(_ installs: Installs, in store: any HeraldStore) async throws -> Int {
         var count = 0
         for key in installs.keys where try await store.reference(key: key) != nil { count += 1 }
         return count

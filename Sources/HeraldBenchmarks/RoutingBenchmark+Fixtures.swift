@@ -1,3 +1,8 @@
+import Foundation
+import HeraldConfig
+import HeraldJSON
+import Routing
+
 extension RoutingBenchmark {
     static let routesYAML = """
         routes:

@@ -1,6 +1,6 @@
 import Yams
 
-extension ConfigReader {
+extension ConfigKeyReader {
     /// `teams`, or a list of `{count, seconds}`; from the environment `teams` or `7/1,8/2`.
     mutating func conversationLimits(_ path: String) -> HeraldConfiguration.Delivery.ConversationLimits {
         opaque.insert(path)

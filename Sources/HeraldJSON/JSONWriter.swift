@@ -1,8 +1,46 @@
-/// Writes compact JSON straight into a byte buffer.
+/// Writes compact JSON straight into a byte buffer: a value with ``append(_:to:)``, or a document in one pass
+/// without an intermediate model (Bot Connector request bodies) with an instance's ``raw(_:)-(StaticString)``,
+/// ``string(_:)`` and ``field(_:_:)``.
 ///
 /// Every string goes through ``appendString(_:to:)``, which escapes quotes, backslashes and control
 /// characters, so text from an event can never close a string early and change a document's structure.
-public enum JSONWriter {
+public struct JSONWriter: Sendable {
+    /// What was written so far.
+    public private(set) var bytes: [UInt8]
+
+    public init(capacity: Int = 256) {
+        self.bytes = []
+        self.bytes.reserveCapacity(capacity)
+    }
+
+    /// JSON text written as is: the document's fixed structure.
+    public mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { self.bytes.append(contentsOf: $0) }
+    }
+
+    /// Bytes that are already JSON (a rendered card), written as they are.
+    public mutating func raw(_ json: [UInt8]) {
+        self.bytes.append(contentsOf: json)
+    }
+
+    /// A string value, quoted and escaped.
+    public mutating func string(_ value: String) {
+        Self.appendString(value, to: &self.bytes)
+    }
+
+    /// `"key":`, the key written as is.
+    public mutating func key(_ key: StaticString) {
+        self.bytes.append(UInt8(ascii: "\""))
+        self.raw(key)
+        self.raw("\":")
+    }
+
+    /// `"key":` followed by a string value.
+    public mutating func field(_ key: StaticString, _ value: String) {
+        self.key(key)
+        self.string(value)
+    }
+
     /// Appends `value` as compact JSON.
     public static func append(_ value: JSONValue, to out: inout [UInt8]) {
         switch value {
