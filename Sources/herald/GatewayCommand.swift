@@ -64,18 +64,12 @@ struct GatewayCommand: AsyncParsableCommand {
         do {
             let store = try await makeStore(url: configuration.store.url, logger: logger.component("store"))
             await group.addServiceUnlessShutdown(
-                ServiceGroupConfiguration.ServiceConfiguration(
-                    service: MigratingStore(store: store) { store in
-                        await group.addServiceUnlessShutdown(
-                            GatewayService.configuration(
-                                configuration, store: store, logger: logger, ready: ready,
-                                listening: { port in
-                                    GatewayService.announce(port)
-                                    signals.started()
-                                }))
-                    },
-                    successTerminationBehavior: .gracefullyShutdownGroup,
-                    failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "store"))
+                GatewayService.migrating(
+                    store, joining: group, serviceName: "store", configuration, logger: logger, ready: ready,
+                    listening: { port in
+                        GatewayService.announce(port)
+                        signals.started()
+                    }))
             try await group.run()
         } catch let error as RunError {
             throw error
@@ -133,6 +127,27 @@ struct GatewayService: Service {
                 ready: ready, listening: listening, failed: failed),
             successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup,
             serviceName: "gateway")
+    }
+}
+
+extension GatewayService {
+    /// A gateway on a store of its own: the store's place in `group`, which migrates it, then adds the gateway
+    /// (``configuration(_:bootstrapServers:store:logger:ready:listening:failed:)``) after it, so the store closes
+    /// after the gateway.
+    static func migrating(
+        _ store: any HeraldStore, joining group: ServiceGroup, serviceName: String,
+        _ configuration: HeraldConfiguration, logger: Logger, ready: GatewayReadiness,
+        listening: @escaping @Sendable (_ port: Int) -> Void, failed: @escaping @Sendable (any Error) -> Void = { _ in }
+    ) -> ServiceGroupConfiguration.ServiceConfiguration {
+        ServiceGroupConfiguration.ServiceConfiguration(
+            service: MigratingStore(store: store) { store in
+                await group.addServiceUnlessShutdown(
+                    Self.configuration(
+                        configuration, store: store, logger: logger, ready: ready, listening: listening,
+                        failed: failed))
+            },
+            successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup,
+            serviceName: serviceName)
     }
 }
 

@@ -78,13 +78,9 @@ struct RunCommand: AsyncParsableCommand {
         } catch let error as ConfigError {
             throw RunError("\(error)")
         }
-        do {
+        try await worker.closing {
             try await Self.serve(configuration, worker, endpoint: endpoint, signals: signals, logger: logger)
-        } catch {
-            await worker.shutdown()
-            throw error
         }
-        await worker.shutdown()
         withExtendedLifetime(embedded) {}
     }
 

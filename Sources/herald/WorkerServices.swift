@@ -48,8 +48,7 @@ struct WorkerServices: Sendable {
         do {
             self.store = try await makeStore(url: configuration.store.url, logger: logger.component("store"))
         } catch {
-            try? await client.shutdown()
-            try? await graph?.shutdown()
+            await Self.close(client, graph)
             throw error
         }
         self.client = client
@@ -75,8 +74,20 @@ struct WorkerServices: Sendable {
             serviceName: "store")  // names only: a service's description could show its configuration
     }
 
-    /// Closes the Teams clients, once the group has finished.
-    func shutdown() async {
+    /// Runs `body` (the command's group), then closes the Teams clients, whether it returned or threw.
+    func closing<Result>(after body: () async throws -> Result) async throws -> Result {
+        let result: Result
+        do {
+            result = try await body()
+        } catch {
+            await Self.close(client, graph)
+            throw error
+        }
+        await Self.close(client, graph)
+        return result
+    }
+
+    private static func close(_ client: BotConnectorClient, _ graph: GraphClient?) async {
         try? await client.shutdown()
         try? await graph?.shutdown()
     }

@@ -34,23 +34,17 @@ extension DemoCommand {
         let worker = try await WorkerServices(
             configuration, worker: "herald-demo/1", logger: logger, tune: { $0.shutdownGracePeriod = .seconds(5) })
         let acted = Mutex(Acted())
-        do {
+        try await worker.closing {
             let gatewayStore = try await makeStore(url: configuration.store.url, logger: logger.component("store"))
             let ports = AsyncStream<Int>.makeStream()
             let group = ServiceGroup(
                 configuration: ServiceGroupConfiguration(
                     services: [ServiceGroupConfiguration.ServiceConfiguration](), logger: logger))
             await group.addServiceUnlessShutdown(
-                ServiceGroupConfiguration.ServiceConfiguration(
-                    service: MigratingStore(store: gatewayStore) { store in
-                        await group.addServiceUnlessShutdown(
-                            GatewayService.configuration(
-                                configuration, store: store, logger: logger, ready: GatewayReadiness(),
-                                listening: { ports.continuation.yield($0) },
-                                failed: { _ in ports.continuation.finish() }))
-                    },
-                    successTerminationBehavior: .gracefullyShutdownGroup,
-                    failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "gateway store"))
+                GatewayService.migrating(
+                    gatewayStore, joining: group, serviceName: "gateway store", configuration, logger: logger,
+                    ready: GatewayReadiness(), listening: { ports.continuation.yield($0) },
+                    failed: { _ in ports.continuation.finish() }))
             let acts = ClosureService {
                 // Should another part fail, the group stops the acts too.
                 try await cancelWhenGracefulShutdown {
@@ -73,11 +67,7 @@ extension DemoCommand {
                     service: acts, successTerminationBehavior: .gracefullyShutdownGroup,
                     failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "acts"))
             try await group.run()
-        } catch {
-            await worker.shutdown()
-            throw error
         }
-        await worker.shutdown()
         return acted.withLock { $0 }
     }
 
