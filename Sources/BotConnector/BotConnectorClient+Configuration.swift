@@ -26,7 +26,8 @@ extension BotConnectorClient {
         public var tokenTimeout: Duration
         /// A token is refreshed this long before it expires (at most half its lifetime). Default: 5 min
         public var tokenRefreshMargin: Duration
-        /// Activities whose JSON encoding is larger are refused before sending. Default: 102,400 bytes
+        /// Activities larger than this, counted as Teams counts them (UTF-16, base64 images left out: see
+        /// `TeamsMessageSize`), are refused before sending. Default: 102,400 bytes
         public var maxActivityBytes: Int
 
         public init(

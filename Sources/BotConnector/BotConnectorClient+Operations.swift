@@ -1,4 +1,5 @@
 import Foundation
+import HeraldJSON
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -119,12 +120,14 @@ extension BotConnectorClient {
             throw BotConnectorError(code: .badArgument, message: "the Adaptive Card is not a JSON object")
         }
         let body = activity.encodedJSON()
-        let size = body.count
-        guard size <= self.configuration.maxActivityBytes else {
+        // Teams counts UTF-16 (two bytes a code unit, base64 images left out): at most twice the UTF-8 bytes.
+        let limit = self.configuration.maxActivityBytes
+        guard body.count * 2 > limit else { return body }
+        let size = TeamsMessageSize.of(json: body)
+        guard size <= limit else {
             throw BotConnectorError(
                 code: .messageTooLarge,
-                message: "the activity is \(size) bytes, over the \(self.configuration.maxActivityBytes)-byte limit"
-            )
+                message: "the activity is \(size) bytes as Teams counts them (UTF-16), over the \(limit)-byte limit")
         }
         return body
     }

@@ -6,7 +6,7 @@ extension HeraldConfiguration {
         /// Largest event record accepted; larger ones are rejected (`EventTooLarge`). Default: 1048576 (1 MiB).
         public var maxEventBytes: Int = 1_048_576
         /// Largest rendered card or text message. Default: 102400 (100 KiB, Teams' activity limit).
-        public var maxMessageBytes: Int = 102_400
+        public var maxMessageBytes: Int = 81_920
         /// Largest single value substituted into a template. Default: 32768.
         public var maxValueBytes: Int = 32_768
         /// How plain JSON events (not CloudEvents) are read.

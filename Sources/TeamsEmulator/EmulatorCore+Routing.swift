@@ -1,3 +1,4 @@
+import Foundation
 import HeraldHTTP
 import NIOCore
 import NIOHTTP1
@@ -62,8 +63,9 @@ extension EmulatorCore {
     }
 
     private func activityBody(_ request: HTTPRequest, _ maxBytes: Int) -> APICall.Body {
-        guard request.body.readableBytes <= maxBytes else { return .tooLarge }
+        guard request.body.readableBytes <= maxBytes * Self.base64Allowance else { return .tooLarge }
         let bytes = request.bodyBytes
+        guard Self.teamsSize(bytes, within: maxBytes) else { return .tooLarge }
         switch Validation.activity(bytes) {
         case .success(let info): return .activity(info, bytes)
         case .failure(let failure): return .invalid(failure.message)
@@ -71,10 +73,41 @@ extension EmulatorCore {
     }
 
     private func createBody(_ request: HTTPRequest, _ maxBytes: Int) -> APICall.Body {
-        guard request.body.readableBytes <= maxBytes else { return .tooLarge }
-        switch Validation.createConversation(request.bodyBytes) {
+        guard request.body.readableBytes <= maxBytes * Self.base64Allowance else { return .tooLarge }
+        let bytes = request.bodyBytes
+        guard Self.teamsSize(bytes, within: maxBytes) else { return .tooLarge }
+        switch Validation.createConversation(bytes) {
         case .success(let info): return .create(info)
         case .failure(let failure): return .invalid(failure.message)
+        }
+    }
+
+    /// How many times the size limit a body may be on the wire: base64 images are not counted against it.
+    static let base64Allowance = 4
+
+    /// Whether a message is within `maxBytes` as Teams counts it: "encoded as UTF-16" (two bytes a code unit) and
+    /// without base64 encoded images (string values `data:...;base64,...`).
+    static func teamsSize(_ bytes: [UInt8], within maxBytes: Int) -> Bool {
+        // A UTF-8 byte is at most one UTF-16 code unit.
+        guard bytes.count * 2 > maxBytes else { return true }
+        var size = String(decoding: bytes, as: UTF8.self).utf16.count * 2
+        if let json = try? JSONSerialization.jsonObject(with: Data(bytes)) {
+            size -= base64Images(in: json) * 2
+        }
+        return size <= maxBytes
+    }
+
+    /// UTF-16 code units of the base64 `data:` URLs among `value`'s strings.
+    private static func base64Images(in value: Any) -> Int {
+        switch value {
+        case let string as String:
+            guard string.hasPrefix("data:"), let comma = string.firstIndex(of: ","),
+                string[..<comma].hasSuffix(";base64")
+            else { return 0 }
+            return string.utf16.count
+        case let array as [Any]: return array.reduce(0) { $0 + base64Images(in: $1) }
+        case let object as [String: Any]: return object.values.reduce(0) { $0 + base64Images(in: $1) }
+        default: return 0
         }
     }
 }

@@ -217,6 +217,51 @@ struct ErrorHandlingTests {
         }
     }
 
+    @Test("the client and the emulator count a message as Teams does: UTF-16, base64 images left out")
+    func sizeCountedAsTeamsDoes() async throws {
+        try await withEmulator { emulator in
+            try await withClient(for: emulator) { client in
+                let conversationId = try await chat(client)
+                let sent = emulator.conversation(conversationId)?.activities.count ?? 0
+                let before = emulator.stats().apiRequests
+                // 60 KB of ASCII and 30 K emoji (120 KB of UTF-8) are both about 120 KB as Teams counts them.
+                for text in [String(repeating: "x", count: 60 * 1024), String(repeating: "🎉", count: 30 * 1024)] {
+                    let refused = await botConnectorError {
+                        _ = try await client.sendActivity(serviceUrl: nil, conversationId: conversationId, .text(text))
+                    }
+                    #expect(refused?.code == .messageTooLarge)
+                    #expect(refused?.httpStatus == nil)
+                }
+                #expect(emulator.stats().apiRequests == before)
+                // 40,000 CJK characters: 120 KB of UTF-8, 80 KB as Teams counts them.
+                let cjk = String(repeating: "漢", count: 40_000)
+                _ = try await client.sendActivity(serviceUrl: nil, conversationId: conversationId, .text(cjk))
+                // A 200 KB base64 image is not counted.
+                let image = "data:image/png;base64," + String(repeating: "QUJD", count: 50_000)
+                let card = #"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"Image","url":"\#(image)"}]}"#
+                _ = try await client.sendActivity(
+                    serviceUrl: nil, conversationId: conversationId, .adaptiveCard(json: Array(card.utf8)))
+                #expect(emulator.conversation(conversationId)?.activities.count == sent + 2)
+            }
+            try await withClient(for: emulator, configure: { $0.maxActivityBytes = 1 << 20 }) { client in
+                let conversationId = try await chat(client)
+                let sent = emulator.conversation(conversationId)?.activities.count ?? 0
+                // Under 100 KB of UTF-8, over 100 KB as Teams counts it: the emulator refuses it as Teams would.
+                for text in [String(repeating: "x", count: 52_000), String(repeating: "漢", count: 52_000)] {
+                    let rejected = await botConnectorError {
+                        _ = try await client.sendActivity(serviceUrl: nil, conversationId: conversationId, .text(text))
+                    }
+                    #expect(rejected?.httpStatus == 413)
+                    #expect(rejected?.teamsCode == "MessageSizeTooBig")
+                }
+                // 150 KB of UTF-8, 100,000 bytes as Teams counts it: accepted.
+                let cjk = String(repeating: "漢", count: 50_000)
+                _ = try await client.sendActivity(serviceUrl: nil, conversationId: conversationId, .text(cjk))
+                #expect(emulator.conversation(conversationId)?.activities.count == sent + 1)
+            }
+        }
+    }
+
     @Test("a card that is not a JSON object is refused before sending")
     func malformedCard() async throws {
         try await withEmulator { emulator in

@@ -27,6 +27,7 @@ extension CardTemplate {
         var renderer = Renderer(limits: limits, start: out.count, literals: literals)
         let wrote = try renderer.render(root, scope: scope, into: &out)
         if !wrote { out.append(contentsOf: "{}".utf8) }
+        try renderer.checkFinalSize(out)
     }
 
     struct Renderer {
@@ -53,10 +54,25 @@ extension CardTemplate {
             literals.withUnsafeBufferPointer { out.append(contentsOf: UnsafeBufferPointer(rebasing: $0[start..<end])) }
         }
 
+        /// While rendering: refuses a card that is over the limit however its characters count (bounded memory).
         func checkSize(_ out: [UInt8]) throws(TemplateError) {
-            guard out.count - start <= limits.maxMessageBytes else {
-                throw TemplateError(.messageTooLarge, "the rendered card is over \(limits.maxMessageBytes) bytes")
+            guard TeamsMessageSize.lowerBound(utf8Count: out.count - start) <= limits.maxMessageBytes else {
+                throw tooLarge()
             }
+        }
+
+        /// Once rendered: refuses a card over the limit as Teams counts it (UTF-16, base64 images left out).
+        func checkFinalSize(_ out: [UInt8]) throws(TemplateError) {
+            let bytes = out.count - start
+            // Two bytes per UTF-8 byte at most: a small card needs no count.
+            guard bytes * 2 > limits.maxMessageBytes else { return }
+            guard TeamsMessageSize.of(json: out, from: start) <= limits.maxMessageBytes else { throw tooLarge() }
+        }
+
+        private func tooLarge() -> TemplateError {
+            TemplateError(
+                .messageTooLarge,
+                "the rendered card is over \(limits.maxMessageBytes) bytes as Teams counts them (UTF-16)")
         }
 
         /// Writes `node`; returns false (writing nothing) when `$when` dropped it.

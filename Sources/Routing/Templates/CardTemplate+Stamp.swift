@@ -31,7 +31,7 @@ extension CardTemplate {
         } else if try !renderer.render(root, scope: scope, into: &out) {
             out.append(contentsOf: "{}".utf8)
         }
-        try renderer.checkSize(out)
+        try renderer.checkFinalSize(out)
         return renderer.slots
     }
 }

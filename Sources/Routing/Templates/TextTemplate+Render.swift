@@ -15,8 +15,9 @@ extension TextTemplate {
                 }
                 out += value
             }
-            guard out.utf8.count <= limits.maxMessageBytes else {
-                throw TemplateError(.messageTooLarge, "the text is over \(limits.maxMessageBytes) bytes")
+            guard TeamsMessageSize.of(text: out) <= limits.maxMessageBytes else {
+                throw TemplateError(
+                    .messageTooLarge, "the text is over \(limits.maxMessageBytes) bytes as Teams counts them (UTF-16)")
             }
         }
         return out
