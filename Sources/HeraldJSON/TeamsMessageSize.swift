@@ -58,13 +58,16 @@ public enum TeamsMessageSize {
         return byte >= 0xF0 ? 2 : 1
     }
 
+    private static let dataScheme: [UInt8] = Array("data:".utf8)
+    private static let base64Marker: [UInt8] = Array(";base64".utf8)
+
     /// Where the closing quote of a string value that starts at `start` with `data:` and holds base64 (`;base64,`
     /// before its first comma) is; nil for any other string. A value with escapes is counted as written.
     private static func endOfBase64DataURL(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
-        let scheme: [UInt8] = Array("data:".utf8)
+        let scheme = Self.dataScheme
         guard bytes.count - start > scheme.count else { return nil }
         for offset in 0..<scheme.count where bytes[start + offset] != scheme[offset] { return nil }
-        let marker: [UInt8] = Array(";base64".utf8)
+        let marker = Self.base64Marker
         var index = start + scheme.count
         var comma: Int?
         while index < bytes.count {
