@@ -1,4 +1,5 @@
 import BotConnector
+import Glibc
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -36,6 +37,37 @@ final class CountingListener: Sendable {
     var port: Int { self.channel.localAddress!.port! }
 
     func close() async throws { try await self.channel.close() }
+}
+
+/// A loopback TCP port bound but never listening: the kernel refuses every connection to it, and while it is
+/// held no other listener (an emulator started by a test running in parallel) can be given the same port.
+final class RefusingPort: Sendable {
+    let descriptor: Int32
+    let port: Int
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.descriptor = descriptor
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                bind(descriptor, generic, length) == 0 && getsockname(descriptor, generic, &length) == 0
+            }
+        }
+        guard descriptor >= 0, bound else {
+            let failure = errno
+            if descriptor >= 0 { _ = Glibc.close(descriptor) }
+            throw SocketError(errno: failure)
+        }
+        self.port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { _ = Glibc.close(self.descriptor) }
+
+    struct SocketError: Error { let errno: Int32 }
 }
 
 @Suite("The bearer token only goes to allowed service hosts")

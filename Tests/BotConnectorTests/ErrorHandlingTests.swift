@@ -150,9 +150,9 @@ struct ErrorHandlingTests {
 
     @Test("an allowed host that refuses connections is a retryable connection error")
     func connectionRefused() async throws {
-        let closed = try await CountingListener()
-        let port = closed.port
-        try await closed.close()
+        // Held, not closed and reopened: a port given back to the kernel can be handed to a parallel test's emulator.
+        let refusing = try RefusingPort()
+        let port = refusing.port
         try await withEmulator { emulator in
             try await withClient(
                 for: emulator,
@@ -171,6 +171,7 @@ struct ErrorHandlingTests {
                 #expect(error?.httpStatus == nil)
             }
         }
+        withExtendedLifetime(refusing) {}
     }
 
     @Test("a call that takes longer than the timeout fails as a retryable timeout")
