@@ -47,6 +47,34 @@ import Testing
         #expect(fixed.status == 0, "\(fixed.stderr)")
     }
 
+    /// A literal serviceUrl on a route's conversation recipient is known before any event: the same check, with
+    /// the route and recipient named; a templated one can only be checked per delivery.
+    @Test func aRouteServiceUrlTheAllowListRefusesIsAProblemWithItsFix() async throws {
+        let config =
+            "kafka:\n  brokers: embedded\n  eventsTopics: [n]\nbot:\n  appId: a\n"
+            + "  allowedServiceHosts: [\"smba.example.net\"]\n"
+            + "store: { url: \"sqlite:///x\" }\nrouting: { routesFile: routes.yaml }\n"
+        func routes(_ serviceUrl: String) -> String {
+            "routes:\n  - name: ops\n    match: { type: t }\n    to:\n      - reference: x\n"
+                + "      - conversation: { id: \"19:a@thread.tacv2\", serviceUrl: \"\(serviceUrl)\" }\n"
+                + "    message: { text: hi }\n"
+        }
+        let refused = try Fixtures.folder([
+            "herald.yaml": config, "routes.yaml": routes("https://smba.other.net:8443/"),
+        ])
+        defer { try? FileManager.default.removeItem(at: refused) }
+        let result = try await run(["validate", "--config", refused.appendingPathComponent("herald.yaml").path])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("route 'ops' to[1].conversation.serviceUrl"), "\(result.stderr)")
+        #expect(result.stderr.contains("add \"smba.other.net:8443\" to bot.allowedServiceHosts"), "\(result.stderr)")
+        for accepted in ["https://smba.example.net/emea/", "${data.serviceUrl}"] {
+            let folder = try Fixtures.folder(["herald.yaml": config, "routes.yaml": routes(accepted)])
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let fixed = try await run(["validate", "--config", folder.appendingPathComponent("herald.yaml").path])
+            #expect(fixed.status == 0, "\(accepted): \(fixed.stderr)")
+        }
+    }
+
     @Test func problemsGoToStderrOneLineEachWithNonZeroExit() async throws {
         let dir = try Fixtures.folder([
             "herald.yaml":
