@@ -31,6 +31,7 @@ public struct BotConnectorError: Error, Sendable, Hashable, CustomStringConverti
             case invalidServiceUrl = "InvalidServiceUrl"
             case tokenRequestFailed = "TokenRequestFailed"
             case graphConsentMissing = "GraphConsentMissing"
+            case appInstallBlocked = "AppInstallBlocked"
         }
 
         private let base: Base
@@ -90,6 +91,9 @@ public struct BotConnectorError: Error, Sendable, Hashable, CustomStringConverti
         /// Microsoft Graph answered 403: the tenant's admin has not granted the app
         /// `TeamsAppInstallation.ReadWriteForUser.All`, so the app cannot be installed for its users.
         public static let graphConsentMissing = Code(base: .graphConsentMissing)
+        /// Microsoft Graph answered 403 for one user: an app permission policy blocks the app for them. The
+        /// tenant's other users can still be installed for; only this user's deliveries fail.
+        public static let appInstallBlocked = Code(base: .appInstallBlocked)
 
         /// The name Teams uses for this code (or Herald's, for failures Teams has no name for).
         public var teamsName: String { self.base.rawValue }

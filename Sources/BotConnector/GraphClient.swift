@@ -164,11 +164,7 @@ public final class GraphClient: Sendable {
                 status: response.status, headers: response.headers, body: Array(buffer: response.body),
                 nowEpochSeconds: Date().timeIntervalSince1970)
             if response.status == 403 {
-                error.code = .graphConsentMissing
-                error.teamsCode = BotConnectorError.Code.graphConsentMissing.teamsName
-                error.message =
-                    "Microsoft Graph refused to install the app (HTTP 403): grant the app "
-                    + "TeamsAppInstallation.ReadWriteForUser.All in tenant \(tenantId) (\(error.message))"
+                Self.classifyForbidden(&error, tenantId: tenantId)
             }
             logger.debug(
                 "Graph call failed",
@@ -176,6 +172,25 @@ public final class GraphClient: Sendable {
             throw error
         }
         return response
+    }
+
+    /// Graph answers 403 with code `Forbidden` both when the tenant's admin never granted the permission and when
+    /// an app permission policy blocks the app for one user; only the message tells them apart. A policy
+    /// refusal is that user's (`AppInstallBlocked`); anything else is taken as the tenant's missing consent.
+    static func classifyForbidden(_ error: inout BotConnectorError, tenantId: String) {
+        let graphMessage = error.message
+        if graphMessage.range(of: "app permission policy", options: .caseInsensitive) != nil {
+            error.code = .appInstallBlocked
+            error.message =
+                "an app permission policy blocks the app for this user (HTTP 403): allow the app in the policy "
+                + "assigned to them in the Teams admin center (\(graphMessage))"
+        } else {
+            error.code = .graphConsentMissing
+            error.message =
+                "Microsoft Graph refused to install the app (HTTP 403): grant the app "
+                + "TeamsAppInstallation.ReadWriteForUser.All in tenant \(tenantId) (\(graphMessage))"
+        }
+        error.teamsCode = error.code.teamsName
     }
 
     /// The tenant's token cache. A tenant id from an event becomes part of the token URL: only GUIDs and

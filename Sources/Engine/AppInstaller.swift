@@ -11,7 +11,9 @@ import Synchronization
 /// `perTenantPerSecond` per tenant. Each Graph call's 429 and 503 are retried after their `Retry-After` (or a
 /// backoff), as its retry policy allows; a missing consent (403) is logged once per tenant and fails the delivery with
 /// `GraphConsentMissing`, and for `consentRecheck` after it the tenant's other new users fail the same way
-/// without asking Graph again (nor queueing for an installation slot).
+/// without asking Graph again (nor queueing for an installation slot). An app permission policy that blocks the
+/// app for one user (403 "App is blocked by app permission policy") fails only that user's deliveries, with
+/// `AppInstallBlocked`: the tenant's other users are still installed for.
 final class AppInstaller: Sendable {
     /// The chat to send to, and whether this call installed the app.
     struct Installation: Sendable {

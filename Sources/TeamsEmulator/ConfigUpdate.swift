@@ -7,6 +7,7 @@
 ///  "disabledTenants": [], "removedFromConversations": [], "tokenLifetimeSeconds": 60,
 ///  "teams": {"19:team@thread.tacv2": [{"id": "29:1a", "name": "Ada", "aadObjectId": "..."}]},
 ///  "teamsAppId": "00000000-0000-0000-0000-00000000a99a", "graphConsentMissing": ["tenant-id"],
+///  "appBlockedByPolicy": ["aad-object-id"],
 ///  "botEndpoint": "http://127.0.0.1:3978/api/messages", "invokeTimeoutMs": 5000}
 /// ```
 struct ConfigUpdate: Decodable {
@@ -59,6 +60,7 @@ struct ConfigUpdate: Decodable {
     var tokenLifetimeSeconds: Int?
     var teamsAppId: String?
     var graphConsentMissing: [String]?
+    var appBlockedByPolicy: [String]?
     var botEndpoint: String?
     var invokeTimeoutMs: Int?
 
@@ -135,6 +137,7 @@ struct ConfigUpdate: Decodable {
             configuration.teamsAppId = teamsAppId
         }
         if let graphConsentMissing { configuration.graphConsentMissing = Set(graphConsentMissing) }
+        if let appBlockedByPolicy { configuration.appBlockedByPolicy = Set(appBlockedByPolicy) }
         if let botEndpoint {
             guard EmulatorConfiguration.isValidBotEndpoint(botEndpoint) else {
                 throw Invalid(message: "botEndpoint must be an absolute http(s) URL")

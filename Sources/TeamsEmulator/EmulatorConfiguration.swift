@@ -104,6 +104,10 @@ public struct EmulatorConfiguration: Sendable {
     /// Tenants whose admin never consented to `TeamsAppInstallation.ReadWriteForUser.All`: every Graph call made
     /// with a token issued for them gets 403 Forbidden. Default: none
     public var graphConsentMissing: Set<String>
+    /// Users (AAD object ids) an app permission policy keeps the app from: installing it for them gets 403
+    /// Forbidden, "App is blocked by app permission policy", while the tenant's other users install fine.
+    /// Default: none
+    public var appBlockedByPolicy: Set<String>
     /// The bot's messaging endpoint (`http://127.0.0.1:3978/api/messages`): where the emulator, as Teams, posts
     /// installation updates, conversation updates and messages. Default: none (driving the bot answers 409)
     public var botEndpoint: String?
@@ -131,6 +135,7 @@ public struct EmulatorConfiguration: Sendable {
         teamsAppId: String = "00000000-0000-0000-0000-00000000a99a",
         graphScope: String = "https://graph.microsoft.com/.default",
         graphConsentMissing: Set<String> = [],
+        appBlockedByPolicy: Set<String> = [],
         botEndpoint: String? = nil,
         invokeTimeout: Duration = .seconds(5)
     ) {
@@ -153,6 +158,7 @@ public struct EmulatorConfiguration: Sendable {
         self.teamsAppId = teamsAppId
         self.graphScope = graphScope
         self.graphConsentMissing = graphConsentMissing
+        self.appBlockedByPolicy = appBlockedByPolicy
         self.botEndpoint = botEndpoint
         self.invokeTimeout = invokeTimeout
     }

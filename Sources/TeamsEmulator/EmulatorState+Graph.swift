@@ -34,6 +34,13 @@ extension EmulatorState {
             )
         }
         switch call.route {
+        case .install(let userId, _) where self.configuration.appBlockedByPolicy.contains(userId):
+            // Graph's answer for one user whose app permission policy blocks the app (the same code as a missing
+            // consent; only the message tells them apart).
+            return Self.graphError(
+                .forbidden, "Forbidden",
+                "App is blocked by app permission policy. TenantId: \(tenantId), UserObjectId: \(userId), "
+                    + "AppId: \(self.configuration.teamsAppId), AppType: Private")
         case .install(let userId, let teamsAppId):
             return self.install(teamsAppId, for: userId)
         case .list(let userId, let teamsAppId, let expandsTeamsApp):

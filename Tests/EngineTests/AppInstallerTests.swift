@@ -15,7 +15,7 @@ struct AppInstallerTests {
     /// Runs `body` with an emulator whose Graph has not installed the app for `notInstalled`, and an installer
     /// (5 installations a second per tenant, the consent recheck on `clock`).
     static func withInstaller(
-        notInstalled: Set<String>, consentMissing: Set<String> = [],
+        notInstalled: Set<String>, consentMissing: Set<String> = [], blockedByPolicy: Set<String> = [],
         clock: any WorkerClock = ContinuousClock(),
         _ body: (TeamsEmulator, AppInstaller) async throws -> Void
     ) async throws {
@@ -23,6 +23,7 @@ struct AppInstallerTests {
         configuration.notInstalled = notInstalled
         configuration.teamsAppId = Self.teamsAppId
         configuration.graphConsentMissing = consentMissing
+        configuration.appBlockedByPolicy = blockedByPolicy
         let logger = Logger(label: "installer-test", factory: { _ in SwiftLogNoOpLogHandler() })
         try await TeamsEmulator.withRunning(configuration: configuration, logger: logger) { emulator in
             let graph = GraphClient(
@@ -84,6 +85,31 @@ struct AppInstallerTests {
             clock.advance(by: .seconds(61))
             #expect(await code("new-4") == nil, "asked again and installed")
             #expect(emulator.stats().graphInstalls == 1)
+        }
+    }
+
+    /// Graph says 403 Forbidden both for a tenant without consent and for one user whose app permission policy
+    /// blocks the app: the second is that user's problem, not the tenant's.
+    @Test func aUserBlockedByAnAppPermissionPolicyFailsAloneAndTheTenantsOthersStillInstall() async throws {
+        try await Self.withInstaller(
+            notInstalled: ["blocked", "new-1", "new-2"], blockedByPolicy: ["blocked"]
+        ) { emulator, installer in
+            let refusal = await #expect(throws: BotConnectorError.self) {
+                _ = try await installer.chat(userId: "blocked", tenantId: "tenant-1")
+            }
+            #expect(refusal?.code == .appInstallBlocked)
+            #expect(refusal?.teamsCode == "AppInstallBlocked")
+            #expect(refusal?.isRetryable == false)
+            #expect(refusal?.message.contains("app permission policy") == true)
+            for user in ["new-1", "new-2"] {
+                let installation = try await installer.chat(userId: user, tenantId: "tenant-1")
+                #expect(installation.installed, "\(user) is installed for in the same tenant")
+            }
+            #expect(emulator.stats().graphInstalls == 2)
+            let again = await #expect(throws: BotConnectorError.self) {
+                _ = try await installer.chat(userId: "blocked", tenantId: "tenant-1")
+            }
+            #expect(again?.code == .appInstallBlocked, "the blocked user is asked again, not believed forever")
         }
     }
 }
