@@ -13,7 +13,9 @@ import Synchronization
 /// `GraphConsentMissing`, and for `consentRecheck` after it the tenant's other new users fail the same way
 /// without asking Graph again (nor queueing for an installation slot). An app permission policy that blocks the
 /// app for one user (403 "App is blocked by app permission policy") fails only that user's deliveries, with
-/// `AppInstallBlocked`: the tenant's other users are still installed for.
+/// `AppInstallBlocked`: the tenant's other users are still installed for. Graph is eventually consistent: right
+/// after an installation its listing can be empty and its chat 404, so both are looked up again with backoff for
+/// up to `settleWithin` before the installation counts as missing.
 final class AppInstaller: Sendable {
     /// The chat to send to, and whether this call installed the app.
     struct Installation: Sendable {
@@ -35,6 +37,7 @@ final class AppInstaller: Sendable {
     let perTenantPerSecond: Int
     let retry: RetryPolicy
     let consentRecheck: Duration
+    let settleWithin: Duration
     private let clock: any WorkerClock
     private let logger: Logger
     private let state = Mutex(State())
@@ -42,10 +45,12 @@ final class AppInstaller: Sendable {
     /// - Parameters:
     ///   - consentRecheck: how long a tenant's missing consent is believed before Graph is asked again (an admin
     ///     may grant it meanwhile). Default: 60 s
+    ///   - settleWithin: how long an installation Graph does not show yet (empty listing, chat 404) is looked up
+    ///     again before it counts as missing. Default: 30 s
     ///   - clock: the time of `consentRecheck`, the tenant's installation slots and retry waits.
     init(
         graph: GraphClient, teamsAppId: String, perTenantPerSecond: Int, retry: RetryPolicy = .graph,
-        consentRecheck: Duration = .seconds(60),
+        consentRecheck: Duration = .seconds(60), settleWithin: Duration = .seconds(30),
         clock: any WorkerClock = ContinuousClock(), logger: Logger
     ) {
         self.graph = graph
@@ -53,6 +58,7 @@ final class AppInstaller: Sendable {
         self.perTenantPerSecond = max(1, perTenantPerSecond)
         self.retry = retry
         self.consentRecheck = consentRecheck
+        self.settleWithin = settleWithin
         self.clock = clock
         self.logger = logger
     }
@@ -84,16 +90,23 @@ final class AppInstaller: Sendable {
             let installed = try await retrying { () async throws(BotConnectorError) -> Bool in
                 try await self.graph.installApp(teamsAppId: self.teamsAppId, userId: userId, tenantId: tenantId)
             }
-            let found = try await retrying { () async throws(BotConnectorError) -> String? in
-                try await self.graph.installationId(teamsAppId: self.teamsAppId, userId: userId, tenantId: tenantId)
+            let deadline = clock.now + settleWithin
+            let installation = try await settling(until: deadline) { () async throws(BotConnectorError) -> String in
+                let found = try await self.retrying { () async throws(BotConnectorError) -> String? in
+                    try await self.graph.installationId(
+                        teamsAppId: self.teamsAppId, userId: userId, tenantId: tenantId)
+                }
+                guard let found else {
+                    throw BotConnectorError(
+                        code: .notFound, httpStatus: 404,
+                        message: "Graph lists no installation of the app after installing it")
+                }
+                return found
             }
-            guard let installation = found else {
-                throw BotConnectorError(
-                    code: .notFound, httpStatus: 404,
-                    message: "Graph lists no installation of the app after installing it")
-            }
-            let chat = try await retrying { () async throws(BotConnectorError) -> String in
-                try await self.graph.chatId(userId: userId, installationId: installation, tenantId: tenantId)
+            let chat = try await settling(until: deadline) { () async throws(BotConnectorError) -> String in
+                try await self.retrying { () async throws(BotConnectorError) -> String in
+                    try await self.graph.chatId(userId: userId, installationId: installation, tenantId: tenantId)
+                }
             }
             if installed { logger.debug("installed the app for a user", metadata: ["tenantId": "\(tenantId)"]) }
             return Installation(chatId: chat, installed: installed)
@@ -146,6 +159,31 @@ final class AppInstaller: Sendable {
                     throw error
                 }
                 try? await clock.sleep(for: retry.delay(afterFailures: attempt, retryAfter: error.retryAfter))
+            }
+        }
+    }
+
+    /// Runs a Graph read that can miss an installation made moments ago: a 404 is asked again with backoff
+    /// (250 ms growing to 4 s) until `deadline`, then it stands.
+    private func settling<T>(
+        until deadline: ContinuousClock.Instant, _ read: () async throws(BotConnectorError) -> T
+    ) async throws(BotConnectorError) -> T {
+        var misses = 0
+        while true {
+            do throws(BotConnectorError) {
+                return try await read()
+            } catch {
+                misses += 1
+                let wait = RetryPolicy.graphSettling.delay(afterFailures: misses)
+                guard error.code == .notFound, clock.now + wait < deadline, !Task.isCancelled else {
+                    if error.code == .notFound, misses > 1 {
+                        var late = error
+                        late.message += " (looked up \(misses) times within \(settleWithin))"
+                        throw late
+                    }
+                    throw error
+                }
+                try? await clock.sleep(for: wait)
             }
         }
     }

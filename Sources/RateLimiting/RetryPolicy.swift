@@ -43,6 +43,10 @@ extension RetryPolicy {
     /// store back from an outage is used again within a second.
     public static let store = RetryPolicy(backoff: Backoff(base: .milliseconds(50), cap: .seconds(1)))
 
+    /// A Graph read that has not caught up with a write yet (an installation made moments ago): 250 ms growing
+    /// to 4 s, for as long as the caller's deadline allows.
+    public static let graphSettling = RetryPolicy(backoff: Backoff(base: .milliseconds(250), cap: .seconds(4)))
+
     /// Microsoft Graph calls (proactive installation): 12 attempts, 500 ms growing to 30 s.
     public static let graph = RetryPolicy(
         backoff: Backoff(base: .milliseconds(500), cap: .seconds(30)), maxAttempts: 12)

@@ -7,7 +7,7 @@
 ///  "disabledTenants": [], "removedFromConversations": [], "tokenLifetimeSeconds": 60,
 ///  "teams": {"19:team@thread.tacv2": [{"id": "29:1a", "name": "Ada", "aadObjectId": "..."}]},
 ///  "teamsAppId": "00000000-0000-0000-0000-00000000a99a", "graphConsentMissing": ["tenant-id"],
-///  "appBlockedByPolicy": ["aad-object-id"],
+///  "appBlockedByPolicy": ["aad-object-id"], "notInstalledWithoutCode": false, "graphLagMs": 0,
 ///  "botEndpoint": "http://127.0.0.1:3978/api/messages", "invokeTimeoutMs": 5000}
 /// ```
 struct ConfigUpdate: Decodable {
@@ -61,6 +61,8 @@ struct ConfigUpdate: Decodable {
     var teamsAppId: String?
     var graphConsentMissing: [String]?
     var appBlockedByPolicy: [String]?
+    var notInstalledWithoutCode: Bool?
+    var graphLagMs: Int?
     var botEndpoint: String?
     var invokeTimeoutMs: Int?
 
@@ -138,6 +140,11 @@ struct ConfigUpdate: Decodable {
         }
         if let graphConsentMissing { configuration.graphConsentMissing = Set(graphConsentMissing) }
         if let appBlockedByPolicy { configuration.appBlockedByPolicy = Set(appBlockedByPolicy) }
+        if let notInstalledWithoutCode { configuration.notInstalledWithoutCode = notInstalledWithoutCode }
+        if let graphLagMs {
+            guard graphLagMs >= 0 else { throw Invalid(message: "graphLagMs must not be negative") }
+            configuration.graphLag = .milliseconds(graphLagMs)
+        }
         if let botEndpoint {
             guard EmulatorConfiguration.isValidBotEndpoint(botEndpoint) else {
                 throw Invalid(message: "botEndpoint must be an absolute http(s) URL")

@@ -83,6 +83,13 @@ public struct EmulatorConfiguration: Sendable {
     /// Users (Teams id or AAD object id) without the bot installed: 403 ForbiddenOperationException, until the app
     /// is installed for them through Microsoft Graph. Default: none
     public var notInstalled: Set<String>
+    /// Answer `notInstalled` users 403 with an empty body, no code at all, as Teams often does in the field,
+    /// instead of 403 ForbiddenOperationException. Default: false
+    public var notInstalledWithoutCode: Bool
+    /// How long after Microsoft Graph installs the app for a user the installation and its chat become
+    /// visible (Graph is eventually consistent): until then the user's installed apps list is empty and the
+    /// chat lookup answers 404. Default: zero (visible at once)
+    public var graphLag: Duration
     /// Tenants whose admin disabled the bot: 403 BotDisabledByAdmin. Default: none
     public var disabledTenants: Set<String>
     /// Channels or conversations the bot was removed from: 403 BotNotInConversationRoster. Default: none
@@ -136,6 +143,8 @@ public struct EmulatorConfiguration: Sendable {
         graphScope: String = "https://graph.microsoft.com/.default",
         graphConsentMissing: Set<String> = [],
         appBlockedByPolicy: Set<String> = [],
+        notInstalledWithoutCode: Bool = false,
+        graphLag: Duration = .zero,
         botEndpoint: String? = nil,
         invokeTimeout: Duration = .seconds(5)
     ) {
@@ -159,6 +168,8 @@ public struct EmulatorConfiguration: Sendable {
         self.graphScope = graphScope
         self.graphConsentMissing = graphConsentMissing
         self.appBlockedByPolicy = appBlockedByPolicy
+        self.notInstalledWithoutCode = notInstalledWithoutCode
+        self.graphLag = graphLag
         self.botEndpoint = botEndpoint
         self.invokeTimeout = invokeTimeout
     }

@@ -23,7 +23,7 @@ extension EmulatorState {
         info: Validation.CreateInfo,
         now: ContinuousClock.Instant
     ) -> Reply {
-        if self.lacksBot(userId: userId, aadObjectId: aadObjectId) { return Self.notInstalled }
+        if self.lacksBot(userId: userId, aadObjectId: aadObjectId) { return self.notInstalledReply }
         // A user has one 1:1 chat with the bot, so the user is the thread the create limits count on.
         if let throttled = self.throttleCreate(userId, tenantId: info.tenantId, now: now) { return throttled }
         let conversationId = self.openChat(userId: userId, aadObjectId: aadObjectId, tenantId: info.tenantId)

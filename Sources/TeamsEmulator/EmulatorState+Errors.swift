@@ -15,6 +15,11 @@ extension EmulatorState {
         "Bot is not installed in user's personal scope"
     )
 
+    /// What a user without the app gets: ForbiddenOperationException, or a bare 403 when so configured.
+    var notInstalledReply: Reply {
+        self.configuration.notInstalledWithoutCode ? Reply(status: .forbidden, body: "") : Self.notInstalled
+    }
+
     /// The 403 a recipient who blocked the bot gets, in the shape configured for them.
     static func blocked(_ shape: EmulatorConfiguration.BlockShape) -> Reply {
         switch shape {

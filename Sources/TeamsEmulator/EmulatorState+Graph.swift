@@ -42,16 +42,28 @@ extension EmulatorState {
                 "App is blocked by app permission policy. TenantId: \(tenantId), UserObjectId: \(userId), "
                     + "AppId: \(self.configuration.teamsAppId), AppType: Private")
         case .install(let userId, let teamsAppId):
-            return self.install(teamsAppId, for: userId)
+            return self.install(teamsAppId, for: userId, now: now)
+        case .list(let userId, _, _) where self.isSettling(userId, now: now):
+            return Reply(status: .ok, body: #"{"value":[]}"#)
         case .list(let userId, let teamsAppId, let expandsTeamsApp):
             return self.installedApps(of: userId, teamsAppId: teamsAppId, expandsTeamsApp: expandsTeamsApp)
+        case .chat(let userId, _) where self.isSettling(userId, now: now):
+            return Self.graphError(.notFound, "NotFound", "The app installation was not found for this user.")
         case .chat(let userId, let installationId):
             return self.chat(of: userId, installationId: installationId, tenantId: token.tenantId)
         }
     }
 
     /// `POST users/{userId}/teamwork/installedApps`: 201 with no body, 409 when the user has the app already.
-    private mutating func install(_ teamsAppId: String?, for userId: String) -> Reply {
+    /// Whether the user's Graph installation is still too new for Graph's reads to see it.
+    private mutating func isSettling(_ userId: String, now: ContinuousClock.Instant) -> Bool {
+        guard let visibleAt = self.graphVisibleAt[userId] else { return false }
+        if now < visibleAt { return true }
+        self.graphVisibleAt[userId] = nil
+        return false
+    }
+
+    private mutating func install(_ teamsAppId: String?, for userId: String, now: ContinuousClock.Instant) -> Reply {
         guard let teamsAppId else {
             return Self.graphError(
                 .badRequest, "BadRequest",
@@ -65,6 +77,7 @@ extension EmulatorState {
             return Self.graphError(.conflict, "Conflict", "App is already installed for this user.")
         }
         self.installedViaGraph[userId] = self.makeInstallationId(userId)
+        if self.configuration.graphLag > .zero { self.graphVisibleAt[userId] = now + self.configuration.graphLag }
         self.stats.graphInstalls += 1
         return Reply(status: .created, body: "")
     }

@@ -44,7 +44,7 @@ extension EmulatorState {
         let lacksBot = self.lacksBot(userId: conversation.userId, aadObjectId: record.aadObjectId)
         for key in [conversation.userId, record.aadObjectId].compactMap({ $0 }) {
             if let shape = self.configuration.blocked[key] { return Self.blocked(shape) }
-            if lacksBot && self.configuration.notInstalled.contains(key) { return Self.notInstalled }
+            if lacksBot && self.configuration.notInstalled.contains(key) { return self.notInstalledReply }
         }
         return nil
     }

@@ -63,6 +63,8 @@ struct EmulatorState {
     /// Apps installed through Microsoft Graph: the installation id by the user's AAD object id. These users have
     /// the bot even when the configuration lists them in `notInstalled`.
     var installedViaGraph: [String: String] = [:]
+    /// When each Graph installation becomes visible to Graph's reads (``EmulatorConfiguration/graphLag``).
+    var graphVisibleAt: [String: ContinuousClock.Instant] = [:]
 
     /// Roster members by Teams id and by AAD object id (rebuilt when the rosters change).
     var membersByKey: [String: EmulatorConfiguration.Member] = [:]

@@ -71,6 +71,10 @@ final class EmulatorProcess: Sendable {
             "notInstalled": Array(configuration.notInstalled),
             "teamsAppId": configuration.teamsAppId,
             "graphConsentMissing": Array(configuration.graphConsentMissing),
+            "appBlockedByPolicy": Array(configuration.appBlockedByPolicy),
+            "notInstalledWithoutCode": configuration.notInstalledWithoutCode,
+            "graphLagMs": Int(configuration.graphLag.components.seconds * 1000)
+                + Int(configuration.graphLag.components.attoseconds / 1_000_000_000_000_000),
             "blocked": configuration.blocked.map { ["id": $0.key, "shape": $0.value.rawValue] },
             "teams": configuration.teams.mapValues { members in
                 members.map { member -> [String: String] in

@@ -72,6 +72,36 @@ extension EndToEnd {
             #expect(consentLogs.count - 1 == 1, "the missing consent is logged once, not per delivery")
         }
 
+        /// Teams as found in the field: the create for a user without the app answers a bare 403 (no code), Graph
+        /// shows a new installation only a second later, and one user's app permission policy blocks the app.
+        @Test func aBare403AndALaggingGraphStillReachNewUsersAndAPolicyBlocksOnlyItsUser() async throws {
+            var emulator = Self.emulator()
+            emulator.notInstalled = ["new-user", "other-new-user", "blocked-user"]
+            emulator.notInstalledWithoutCode = true
+            emulator.graphLag = .seconds(1)
+            emulator.appBlockedByPolicy = ["blocked-user"]
+            let rig = try await DeliveryRig(emulator: emulator, bot: Self.bot)
+            defer { Task { await rig.shutdown() } }
+            try await rig.publish(
+                Self.events(user: "new-user", tenant: "t1", count: 3)
+                    + Self.events(user: "blocked-user", tenant: "t1", count: 2, from: 100)
+                    + Self.events(user: "other-new-user", tenant: "t1", count: 2, from: 200))
+            let worker = try await rig.startWorker()
+            defer { worker.kill() }
+            let outcomes = try await rig.outcomes(finalCount: 7)
+            let finals = outcomes.finalByDelivery.values.compactMap(\.first)
+            func summaries(_ user: String) -> [String] {
+                finals.filter { $0.eventId.hasPrefix(user + "-") }.map(\.summary)
+            }
+            #expect(summaries("new-user") == Array(repeating: "delivered", count: 3), "\(summaries("new-user"))")
+            #expect(summaries("other-new-user") == Array(repeating: "delivered", count: 2))
+            #expect(summaries("blocked-user") == Array(repeating: "failed/AppInstallBlocked", count: 2))
+            #expect(try await rig.emulator.stats().graphInstalls == 2, "the tenant's other new users were installed")
+            worker.terminate()
+            #expect(await worker.exit(timeout: .seconds(30)).status == 0)
+            #expect(!worker.text(of: .stderr).contains("TeamsAppInstallation.ReadWriteForUser.All"), "not a consent")
+        }
+
         @Test func graphThrottlingIsRetriedAfterRetryAfter() async throws {
             // Six new users, three Graph calls each: with 40% of Graph calls answered 429, some are (all but
             // certainly), and each is retried after its Retry-After until it goes through.

@@ -16,6 +16,7 @@ struct AppInstallerTests {
     /// (5 installations a second per tenant, the consent recheck on `clock`).
     static func withInstaller(
         notInstalled: Set<String>, consentMissing: Set<String> = [], blockedByPolicy: Set<String> = [],
+        graphLag: Duration = .zero, settleWithin: Duration = .seconds(30),
         clock: any WorkerClock = ContinuousClock(),
         _ body: (TeamsEmulator, AppInstaller) async throws -> Void
     ) async throws {
@@ -24,6 +25,7 @@ struct AppInstallerTests {
         configuration.teamsAppId = Self.teamsAppId
         configuration.graphConsentMissing = consentMissing
         configuration.appBlockedByPolicy = blockedByPolicy
+        configuration.graphLag = graphLag
         let logger = Logger(label: "installer-test", factory: { _ in SwiftLogNoOpLogHandler() })
         try await TeamsEmulator.withRunning(configuration: configuration, logger: logger) { emulator in
             let graph = GraphClient(
@@ -33,7 +35,7 @@ struct AppInstallerTests {
                 logger: logger)
             let installer = AppInstaller(
                 graph: graph, teamsAppId: Self.teamsAppId, perTenantPerSecond: 5, consentRecheck: .seconds(60),
-                clock: clock, logger: logger)
+                settleWithin: settleWithin, clock: clock, logger: logger)
             do {
                 try await body(emulator, installer)
             } catch {
@@ -110,6 +112,35 @@ struct AppInstallerTests {
                 _ = try await installer.chat(userId: "blocked", tenantId: "tenant-1")
             }
             #expect(again?.code == .appInstallBlocked, "the blocked user is asked again, not believed forever")
+        }
+    }
+
+    /// Graph is eventually consistent: right after a 201 the user's installed apps can be empty and the chat 404.
+    /// The installer asks again until Graph shows them, within `settleWithin`.
+    @Test func anInstallationGraphShowsLateIsLookedUpAgainUntilItAppears() async throws {
+        try await Self.withInstaller(notInstalled: ["late"], graphLag: .milliseconds(1500)) { emulator, installer in
+            let started = ContinuousClock.now
+            let installation = try await installer.chat(userId: "late", tenantId: "tenant-1")
+            #expect(installation.installed)
+            #expect(!installation.chatId.isEmpty)
+            #expect(ContinuousClock.now - started >= .milliseconds(1500), "it waited for Graph to catch up")
+            #expect(emulator.stats().graphRequests > 3, "the listing was read more than once")
+            #expect(emulator.stats().graphInstalls == 1, "looked up again, not installed again")
+        }
+    }
+
+    @Test func anInstallationGraphNeverShowsFailsAfterTheSettleTime() async throws {
+        try await Self.withInstaller(
+            notInstalled: ["never"], graphLag: .seconds(600), settleWithin: .seconds(1)
+        ) { emulator, installer in
+            let started = ContinuousClock.now
+            let error = await #expect(throws: BotConnectorError.self) {
+                _ = try await installer.chat(userId: "never", tenantId: "tenant-1")
+            }
+            #expect(error?.code == .notFound)
+            #expect(error?.message.contains("looked up") == true, "\(error?.message ?? "")")
+            #expect(ContinuousClock.now - started < .seconds(20), "bounded by the settle time, not Graph's lag")
+            #expect(emulator.stats().graphInstalls == 1)
         }
     }
 }

@@ -291,6 +291,21 @@ struct DeliveryMachineTests {
         again.on(.failed(Self.teams(.graphConsentMissing, status: 403)))
         #expect(again.published?.error?.code == "GraphConsentMissing", "a failed installation fails the delivery")
 
+        // A 403 with no code, as Teams often answers in the field: installing once is the way to know.
+        var codeless = Driver(Self.item(Self.aadUser))
+        codeless.reachUserCreate()
+        guard case .install("aad-1", Self.tenant) = codeless.on(.failed(Self.teams(.forbidden, status: 403))) else {
+            Issue.record("a code-less 403 on a user's create installs, got \(codeless.action.name)")
+            return
+        }
+        codeless.on(.installed(chatId: "19:chat", installed: true))
+        guard case .request(.send("19:chat", _), _) = codeless.sendToStoredReference() else {
+            Issue.record("expected the send to the installation's chat, got \(codeless.action)")
+            return
+        }
+        codeless.on(.failed(Self.teams(.forbidden, status: 403)))
+        #expect(codeless.published?.error?.code == "Forbidden", "once: the send's own 403 fails the delivery")
+
         var without = Driver(Self.item(Self.aadUser), Self.settings(canInstall: false))
         without.reachUserCreate()
         without.on(.failed(Self.teams(.forbiddenOperation, status: 403)))

@@ -761,8 +761,12 @@ struct DeliveryMachine {
                 return .forgetReference(key: key)
             }
         case .create(.userAADObjectId(let aad), let tenantId, let key, let then):
-            // Teams will not open a chat with a user who never installed the app: install it for them.
-            if settings.canInstall, error.code == .forbiddenOperation || error.code == .botNotInConversationRoster {
+            // Teams will not open a chat with a user who never installed the app: install it for them. In the
+            // field that 403 often carries no code at all (`.forbidden`): installing once is then the way to know.
+            if settings.canInstall,
+                error.code == .forbiddenOperation || error.code == .botNotInConversationRoster
+                    || error.code == .forbidden
+            {
                 state = .installing(aad: aad, tenantId: tenantId, key: key, then: then)
                 return .install(userId: aad, tenantId: tenantId)
             }
