@@ -9,29 +9,35 @@ import RateLimiting
 /// time order. A plain struct: the engine keeps it behind a lock.
 public struct RateGovernor: Sendable {
     private let conversationWindows: [SlidingWindowLimiter.Window]
+    private let memberReadWindows: [SlidingWindowLimiter.Window]
     private let longestWindow: Duration
     private let tenantBudget: Double
     private let jitterBounds: ClosedRange<Duration>
     private var slowestRoundTrip = RecentMaximum()
     private var share: Double
     private var conversations: [String: (limiter: SlidingWindowLimiter, lastSend: ContinuousClock.Instant)] = [:]
+    /// Member reads per conversation: Teams counts them in windows of their own.
+    private var memberReads: [String: (limiter: SlidingWindowLimiter, lastSend: ContinuousClock.Instant)] = [:]
     private var tenants: [String: AdaptiveRate] = [:]
     /// Per tenant, the requests that actually left recently, oldest first (see ``confirm(tenant:now:)``).
     private var sent: [String: Deque<ContinuousClock.Instant>] = [:]
 
     /// - Parameters:
     ///   - conversationWindows: `delivery.rateLimits.perConversation` (Teams': 7/1 s, 8/2 s, 60/30 s, 1800/3600 s).
+    ///   - memberReadWindows: reading a conversation's members (Teams': 14/1 s, 16/2 s, 120/30 s, 3600/3600 s).
     ///   - tenantBudget: `delivery.rateLimits.perTenantPerSecond`, for the whole group.
     ///   - jitterBounds: the least and the most allowed for requests reaching Teams later than others that left
     ///     at the same moment (see ``confirm(tenant:now:)``).
     ///   - share: this worker's fraction of the group's work (k of n partitions: k/n).
     public init(
-        conversationWindows: [SlidingWindowLimiter.Window], tenantBudget: Double,
+        conversationWindows: [SlidingWindowLimiter.Window],
+        memberReadWindows: [SlidingWindowLimiter.Window] = RateGovernor.teamsMemberReadWindows, tenantBudget: Double,
         jitterBounds: ClosedRange<Duration> = .zero ... .zero, share: Double = 1
     ) {
         precondition(tenantBudget > 0 && share > 0 && share <= 1, "a budget and a share in (0, 1] are needed")
         self.conversationWindows = conversationWindows
-        self.longestWindow = conversationWindows.map(\.length).max() ?? .zero
+        self.memberReadWindows = memberReadWindows
+        self.longestWindow = (conversationWindows + memberReadWindows).map(\.length).max() ?? .zero
         self.tenantBudget = tenantBudget
         self.jitterBounds = jitterBounds
         self.share = share
@@ -46,18 +52,30 @@ public struct RateGovernor: Sendable {
     /// Conversations whose recent sends are remembered.
     public var trackedConversations: Int { conversations.count }
 
-    /// Reserves a send to `conversation` of `tenant` and returns how long from `now` to wait before it.
-    public mutating func reserve(conversation: String, tenant: String, now: ContinuousClock.Instant) -> Duration {
+    /// Teams' limits on reading a conversation's members, per bot per conversation.
+    public static let teamsMemberReadWindows: [SlidingWindowLimiter.Window] = [
+        .init(count: 14, length: .seconds(1)), .init(count: 16, length: .seconds(2)),
+        .init(count: 120, length: .seconds(30)), .init(count: 3600, length: .seconds(3600)),
+    ]
+
+    /// Reserves a send to `conversation` of `tenant` (a read of its members when `readsMembers`: their own
+    /// windows, the same tenant budget) and returns how long from `now` to wait before it.
+    public mutating func reserve(
+        conversation: String, tenant: String, readsMembers: Bool = false, now: ContinuousClock.Instant
+    ) -> Duration {
         // Taken out while it changes, so its history is not copied.
+        let windows = readsMembers ? memberReadWindows : conversationWindows
         var entry =
-            conversations.removeValue(forKey: conversation) ?? (SlidingWindowLimiter(windows: conversationWindows), now)
+            (readsMembers
+                ? memberReads.removeValue(forKey: conversation) : conversations.removeValue(forKey: conversation))
+            ?? (SlidingWindowLimiter(windows: windows), now)
         let conversationReady = now + (entry.limiter.wait(now: now) ?? .zero)
         var rate = tenants[tenant] ?? AdaptiveRate(ceiling: pacedRate, now: now)
         let sendAt = conversationReady + rate.reserve(now: conversationReady)
         tenants[tenant] = rate
         entry.limiter.record(now: sendAt)
         entry.lastSend = sendAt
-        conversations[conversation] = entry
+        if readsMembers { memberReads[conversation] = entry } else { conversations[conversation] = entry }
         return sendAt - now
     }
 
@@ -143,6 +161,7 @@ public struct RateGovernor: Sendable {
     public mutating func forgetIdle(now: ContinuousClock.Instant) -> Int {
         let before = conversations.count
         conversations = conversations.filter { now - $0.value.lastSend < longestWindow }
+        memberReads = memberReads.filter { now - $0.value.lastSend < longestWindow }
         tenants = tenants.filter { now - $0.value.lastActivity < longestWindow }
         let retention = departureRetention
         sent = sent.filter { entry in entry.value.last.map { now - $0 <= retention } ?? false }

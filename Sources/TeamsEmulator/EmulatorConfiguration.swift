@@ -99,6 +99,9 @@ public struct EmulatorConfiguration: Sendable {
     public var gccTenants: Set<String>
     /// Team rosters served by `pagedmembers`, by team id. Default: none
     public var teams: [String: [Member]]
+    /// The tenant each team belongs to, by team id: reading its roster counts against that tenant's 50 requests a
+    /// second as well as the team's own member-read windows. Default: none (the team's windows only)
+    public var teamTenants: [String: String] = [:]
     /// Request bodies larger than this get 413 MessageSizeTooBig. Default: 102,400 bytes
     public var maxMessageBytes: Int
     /// Activity bodies kept for inspection; later activities keep their id and operation only. Default: 100,000

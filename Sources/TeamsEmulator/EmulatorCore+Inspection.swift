@@ -116,6 +116,7 @@ extension EmulatorCore {
             + #""unanswered":\#(stats.unanswered),"#
             + #""conversationsCreated":\#(stats.conversationsCreated),"activitiesSent":\#(stats.activitiesSent),"#
             + #""activitiesUpdated":\#(stats.activitiesUpdated),"activitiesDeleted":\#(stats.activitiesDeleted),"#
+            + #""memberReads":\#(stats.memberReads),"#
             + #""graphRequests":\#(stats.graphRequests),"graphInstalls":\#(stats.graphInstalls),"#
             + #""graphThrottled":\#(stats.graphThrottled),"openIdMetadataRequests":\#(stats.openIdMetadataRequests),"#
             + #""jwksRequests":\#(stats.jwksRequests),"activitiesPosted":\#(stats.activitiesPosted),"#

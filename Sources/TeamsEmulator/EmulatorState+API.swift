@@ -5,6 +5,7 @@ extension EmulatorState {
     /// then the operation itself.
     mutating func serve(_ call: APICall, now: ContinuousClock.Instant) -> Reply {
         self.stats.apiRequests += 1
+        if case .members = call.route { self.stats.memberReads += 1 }
         let reply = self.reply(to: call, now: now)
         self.count(reply)
         return reply

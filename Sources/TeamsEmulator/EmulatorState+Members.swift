@@ -12,7 +12,7 @@ extension EmulatorState {
         let tenantId: String?
         if let team = self.configuration.teams[id] {
             roster = team
-            tenantId = nil
+            tenantId = self.configuration.teamTenants[id]
         } else if let record = self.conversations[id] {
             if let refusal = self.refusal(for: record) { return refusal }
             let user = record.conversation.userId.map {

@@ -20,6 +20,8 @@ public struct EmulatorStats: Sendable, Hashable {
     public var activitiesSent = 0
     public var activitiesUpdated = 0
     public var activitiesDeleted = 0
+    /// `pagedmembers` requests (one per page), whatever their answer.
+    public var memberReads = 0
     /// Microsoft Graph calls (`/graph/v1.0/...`), whatever their answer. They are not in ``apiRequests``,
     /// ``throttled`` or ``errors``.
     public var graphRequests = 0

@@ -456,12 +456,13 @@ struct DeliveryMachineTests {
         var driver = Driver(Self.item(.teamMembers(teamId: "19:team", tenantId: Self.tenant)))
         #expect(driver.action.name == "checkServiceUrl", "a team has no ledger entry of its own")
         driver.on(.serviceUrlChecked(nil))
-        guard case .request(.members("19:team"), _) = driver.on(.capacityReady) else {
+        guard case .request(.members("19:team", nil), _) = driver.on(.capacityReady) else {
             Issue.record("\(driver.action)")
             return
         }
         let members = [TeamsMember(id: "29:a"), TeamsMember(id: "29:b")]
-        guard case .fanOut(let fanned, Self.tenant) = driver.on(.answered(.members(members))) else {
+        let page = MembersPage(members: members, continuationToken: nil)
+        guard case .fanOut(let fanned, Self.tenant) = driver.on(.answered(.members(page))) else {
             Issue.record("\(driver.action.name)")
             return
         }

@@ -81,11 +81,16 @@ struct DeliveryMachine {
     enum Answer: Sendable {
         case activityId(String)
         case conversation(ConversationResource)
-        case members([TeamsMember])
+        case members(MembersPage)
     }
 
     /// A request to the Bot Connector.
     enum Request: Sendable, Equatable {
+        var readsMembers: Bool {
+            if case .members = self { return true }
+            return false
+        }
+
         /// A 1:1 conversation with a user.
         case createConversation(ConversationParameters.Target, tenantId: String)
         /// A new channel thread, created with the delivery's message as its first.
@@ -93,8 +98,8 @@ struct DeliveryMachine {
         case send(conversationId: String, serviceUrl: String?)
         case update(conversationId: String, serviceUrl: String?, activityId: String)
         case delete(conversationId: String, serviceUrl: String?, activityId: String)
-        /// A team's roster, all pages.
-        case members(teamId: String)
+        /// One page of a team's roster: the first (no token) or the one `continuationToken` names.
+        case members(teamId: String, continuationToken: String?)
     }
 
     /// What the driver does next.
@@ -117,8 +122,9 @@ struct DeliveryMachine {
         case lookUpPrevious(notificationKey: String, recipient: String)
         /// Check that the bearer token may go to `serviceUrl` (nil: the default).
         case checkServiceUrl(String?)
-        /// Wait until the rate governor lets a request to `conversation` of `tenant` go.
-        case waitForCapacity(conversation: String, tenant: String)
+        /// Wait until the rate governor lets a request to `conversation` of `tenant` go (a roster page when
+        /// `readsMembers`: Teams counts member reads in windows of their own).
+        case waitForCapacity(conversation: String, tenant: String, readsMembers: Bool)
         /// Mark the delivery `sending` in the ledger: a request that can reach the recipient is about to go.
         case markSending
         /// Mark it `claimed` again: the request was refused, so a crash while waiting cannot leave it uncertain.
@@ -174,6 +180,10 @@ struct DeliveryMachine {
         var sent = false
         /// The app was installed for the recipient through Graph to reach them.
         var installedApp = false
+        /// A team fan-out's roster so far, and the continuation tokens already followed (a repeated one would
+        /// page forever).
+        var roster: [TeamsMember] = []
+        var rosterTokens: Set<String> = []
     }
 
     /// Where a delivery goes.
@@ -284,9 +294,7 @@ struct DeliveryMachine {
         switch (state, event) {
         case (.idle, .start):
             if case .teamMembers(let teamId, let tenantId) = delivery.recipient {
-                return attempt(
-                    .members(teamId: teamId), .roster(tenantId: tenantId), serviceUrl: nil, conversation: teamId,
-                    tenantId: tenantId ?? "", carriesMessage: false)
+                return rosterPage(teamId: teamId, tenantId: tenantId, continuationToken: nil)
             }
             return claim()
         case (.claiming, .claim(let answer)):
@@ -639,6 +647,12 @@ struct DeliveryMachine {
         return .checkServiceUrl(serviceUrl)
     }
 
+    private mutating func rosterPage(teamId: String, tenantId: String?, continuationToken: String?) -> Action {
+        attempt(
+            .members(teamId: teamId, continuationToken: continuationToken), .roster(tenantId: tenantId),
+            serviceUrl: nil, conversation: teamId, tenantId: tenantId ?? "", carriesMessage: false)
+    }
+
     private mutating func attempting(_ attempt: inout Attempt, _ event: Event) -> Action {
         switch (attempt.stage, event) {
         case (.checkingServiceUrl, .serviceUrlChecked(let refusal)):
@@ -692,7 +706,9 @@ struct DeliveryMachine {
         if let expired = expired(while: " before it could be sent") { return expired }
         return advance(
             &attempt, to: .waitingForCapacity,
-            .waitForCapacity(conversation: attempt.conversation, tenant: attempt.tenantId.lowercased()))
+            .waitForCapacity(
+                conversation: attempt.conversation, tenant: attempt.tenantId.lowercased(),
+                readsMembers: attempt.request.readsMembers))
     }
 
     private mutating func markSendingOrRequest(_ attempt: inout Attempt) -> Action {
@@ -741,9 +757,21 @@ struct DeliveryMachine {
             return recordSent(activityId: resource.activityId ?? "")
         case (.send, .activityId(let id)), (.change, .activityId(let id)):
             return recordSent(activityId: id)
-        case (.roster(let tenantId), .members(let members)):
-            state = .fanningOut
-            return .fanOut(members, tenantId: tenantId)
+        case (.roster(let tenantId), .members(let page)):
+            run.roster.append(contentsOf: page.members)
+            guard let token = page.continuationToken, case .members(let teamId, _) = attempt.request else {
+                state = .fanningOut
+                let members = run.roster
+                run.roster = []
+                return .fanOut(members, tenantId: tenantId)
+            }
+            guard run.rosterTokens.insert(token).inserted else {
+                return conclude(
+                    failed: BotConnectorError(
+                        code: .invalidResponse, message: "pagedmembers repeated a continuation token"))
+            }
+            // Each page is a request of its own: its own wait for capacity, its own retries from its own token.
+            return rosterPage(teamId: teamId, tenantId: tenantId, continuationToken: token)
         default:
             preconditionFailure("delivery state machine: \(answer) does not answer \(attempt.request)")
         }

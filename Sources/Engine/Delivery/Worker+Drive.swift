@@ -113,8 +113,9 @@ extension Worker {
             } catch {
                 return .serviceUrlChecked(error)
             }
-        case .waitForCapacity(let conversation, let tenant):
-            guard await waitForCapacity(conversation: conversation, tenant: tenant, item) else { return .stopped }
+        case .waitForCapacity(let conversation, let tenant, let readsMembers):
+            guard await waitForCapacity(conversation: conversation, tenant: tenant, readsMembers: readsMembers, item)
+            else { return .stopped }
             // The departure counts from here; the ledger write before the request delays arrival, so it is part
             // of the round trip the governor's jitter allowance follows.
             drive.departed = options.clock.now
@@ -182,9 +183,13 @@ extension Worker {
     // MARK: Teams
 
     /// Waits until the rate governor lets a request go; false when the delivery must stop first.
-    private func waitForCapacity(conversation: String, tenant: String, _ item: WorkItem) async -> Bool {
+    private func waitForCapacity(
+        conversation: String, tenant: String, readsMembers: Bool, _ item: WorkItem
+    ) async -> Bool {
         let clock = options.clock
-        let wait = governor.withLock { $0.reserve(conversation: conversation, tenant: tenant, now: clock.now) }
+        let wait = governor.withLock {
+            $0.reserve(conversation: conversation, tenant: tenant, readsMembers: readsMembers, now: clock.now)
+        }
         var waited = wait
         if wait > .zero {
             guard await pause(wait, item) else { return false }
@@ -246,8 +251,10 @@ extension Worker {
             try await client.deleteActivity(
                 serviceUrl: serviceUrl, conversationId: conversationId, activityId: activityId)
             return .activityId(activityId)
-        case .members(let teamId):
-            return .members(try await client.pagedMembers(serviceUrl: nil, conversationId: teamId))
+        case .members(let teamId, let continuationToken):
+            return .members(
+                try await client.membersPage(
+                    serviceUrl: nil, conversationId: teamId, continuationToken: continuationToken))
         }
     }
 
