@@ -15,6 +15,10 @@ extension BotConnectorClient {
         public var scope: String?
         /// Overrides the cloud's global service URL. Default: nil
         public var defaultServiceUrl: String?
+        /// Where a call Teams refuses with `InvalidBotApiHost` (a GCC tenant reached through another cloud's host)
+        /// is retried once, whatever ``cloud`` says. Default: nil (the GCC cloud's global service URL, or
+        /// ``defaultServiceUrl`` when ``cloud`` is GCC)
+        public var gccServiceUrl: String?
         /// Service hosts allowed besides the cloud's Teams hosts: `host` or `host:port` (https only), or
         /// `http://host:port` to allow plain http to exactly that address (the emulator). Default: []
         public var allowedServiceHosts: [String]
@@ -58,6 +62,7 @@ extension BotConnectorClient {
             self.tokenTimeout = tokenTimeout
             self.tokenRefreshMargin = tokenRefreshMargin
             self.maxActivityBytes = maxActivityBytes
+            self.gccServiceUrl = nil
         }
 
         /// The token endpoint in effect.
@@ -70,6 +75,12 @@ extension BotConnectorClient {
         public var effectiveScope: String {
             if let scope = self.scope, !scope.isEmpty { return scope }
             return self.cloud.scope
+        }
+
+        /// The GCC service URL in effect, for the `InvalidBotApiHost` retry.
+        public var effectiveGCCServiceUrl: String {
+            if let url = self.gccServiceUrl, !url.isEmpty { return url }
+            return self.cloud == .gcc ? self.effectiveDefaultServiceUrl : Cloud.gcc.defaultServiceUrl
         }
 
         /// The global service URL in effect.

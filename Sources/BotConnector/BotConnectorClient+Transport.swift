@@ -13,9 +13,9 @@ extension BotConnectorClient {
     }
 
     /// Sends one authorized API call to an already allowed service URL. A 401 invalidates the token,
-    /// fetches a new one and retries once; for a GCC bot, `InvalidBotApiHost` (a GCC tenant reached
-    /// through the public host) is retried once on the GCC service URL; any other non-2xx status is
-    /// thrown, classified.
+    /// fetches a new one and retries once; `InvalidBotApiHost` (a GCC tenant reached through another host) is
+    /// retried once on the GCC service URL, whatever the configured cloud: a public-cloud bot can serve GCC
+    /// tenants too. Any other non-2xx status is thrown, classified.
     func perform(
         _ method: HTTPMethod,
         _ service: ServiceUrl,
@@ -25,7 +25,8 @@ extension BotConnectorClient {
         do {
             return try await self.performOnce(method, service, path: path, body: body)
         } catch let error where error.code == .invalidBotApiHost {
-            guard self.configuration.cloud == .gcc, let gcc = try? self.resolveServiceUrl(nil), gcc != service else {
+            guard let gcc = try? self.resolveServiceUrl(self.configuration.effectiveGCCServiceUrl), gcc != service
+            else {
                 throw error
             }
             self.logger.notice(

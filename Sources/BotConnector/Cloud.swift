@@ -41,7 +41,8 @@ public enum Cloud: String, Sendable, Hashable, CaseIterable {
     /// GCC includes the public host: a GCC tenant can be reached there first (`InvalidBotApiHost`).
     public var teamsServiceHosts: [String] {
         switch self {
-        case .public: return ["smba.trafficmanager.net"]
+        // A public-cloud bot can have GCC tenants: their calls are retried on the GCC host (InvalidBotApiHost).
+        case .public: return ["smba.trafficmanager.net", "smba.infra.gcc.teams.microsoft.com"]
         case .gcc: return ["smba.infra.gcc.teams.microsoft.com", "smba.trafficmanager.net"]
         case .gcch: return ["smba.infra.gov.teams.microsoft.us"]
         case .dod: return ["smba.infra.dod.teams.microsoft.us"]
