@@ -36,7 +36,8 @@ final class EngineMetrics: Sendable {
     private let lagGauges = Mutex<[TopicPartition: Gauge]>([:])
     private let sendTimers: [Operation: Timer]
     let retries = Counter(label: Name.retries)
-    let throttled = Counter(label: Name.throttled)
+    /// 429s by the operation Teams refused (sends, updates, creates, member reads ...).
+    let throttled: [Operation: Counter]
     let deadLetters = Counter(label: Name.deadLetters)
     let inFlight = Gauge(label: Name.inFlight)
     let deferred = Gauge(label: Name.deferred)
@@ -59,6 +60,11 @@ final class EngineMetrics: Sendable {
             timers[operation] = Timer(label: Name.sendDuration, dimensions: [("operation", operation.rawValue)])
         }
         self.sendTimers = timers
+        var throttled: [Operation: Counter] = [:]
+        for operation in Operation.allCases {
+            throttled[operation] = Counter(label: Name.throttled, dimensions: [("operation", operation.rawValue)])
+        }
+        self.throttled = throttled
     }
 
     func consumed(topic: String, count: Int) {

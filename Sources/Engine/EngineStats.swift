@@ -87,9 +87,9 @@ public final class EngineStats: Sendable {
         metrics.retries.increment()
     }
 
-    func throttled() {
+    func throttled(_ operation: EngineMetrics.Operation) {
         state.withLock { $0.throttled += 1 }
-        metrics.throttled.increment()
+        metrics.throttled[operation]?.increment()
     }
 
     func admitted(_ delta: Int) {

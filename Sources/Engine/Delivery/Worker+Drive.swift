@@ -217,7 +217,7 @@ extension Worker {
         } catch {
             answered(request.operation, after: clock.now - started, sinceDeparture: clock.now - departed)
             if error.code == .throttled {
-                stats.throttled()
+                stats.throttled(request.operation)
                 let now = clock.now
                 governor.withLock { $0.throttled(tenant: tenant, retryAfter: error.retryAfter, now: now) }
             }
