@@ -55,7 +55,14 @@ extension TokenProvider {
             let detail = try? JSONDecoder().decode(TokenError.self, from: Data(buffer: body))
             let reason = [detail?.error, detail?.errorDescription?.split(separator: "\r\n").first.map(String.init)]
                 .compactMap { $0 }.joined(separator: ": ")
-            let message = "token endpoint answered HTTP \(status)" + (reason.isEmpty ? "" : " (\(reason))")
+            var message = "token endpoint answered HTTP \(status)" + (reason.isEmpty ? "" : " (\(reason))")
+            if detail?.errorDescription?.hasPrefix("AADSTS700016") == true {
+                // Entra does not know the app in the tenant the token was asked of: usually a single-tenant bot
+                // left on the default `botframework.com` tenant.
+                message +=
+                    "; the app is not registered in the tenant of \(self.configuration.tokenURL): a single-tenant "
+                    + "bot must set bot.tenantId to the tenant it is registered in"
+            }
             // 400/401 mean the credentials or scope were refused: retrying will not help.
             let code: BotConnectorError.Code = (status == 400 || status == 401) ? .unauthorized : .tokenRequestFailed
             throw BotConnectorError(code: code, httpStatus: status, message: message)

@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// One installation per user at a time: concurrent deliveries for the same new user wait for the one in
 /// progress (a thousand events for one new user install once). Installations start at most
-/// `perTenantPerSecond` per tenant. Each Graph call's 429 and 503 are retried after their `Retry-After` (or a
+/// `perTenantPerSecond` per tenant across the consumer group (this worker's share of it, ``setShare(_:)``). Each Graph call's 429 and 503 are retried after their `Retry-After` (or a
 /// backoff), as its retry policy allows; a missing consent (403) is logged once per tenant and fails the delivery with
 /// `GraphConsentMissing`, and for `consentRecheck` after it the tenant's other new users fail the same way
 /// without asking Graph again (nor queueing for an installation slot). An app permission policy that blocks the
@@ -30,6 +30,8 @@ final class AppInstaller: Sendable {
         var consentReported: Set<String> = []
         /// Tenants whose admin has not consented, as Graph last said, and until when that answer stands.
         var consentMissing: [String: (until: ContinuousClock.Instant, error: BotConnectorError)] = [:]
+        /// This worker's fraction of the group's work (k of n partitions): its share of each tenant's rate.
+        var share: Double = 1
     }
 
     let graph: GraphClient
@@ -188,11 +190,17 @@ final class AppInstaller: Sendable {
         }
     }
 
-    /// Spaces installation starts of one tenant `1 / perTenantPerSecond` apart.
+    /// Sets this worker's share of the group's work (k of n partitions: k/n): `perTenantPerSecond` is for the
+    /// whole group, as the Bot Connector budget is, so ten workers together install no faster than one alone.
+    func setShare(_ share: Double) {
+        state.withLock { $0.share = min(1, max(share, 0.01)) }
+    }
+
+    /// Spaces installation starts of one tenant `1 / (perTenantPerSecond × share)` apart.
     private func waitForTenantSlot(_ tenantId: String) async {
-        let interval = Duration.seconds(1) / perTenantPerSecond
         let now = clock.now
         let start = state.withLock { state in
+            let interval = Duration.seconds(1) / (Double(perTenantPerSecond) * state.share)
             let start = max(now, state.nextStart[tenantId.lowercased()] ?? now)
             state.nextStart[tenantId.lowercased()] = start + interval
             return start

@@ -65,11 +65,18 @@ public final class Readiness: Sendable {
         state.withLock { $0.worker = worker }
         let metrics = worker.stats.metrics
         var reported: [Problem]?
+        var tokenReported: String?
         while !Task.isCancelled {
             let deferred = await within(timeout) { try await store.deferredCount() }
             if case .success(let count) = deferred { metrics.deferred.record(count) }
             let token = await within(timeout) { _ = try await client.tokens.token() }
             state.withLock { ($0.store, $0.token) = (deferred.problem, token.problem) }
+            if token.problem != tokenReported {
+                // Said once per reason, in a line of its own: every delivery fails until it is fixed (a refused
+                // credential, a single-tenant bot on the wrong tenant), and readiness lines change as others do.
+                tokenReported = token.problem
+                if let reason = token.problem { logger.error("cannot obtain a Teams token: \(reason)") }
+            }
             let problems = problems()
             ready.record(problems.isEmpty ? 1 : 0)
             if problems != reported {

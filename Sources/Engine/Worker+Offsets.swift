@@ -54,8 +54,7 @@ extension Worker {
                 }
                 return Double(state.generations.count) / Double(state.totalPartitions)
             }
-            let now = options.clock.now
-            governor.withLock { $0.setShare(min(1, max(share, 0.01)), now: now) }
+            shareChanged(share)
         case .revoked(let partitions):
             await release(partitions, commit: true)
         case .lost(let partitions):
@@ -84,10 +83,14 @@ extension Worker {
             state.tracker.remove(set)
             return Double(state.generations.count) / Double(state.totalPartitions)
         }
-        if share > 0 {
-            let now = options.clock.now
-            governor.withLock { $0.setShare(min(1, share), now: now) }
-        }
+        if share > 0 { shareChanged(share) }
+    }
+
+    /// This worker's share of the group's work changed: so do its shares of the Teams and Graph budgets.
+    private func shareChanged(_ share: Double) {
+        let now = options.clock.now
+        governor.withLock { $0.setShare(min(1, max(share, 0.01)), now: now) }
+        installer?.setShare(share)
     }
 
     /// Reports this member's lag per partition to the metrics every `lagInterval`.

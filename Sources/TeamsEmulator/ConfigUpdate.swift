@@ -6,7 +6,7 @@
 ///  "blocked": [{"id": "29:1abc", "shape": "messageWritesBlocked"}], "notInstalled": ["29:1def"],
 ///  "disabledTenants": [], "removedFromConversations": [], "tokenLifetimeSeconds": 60,
 ///  "teams": {"19:team@thread.tacv2": [{"id": "29:1a", "name": "Ada", "aadObjectId": "..."}]},
-///  "teamTenants": {"19:team@thread.tacv2": "tenant-id"},
+///  "teamTenants": {"19:team@thread.tacv2": "tenant-id"}, "homeTenant": "",
 ///  "teamsAppId": "00000000-0000-0000-0000-00000000a99a", "graphConsentMissing": ["tenant-id"],
 ///  "appBlockedByPolicy": ["aad-object-id"], "notInstalledWithoutCode": false, "graphLagMs": 0,
 ///  "botEndpoint": "http://127.0.0.1:3978/api/messages", "invokeTimeoutMs": 5000}
@@ -59,6 +59,7 @@ struct ConfigUpdate: Decodable {
     var gccTenants: [String]?
     var teams: [String: [Member]]?
     var teamTenants: [String: String]?
+    var homeTenant: String?
     var tokenLifetimeSeconds: Int?
     var teamsAppId: String?
     var graphConsentMissing: [String]?
@@ -128,6 +129,7 @@ struct ConfigUpdate: Decodable {
         if let removedFromConversations { configuration.removedFromConversations = Set(removedFromConversations) }
         if let gccTenants { configuration.gccTenants = Set(gccTenants) }
         if let teamTenants { configuration.teamTenants = teamTenants }
+        if let homeTenant { configuration.homeTenant = homeTenant.isEmpty ? nil : homeTenant }
         if let teams {
             configuration.teams = teams.mapValues { members in
                 members.map { EmulatorConfiguration.Member(id: $0.id, name: $0.name, aadObjectId: $0.aadObjectId) }

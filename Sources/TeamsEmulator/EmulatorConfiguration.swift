@@ -97,6 +97,10 @@ public struct EmulatorConfiguration: Sendable {
     /// GCC tenants: their calls must come through a serviceUrl whose path starts with `/gcc` (standing in
     /// for the GCC host); other paths get 403 InvalidBotApiHost. Default: none
     public var gccTenants: Set<String>
+    /// The tenant a single-tenant bot is registered in: the token endpoint then issues tokens only at that
+    /// tenant's URL and answers any other (`botframework.com` included) 400 `unauthorized_client` with
+    /// AADSTS700016, as Entra does. Default: nil (a multi-tenant bot: any tenant segment)
+    public var homeTenant: String? = nil
     /// Team rosters served by `pagedmembers`, by team id. Default: none
     public var teams: [String: [Member]]
     /// The tenant each team belongs to, by team id: reading its roster counts against that tenant's 50 requests a

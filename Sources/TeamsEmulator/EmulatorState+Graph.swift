@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import RateLimiting
 
 extension EmulatorState {
     /// The app's name in the catalog, as Graph lists it.
@@ -42,6 +43,7 @@ extension EmulatorState {
                 "App is blocked by app permission policy. TenantId: \(tenantId), UserObjectId: \(userId), "
                     + "AppId: \(self.configuration.teamsAppId), AppType: Private")
         case .install(let userId, let teamsAppId):
+            if let throttled = self.throttleInstall(tenantId: tenantId, now: now) { return throttled }
             return self.install(teamsAppId, for: userId, now: now)
         case .list(let userId, _, _) where self.isSettling(userId, now: now):
             return Reply(status: .ok, body: #"{"value":[]}"#)
@@ -55,6 +57,30 @@ extension EmulatorState {
     }
 
     /// `POST users/{userId}/teamwork/installedApps`: 201 with no body, 409 when the user has the app already.
+    /// Graph's installation limits: 30 a second per tenant and 300 across tenants; a 429 with `Retry-After`.
+    private mutating func throttleInstall(tenantId: String, now: ContinuousClock.Instant) -> Reply? {
+        guard let perTenant = self.configuration.limits.graphInstallWindows,
+            let allTenants = self.configuration.limits.graphInstallAllTenantsWindows
+        else { return nil }
+        let allKey = "\u{0}all-tenants"
+        let wait = max(
+            self.graphInstallLimiters[tenantId, default: SlidingWindowLimiter(windows: perTenant)].wait(now: now)
+                ?? .zero,
+            self.graphInstallLimiters[allKey, default: SlidingWindowLimiter(windows: allTenants)].wait(now: now)
+                ?? .zero)
+        guard wait == .zero else {
+            self.stats.graphThrottled += 1
+            var reply = Self.graphError(
+                .tooManyRequests, "TooManyRequests", "Too many requests. Retry after the time in Retry-After.")
+            let (seconds, attoseconds) = wait.components
+            reply.retryAfterSeconds = max(1, Int(seconds) + (attoseconds > 0 ? 1 : 0))
+            return reply
+        }
+        self.graphInstallLimiters[tenantId]!.record(now: now)
+        self.graphInstallLimiters[allKey]!.record(now: now)
+        return nil
+    }
+
     /// Whether the user's Graph installation is still too new for Graph's reads to see it.
     private mutating func isSettling(_ userId: String, now: ContinuousClock.Instant) -> Bool {
         guard let visibleAt = self.graphVisibleAt[userId] else { return false }

@@ -17,16 +17,32 @@ extension EmulatorState {
         newToken: String
     ) -> Reply {
         func oauthError(_ status: HTTPResponseStatus, _ error: String, _ description: String) -> Reply {
-            Reply(status: status, body: #"{"error":"\#(error)","error_description":"\#(description)"}"#)
+            Reply(
+                status: status,
+                body:
+                    #"{"error":"\#(error)","error_description":\#(JSONText.quote(description + "\r\nTrace ID: emu"))}"#)
         }
         guard form["grant_type"] == "client_credentials" else {
             return oauthError(.badRequest, "unsupported_grant_type", "Only client_credentials is supported.")
         }
-        guard form["client_id"] == self.configuration.appId else {
-            return oauthError(.badRequest, "unauthorized_client", "Application was not found.")
+        let appId = form["client_id"] ?? ""
+        let directory = tenantId.lowercased() == "botframework.com" ? "Bot Framework" : tenantId
+        let notFound =
+            "AADSTS700016: Application with identifier '\(appId)' was not found in the directory '\(directory)'. "
+            + "This can happen if the application has not been installed by the administrator of the tenant or "
+            + "consented to by any user in the tenant."
+        guard appId == self.configuration.appId else {
+            return oauthError(.badRequest, "unauthorized_client", notFound)
+        }
+        if let home = self.configuration.homeTenant, home.lowercased() != tenantId.lowercased() {
+            // A single-tenant app exists only in its own directory.
+            return oauthError(.badRequest, "unauthorized_client", notFound)
         }
         guard form["client_secret"] == self.configuration.appPassword else {
-            return oauthError(.unauthorized, "invalid_client", "Invalid client secret provided.")
+            return oauthError(
+                .unauthorized, "invalid_client",
+                "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the "
+                    + "client secret value, not the client secret ID, for a secret added to app '\(appId)'.")
         }
         let audience: IssuedToken.Audience
         if form["scope"] == self.configuration.scope {

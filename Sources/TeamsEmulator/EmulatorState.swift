@@ -56,6 +56,8 @@ struct EmulatorState {
     /// Create and member-list limiters, by conversation or channel id.
     var createLimiters: [String: SlidingWindowLimiter] = [:]
     var membersLimiters: [String: SlidingWindowLimiter] = [:]
+    /// Graph installations per tenant, and across tenants (the key ``allTenants``).
+    var graphInstallLimiters: [String: SlidingWindowLimiter] = [:]
     var nextActivityId: UInt64 = 1_700_000_000_000
     var nextConversationNumber: UInt64 = 1
     var recordedBodies = 0
@@ -106,6 +108,7 @@ struct EmulatorState {
             self.tenantLimiters = [:]
             self.createLimiters = [:]
             self.membersLimiters = [:]
+            self.graphInstallLimiters = [:]
             for id in self.conversations.keys { self.conversations[id]?.limiter = nil }
         }
         let rostersChanged = configuration.teams != self.configuration.teams

@@ -46,6 +46,17 @@ public enum LimitMode: Sendable, Hashable, CustomStringConvertible {
         self.windows([(14, 1), (16, 2), (120, 30), (3600, 3600)])
     }
 
+    /// Microsoft Graph, installing an app for a user (`POST .../teamwork/installedApps`): 30 per second per app
+    /// per tenant.
+    var graphInstallWindows: [SlidingWindowLimiter.Window]? {
+        self.windows([(30, 1)])
+    }
+
+    /// Microsoft Graph, installing an app for a user: 300 per second per app across all tenants.
+    var graphInstallAllTenantsWindows: [SlidingWindowLimiter.Window]? {
+        self.windows([(300, 1)])
+    }
+
     /// Per app per tenant: 50 requests per second.
     var tenantWindows: [SlidingWindowLimiter.Window]? {
         self.windows([(50, 1)])

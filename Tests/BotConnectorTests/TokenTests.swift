@@ -91,6 +91,32 @@ struct TokenTests {
         }
     }
 
+    /// Entra knows a single-tenant app only in its own directory: left on the default `botframework.com` tenant
+    /// its token request is 400 `unauthorized_client` AADSTS700016, and the error says which setting fixes it.
+    @Test("a single-tenant bot on the default tenant is refused as Entra does, and told to set bot.tenantId")
+    func singleTenantBotOnTheDefaultTenant() async throws {
+        var configuration = EmulatorConfiguration.test()
+        configuration.homeTenant = "contoso.onmicrosoft.com"
+        try await withEmulator(configuration) { emulator in
+            try await withClient(for: emulator) { client in
+                let error = await botConnectorError { _ = try await chat(client) }
+                #expect(error?.code == .unauthorized)
+                #expect(error?.isRetryable == false)
+                #expect(error?.httpStatus == 400)
+                #expect(error?.message.contains("unauthorized_client: AADSTS700016") == true, "\(error?.message ?? "")")
+                #expect(error?.message.contains("bot.tenantId") == true)
+                #expect(error?.message.contains("Trace ID") == false, "one line: the description's first")
+                #expect(emulator.stats().tokensIssued == 0)
+            }
+            try await withClient(
+                for: emulator, configure: { $0.tokenURL = emulator.tokenURL(tenant: "contoso.onmicrosoft.com") }
+            ) { client in
+                _ = try await chat(client)
+                #expect(emulator.stats().tokensIssued == 1, "its own tenant issues the token")
+            }
+        }
+    }
+
     @Test("a wrong scope is refused by the token endpoint")
     func wrongScope() async throws {
         try await withEmulator { emulator in

@@ -72,6 +72,7 @@ final class EmulatorProcess: Sendable {
             "teamsAppId": configuration.teamsAppId,
             "graphConsentMissing": Array(configuration.graphConsentMissing),
             "appBlockedByPolicy": Array(configuration.appBlockedByPolicy),
+            "homeTenant": configuration.homeTenant ?? "",
             "notInstalledWithoutCode": configuration.notInstalledWithoutCode,
             "graphLagMs": Int(configuration.graphLag.components.seconds * 1000)
                 + Int(configuration.graphLag.components.attoseconds / 1_000_000_000_000_000),

@@ -62,6 +62,11 @@ extension EndToEnd {
             let teams = try await rig.emulator.stats()
             #expect(teams.throttled > 0 && teams.errors > 0, "the emulator injected faults")
             #expect(metrics.value("herald_teams_throttled_total") == Double(teams.throttled), "every 429 is counted")
+            let throttledSeries = metrics.samples.filter { $0.name == "herald_teams_throttled_total" }
+            #expect(
+                Set(throttledSeries.compactMap { $0.labels["operation"] })
+                    == ["send", "update", "delete", "createConversation", "members"],
+                "429s broken down by operation")
             #expect(
                 Double(outcomes.reduce(0) { $0 + $1.throttled }) == metrics.value("herald_teams_throttled_total"),
                 "outcomes and metrics agree on 429s")
@@ -115,6 +120,33 @@ extension EndToEnd {
             #expect(!tokens.isEmpty)
             for token in tokens { #expect(!output.contains(token), "a bearer token is never logged") }
             #expect(!output.contains("#1 for "), "no message body is logged")
+        }
+
+        /// A single-tenant bot left on the default `botframework.com` tenant: Entra refuses its token, so every
+        /// delivery would fail. Said at start-up, once, in one line naming the setting that fixes it.
+        @Test func aSingleTenantBotOnTheDefaultTenantIsReportedAtStartUpNamingBotTenantId() async throws {
+            var emulator = EmulatorConfiguration(appId: DeliveryRig.appId, appPassword: DeliveryRig.appPassword)
+            emulator.homeTenant = "contoso.onmicrosoft.com"
+            let rig = try await DeliveryRig(emulator: emulator)
+            defer { Task { await rig.shutdown() } }
+            let worker = try await rig.startWorker()
+            defer { worker.kill() }
+            let port = try await DeliveryRig.httpPort(of: worker)
+            var answer = (status: 0, body: "")
+            try await eventually(within: .seconds(60), "not ready: the token was refused") {
+                answer = try await DeliveryRig.get(port: port, "/readyz")
+                return answer.status == 503 && answer.body.contains("AADSTS700016")
+            }
+            #expect(answer.body.contains("bot.tenantId"), "\(answer.body)")
+            let lines = worker.text(of: .stderr).split(separator: "\n").filter {
+                $0.contains("cannot obtain a Teams token")
+            }
+            #expect(lines.count == 1, "one line, not one per check: \(lines)")
+            #expect(lines.first?.contains("AADSTS700016") == true)
+            #expect(lines.first?.contains("bot.tenantId") == true)
+            #expect(lines.first?.contains(DeliveryRig.appPassword) == false, "the secret is not in it")
+            worker.terminate()
+            #expect(await worker.exit(timeout: .seconds(30)).status == 0)
         }
 
         @Test func readinessFollowsPostgreSQLDownAndBack() async throws {

@@ -143,4 +143,56 @@ struct AppInstallerTests {
             #expect(emulator.stats().graphInstalls == 1)
         }
     }
+
+    /// `perTenantPerSecond` is the group's: a worker with half the partitions starts a tenant's installations
+    /// half as often, so the group together keeps to it (as it keeps to the Bot Connector budget).
+    @Test func installationsArePacedAtThisWorkersShareOfTheTenantsRate() async throws {
+        for (share, expected) in [(1.0, Duration.seconds(1)), (0.5, Duration.seconds(2))] {
+            let clock = SkippingClock()
+            let users = (0..<6).map { "paced-\($0)" }
+            try await Self.withInstaller(notInstalled: Set(users), clock: clock) { emulator, installer in
+                installer.setShare(share)
+                let started = clock.now
+                for user in users { _ = try await installer.chat(userId: user, tenantId: "tenant-1") }
+                let elapsed = clock.now - started
+                // Six starts, 5 a second for the group: five intervals of 1 / (5 × share) seconds.
+                #expect(abs((elapsed - expected) / .milliseconds(1)) < 1, "share \(share): \(elapsed)")
+                #expect(emulator.stats().graphInstalls == 6)
+            }
+        }
+    }
+
+    /// Graph's installation limits per app: 30 a second per tenant, 300 across tenants. The emulator's clock
+    /// stands still, so every request falls in the same second however fast this machine is.
+    @Test func theEmulatorsGraphRefusesInstallationsBeyondItsLimits() async throws {
+        var configuration = EmulatorConfiguration(appId: "app", appPassword: "secret", limits: .teams)
+        configuration.teamsAppId = Self.teamsAppId
+        let logger = Logger(label: "installer-test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let instant = ContinuousClock.now
+        try await TeamsEmulator.withRunning(configuration: configuration, logger: logger, now: { instant }) {
+            emulator in
+            let graph = GraphClient(
+                configuration: .init(
+                    appId: "app", appPassword: "secret", graphURL: "\(emulator.origin)/graph",
+                    loginURL: emulator.origin, allowedHosts: [emulator.origin]),
+                logger: logger)
+            func refusals(tenant: String, count: Int) async -> [BotConnectorError] {
+                var refused: [BotConnectorError] = []
+                for index in 0..<count {
+                    do {
+                        _ = try await graph.installApp(
+                            teamsAppId: Self.teamsAppId, userId: "u-\(index)", tenantId: tenant)
+                    } catch { refused.append(error) }
+                }
+                return refused
+            }
+            let first = await refusals(tenant: "tenant-0", count: 31)
+            #expect(first.count == 1, "30 a second for one tenant")
+            #expect(first.first?.code == .throttled && first.first?.retryAfter == .seconds(1))
+            var across = first.count
+            for tenant in 1..<11 { across += await refusals(tenant: "tenant-\(tenant)", count: 30).count }
+            #expect(across == 31, "310 asked at one instant, 300 allowed across tenants: \(across) refused")
+            try await graph.shutdown()
+        }
+    }
 }
