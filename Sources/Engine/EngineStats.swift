@@ -21,6 +21,8 @@ public final class EngineStats: Sendable {
         public var retries = 0
         /// 429 answers received.
         public var throttled = 0
+        /// 429 answers by the operation refused (`send`, `createConversation`, `members` ...).
+        public var throttledByOperation: [String: Int] = [:]
         /// Deliveries admitted and not finished.
         public var inFlight = 0
         /// Outcomes not published again for records read again (their outcome was out already).
@@ -88,7 +90,10 @@ public final class EngineStats: Sendable {
     }
 
     func throttled(_ operation: EngineMetrics.Operation) {
-        state.withLock { $0.throttled += 1 }
+        state.withLock {
+            $0.throttled += 1
+            $0.throttledByOperation[operation.rawValue, default: 0] += 1
+        }
         metrics.throttled[operation]?.increment()
     }
 

@@ -170,8 +170,14 @@ struct DemoCommand: AsyncParsableCommand {
         let p50 = stats.latencyPercentile(50).map { "\($0) ms" } ?? "-"
         let p99 = stats.latencyPercentile(99).map { "\($0) ms" } ?? "-"
         print("Latency      p50 \(p50), p99 \(p99) (event time to outcome, delivered messages)")
+        let byOperation =
+            stats.throttledByOperation.isEmpty
+            ? ""
+            : " ["
+                + stats.throttledByOperation.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                .joined(separator: ", ") + "]"
         print(
-            "Teams        \(stats.requests) requests, \(stats.throttled) answered 429 (emulator: \(teams.throttled) throttled, \(teams.conversationsCreated) conversations created, \(teams.activitiesSent) sent, \(teams.activitiesUpdated) updated)"
+            "Teams        \(stats.requests) requests, \(stats.throttled) answered 429\(byOperation) (emulator: \(teams.throttled) throttled, \(teams.conversationsCreated) conversations created, \(teams.activitiesSent) sent, \(teams.activitiesUpdated) updated)"
         )
         print(
             "Graph        the app installed for \(teams.graphInstalls) users who never installed it (emulator: \(teams.graphRequests) Graph requests)"
