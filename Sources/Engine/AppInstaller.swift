@@ -8,7 +8,8 @@ import Synchronization
 ///
 /// One installation per user at a time: concurrent deliveries for the same new user wait for the one in
 /// progress (a thousand events for one new user install once). Installations start at most
-/// `perTenantPerSecond` per tenant across the consumer group (this worker's share of it, ``setShare(_:)``). Each Graph call's 429 and 503 are retried after their `Retry-After` (or a
+/// `perTenantPerSecond` per tenant across the consumer group (this worker's share of it, ``setShare(_:)``).
+/// Each Graph call's 429 and 503 are retried after their `Retry-After` (or a
 /// backoff), as its retry policy allows; a missing consent (403) is logged once per tenant and fails the delivery with
 /// `GraphConsentMissing`, and for `consentRecheck` after it the tenant's other new users fail the same way
 /// without asking Graph again (nor queueing for an installation slot). An app permission policy that blocks the
