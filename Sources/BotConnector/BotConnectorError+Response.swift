@@ -11,7 +11,7 @@ extension BotConnectorError {
         nowEpochSeconds: Double
     ) -> BotConnectorError {
         let detail = ErrorBody.parse(body)
-        let code = classify(status: status, teamsCode: detail.code)
+        let code = classify(status: status, teamsCode: detail.code, message: detail.message)
         var retryAfter: Duration?
         if let value = headers.first(name: "retry-after") {
             retryAfter = RetryAfter.parse(value, now: nowEpochSeconds)
@@ -27,8 +27,12 @@ extension BotConnectorError {
         )
     }
 
-    static func classify(status: Int, teamsCode: String?) -> Code {
+    static func classify(status: Int, teamsCode: String?, message: String? = nil) -> Code {
+        if status == 400 || status == 403, let message, Self.saysWrongRegion(message) { return .wrongRegion }
         switch status {
+        // A redirect is not followed (it could carry the token to another host): Teams sends one to a
+        // conversation's old geo.
+        case 301, 302, 307, 308: return .wrongRegion
         case 400: return .badArgument
         case 401: return .unauthorized
         case 403:
@@ -56,6 +60,15 @@ extension BotConnectorError {
         case 504: return .gatewayTimeout
         default: return .unexpectedStatus
         }
+    }
+}
+
+extension BotConnectorError {
+    /// Teams' message for a tenant reached through another geo's service URL: "User is from different region"
+    /// (also seen as "... a different region").
+    static func saysWrongRegion(_ message: String) -> Bool {
+        let lowered = message.lowercased()
+        return lowered.contains("different region")
     }
 }
 

@@ -32,6 +32,7 @@ public struct BotConnectorError: Error, Sendable, Hashable, CustomStringConverti
             case tokenRequestFailed = "TokenRequestFailed"
             case graphConsentMissing = "GraphConsentMissing"
             case appInstallBlocked = "AppInstallBlocked"
+            case wrongRegion = "WrongRegion"
         }
 
         private let base: Base
@@ -94,6 +95,10 @@ public struct BotConnectorError: Error, Sendable, Hashable, CustomStringConverti
         /// Microsoft Graph answered 403 for one user: an app permission policy blocks the app for them. The
         /// tenant's other users can still be installed for; only this user's deliveries fail.
         public static let appInstallBlocked = Code(base: .appInstallBlocked)
+        /// 400 or 403 "User is from different region" (Teams' code is `BadArgument`), or a redirect: the
+        /// conversation's tenant moved to another geo (or the EU Data Boundary) since its serviceUrl was stored.
+        /// Creating the conversation again through the global service URL returns the right regional one.
+        public static let wrongRegion = Code(base: .wrongRegion)
 
         /// The name Teams uses for this code (or Herald's, for failures Teams has no name for).
         public var teamsName: String { self.base.rawValue }

@@ -57,6 +57,8 @@ struct ConfigUpdate: Decodable {
     var disabledTenants: [String]?
     var removedFromConversations: [String]?
     var gccTenants: [String]?
+    var movedTenants: [String: String]?
+    var movedTenantAnswer: String?
     var teams: [String: [Member]]?
     var teamTenants: [String: String]?
     var homeTenant: String?
@@ -128,6 +130,18 @@ struct ConfigUpdate: Decodable {
         if let disabledTenants { configuration.disabledTenants = Set(disabledTenants) }
         if let removedFromConversations { configuration.removedFromConversations = Set(removedFromConversations) }
         if let gccTenants { configuration.gccTenants = Set(gccTenants) }
+        if let movedTenants {
+            guard movedTenants.values.allSatisfy(EmulatorConfiguration.isValidBotEndpoint) else {
+                throw Invalid(message: "movedTenants' serviceUrls must be absolute http(s) URLs")
+            }
+            configuration.movedTenants = movedTenants
+        }
+        if let movedTenantAnswer {
+            guard let answer = EmulatorConfiguration.MovedTenantAnswer(rawValue: movedTenantAnswer) else {
+                throw Invalid(message: "movedTenantAnswer must be forbidden, badRequest or redirect")
+            }
+            configuration.movedTenantAnswer = answer
+        }
         if let teamTenants { configuration.teamTenants = teamTenants }
         if let homeTenant { configuration.homeTenant = homeTenant.isEmpty ? nil : homeTenant }
         if let teams {

@@ -97,6 +97,14 @@ public struct EmulatorConfiguration: Sendable {
     /// GCC tenants: their calls must come through a serviceUrl whose path starts with `/gcc` (standing in
     /// for the GCC host); other paths get 403 InvalidBotApiHost. Default: none
     public var gccTenants: Set<String>
+    /// Tenants that moved to another geo (or the EU Data Boundary), each with its new regional serviceUrl
+    /// (absolute, e.g. `http://127.0.0.1:PORT/emea/`). A call for such a tenant through another regional path is
+    /// refused as ``movedTenantAnswer`` says; calls through the new path or a global one (the emulator's own
+    /// serviceUrl, `/teams/`) are served, and conversation creates answer with the new serviceUrl.
+    /// Default: none
+    public var movedTenants: [String: String] = [:]
+    /// How a moved tenant's call through another geo is refused. Default: 403 BadArgument
+    public var movedTenantAnswer: MovedTenantAnswer = .forbidden
     /// The tenant a single-tenant bot is registered in: the token endpoint then issues tokens only at that
     /// tenant's URL and answers any other (`botframework.com` included) 400 `unauthorized_client` with
     /// AADSTS700016, as Entra does. Default: nil (a multi-tenant bot: any tenant segment)
@@ -128,6 +136,16 @@ public struct EmulatorConfiguration: Sendable {
     /// How long the bot has to answer an `adaptiveCard/action` invoke (an Action.Execute click) before the user sees
     /// an error: Teams waits about 5 s. Default: 5 s
     public var invokeTimeout: Duration
+
+    /// How Teams refuses a call for a tenant that moved to another geo.
+    public enum MovedTenantAnswer: String, Sendable, Hashable {
+        /// 403 `BadArgument`, "User is from different region".
+        case forbidden
+        /// 400 `BadArgument`, "User is from different region".
+        case badRequest
+        /// 307 with `Location` at the new geo's serviceUrl.
+        case redirect
+    }
 
     public init(
         appId: String,

@@ -25,8 +25,10 @@ extension EmulatorCore {
             }
             return self.response(reply)
         }
-        let now = self.now()
         let (reply, latency) = self.state.withLock { state in
+            // Read under the lock: calls are counted in the order they are served, so the limiters' history
+            // stays in time order however many connections race for the lock.
+            let now = self.now()
             state.stats.requests += 1
             return (state.serveGraph(call, now: now), state.configuration.latency)
         }

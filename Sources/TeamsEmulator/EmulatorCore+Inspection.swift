@@ -113,7 +113,9 @@ extension EmulatorCore {
     static func json(_ stats: EmulatorStats) -> String {
         #"{"requests":\#(stats.requests),"apiRequests":\#(stats.apiRequests),"tokensIssued":\#(stats.tokensIssued),"#
             + #""throttled":\#(stats.throttled),"errors":\#(stats.errors),"droppedConnections":\#(stats.droppedConnections),"#
-            + #""unanswered":\#(stats.unanswered),"#
+            + #""throttledBy":{"#
+            + stats.throttledBy.sorted { $0.key < $1.key }.map { #""\#($0.key)":\#($0.value)"# }.joined(separator: ",")
+            + #"},"unanswered":\#(stats.unanswered),"#
             + #""conversationsCreated":\#(stats.conversationsCreated),"activitiesSent":\#(stats.activitiesSent),"#
             + #""activitiesUpdated":\#(stats.activitiesUpdated),"activitiesDeleted":\#(stats.activitiesDeleted),"#
             + #""memberReads":\#(stats.memberReads),"#

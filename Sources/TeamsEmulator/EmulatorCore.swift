@@ -88,8 +88,10 @@ final class EmulatorCore: Sendable {
             self.state.withLock { $0.stats.requests += 1 }
             return self.response(reply)
         }
-        let now = self.now()
         let (reply, latency) = self.state.withLock { state in
+            // Read under the lock: calls are counted in the order they are served, so the limiters' history
+            // stays in time order however many connections race for the lock.
+            let now = self.now()
             state.stats.requests += 1
             return (state.serve(call, now: now), state.configuration.latency)
         }
@@ -108,6 +110,7 @@ final class EmulatorCore: Sendable {
         if let seconds = reply.retryAfterSeconds {
             headers.add(name: "retry-after", value: String(seconds))
         }
+        if let location = reply.location { headers.add(name: "location", value: location) }
         if reply.body.isEmpty {
             return HTTPResponse(status: reply.status, headers: headers)
         }

@@ -25,6 +25,7 @@ extension EmulatorState {
             break
         }
         if !self.configuration.gccTenants.isEmpty, let refusal = self.wrongHost(call) { return refusal }
+        if !self.configuration.movedTenants.isEmpty, let refusal = self.wrongRegion(call) { return refusal }
         switch call.route {
         case .create:
             guard case .create(let info) = call.body else { return Self.badArgument }

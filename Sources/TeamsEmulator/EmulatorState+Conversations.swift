@@ -27,14 +27,15 @@ extension EmulatorState {
         // A user has one 1:1 chat with the bot, so the user is the thread the create limits count on.
         if let throttled = self.throttleCreate(userId, tenantId: info.tenantId, now: now) { return throttled }
         let conversationId = self.openChat(userId: userId, aadObjectId: aadObjectId, tenantId: info.tenantId)
+        let serviceUrl = self.serviceUrlField(tenantId: info.tenantId)
         guard let activity = info.activity else {
-            return Reply(status: .created, body: #"{"id":\#(JSONText.quote(conversationId))}"#)
+            return Reply(status: .created, body: #"{"id":\#(JSONText.quote(conversationId))\#(serviceUrl)}"#)
         }
         if let refusal = self.refusal(for: self.conversations[conversationId]!) { return refusal }
         let activityId = self.record(activity, in: conversationId)
         return Reply(
             status: .created,
-            body: #"{"id":\#(JSONText.quote(conversationId)),"activityId":"\#(activityId)"}"#
+            body: #"{"id":\#(JSONText.quote(conversationId)),"activityId":"\#(activityId)"\#(serviceUrl)}"#
         )
     }
 
@@ -76,9 +77,10 @@ extension EmulatorState {
         )
         self.insert(ConversationRecord(conversation: conversation))
         self.record(info.activity ?? [], in: conversationId, id: activityId)
+        let serviceUrl = self.serviceUrlField(tenantId: info.tenantId)
         return Reply(
             status: .created,
-            body: #"{"id":\#(JSONText.quote(conversationId)),"activityId":"\#(activityId)"}"#
+            body: #"{"id":\#(JSONText.quote(conversationId)),"activityId":"\#(activityId)"\#(serviceUrl)}"#
         )
     }
 
@@ -99,7 +101,8 @@ extension EmulatorState {
 
     private mutating func throttleCreate(_ key: String, tenantId: String, now: ContinuousClock.Instant) -> Reply? {
         guard let windows = self.configuration.limits.conversationWindows else { return nil }
-        return self.throttle(\.createLimiters, key: key, windows: windows, tenantId: tenantId, now: now)
+        return self.throttle(
+            \.createLimiters, limit: "createConversation", key: key, windows: windows, tenantId: tenantId, now: now)
     }
 
     func member(id: String) -> EmulatorConfiguration.Member? {

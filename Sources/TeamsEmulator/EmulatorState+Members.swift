@@ -54,6 +54,7 @@ extension EmulatorState {
 
     private mutating func throttleMembers(_ id: String, tenantId: String?, now: ContinuousClock.Instant) -> Reply? {
         guard let windows = self.configuration.limits.membersWindows else { return nil }
-        return self.throttle(\.membersLimiters, key: id, windows: windows, tenantId: tenantId, now: now)
+        return self.throttle(
+            \.membersLimiters, limit: "members", key: id, windows: windows, tenantId: tenantId, now: now)
     }
 }

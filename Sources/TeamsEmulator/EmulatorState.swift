@@ -10,6 +10,8 @@ struct EmulatorState {
         var body: String
         var retryAfterSeconds: Int? = nil
         var dropConnection = false
+        /// A redirect's `Location`.
+        var location: String? = nil
     }
 
     struct ConversationRecord {

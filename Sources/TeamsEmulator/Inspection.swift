@@ -8,6 +8,10 @@ public struct EmulatorStats: Sendable, Hashable {
     public var tokensIssued = 0
     /// 429 answers.
     public var throttled = 0
+    /// The 429s Teams' limits answered, by the limit that refused: `tenant` (50/s per app per tenant),
+    /// `conversation` (sends, updates and deletes in one conversation), `createConversation` (creates for one
+    /// user or channel) and `members` (member reads of one conversation). Injected `429` faults are in none.
+    public var throttledBy: [String: Int] = [:]
     /// Other 4xx/5xx answers to API and token calls (injected faults included).
     public var errors = 0
     /// Connections closed on purpose without an answer.

@@ -45,6 +45,25 @@ struct ClassificationTests {
         #expect(self.classify(403, "<html>Forbidden</html>").message == "<html>Forbidden</html>")
     }
 
+    /// A tenant moved to another geo: Teams says so with `BadArgument` on 400 or 403, or redirects; none of it is
+    /// retryable as it is, and none of it means the recipient blocked the bot.
+    @Test("'User is from different region' on 400 or 403, and redirects, are a wrong region")
+    func wrongRegion() {
+        let body = #"{"error":{"code":"BadArgument","message":"User is from different region"}}"#
+        for status in [400, 403] {
+            let error = self.classify(status, body)
+            #expect(error.code == .wrongRegion, "HTTP \(status)")
+            #expect(error.teamsCode == "BadArgument", "Teams' own code is kept for the outcome")
+            #expect(!error.isRetryable && !error.recipientBlocked)
+        }
+        for status in [301, 302, 307, 308] {
+            #expect(self.classify(status, "", headers: ["Location": "https://elsewhere.example/"]).code == .wrongRegion)
+        }
+        #expect(
+            self.classify(400, #"{"error":{"code":"BadArgument","message":"Invalid activity"}}"#).code == .badArgument)
+        #expect(self.classify(403, #"{"error":{"code":"Forbidden","message":"region lock"}}"#).code == .forbidden)
+    }
+
     @Test("retryable exactly for 412, 429, 502, 503, 504")
     func retryableStatuses() {
         let retryable = [412, 429, 502, 503, 504]

@@ -100,6 +100,20 @@ struct DeliveryMachine {
         case delete(conversationId: String, serviceUrl: String?, activityId: String)
         /// One page of a team's roster: the first (no token) or the one `continuationToken` names.
         case members(teamId: String, continuationToken: String?)
+
+        /// The same request through the configured default (global) service URL; nil when it already goes there.
+        var onDefaultServiceUrl: Request? {
+            switch self {
+            case .createThread(let channelId, let tenantId, .some):
+                return .createThread(channelId: channelId, tenantId: tenantId, serviceUrl: nil)
+            case .send(let conversationId, .some): return .send(conversationId: conversationId, serviceUrl: nil)
+            case .update(let conversationId, .some, let activityId):
+                return .update(conversationId: conversationId, serviceUrl: nil, activityId: activityId)
+            case .delete(let conversationId, .some, let activityId):
+                return .delete(conversationId: conversationId, serviceUrl: nil, activityId: activityId)
+            default: return nil
+            }
+        }
     }
 
     /// What the driver does next.
@@ -781,9 +795,11 @@ struct DeliveryMachine {
     private mutating func gaveUp(_ attempt: Attempt, _ error: BotConnectorError) -> Action {
         switch attempt.purpose {
         case .send(let target, let recreated):
-            // Teams forgot a stored conversation: forget the reference and create it again, once.
-            if error.code == .conversationNotFound, !recreated, let key = target.referenceKey,
-                let parameters = target.recreate
+            // Teams forgot a stored conversation, or its tenant moved to another geo since its serviceUrl was
+            // stored: forget the reference and create it again, once, through the global service URL (Teams
+            // answers with the serviceUrl to store).
+            if error.code == .conversationNotFound || error.code == .wrongRegion, !recreated,
+                let key = target.referenceKey, let parameters = target.recreate
             {
                 state = .forgetting(target, parameters, key: key)
                 return .forgetReference(key: key)
@@ -800,6 +816,16 @@ struct DeliveryMachine {
             }
         default:
             break
+        }
+        // Another geo's serviceUrl for a conversation that cannot be created again (a channel, a group chat,
+        // an update): once more through the global service URL, which reaches the tenant wherever it lives.
+        if error.code == .wrongRegion, let serviceUrl = attempt.serviceUrl, serviceUrl != settings.defaultServiceUrl,
+            let request = attempt.request.onDefaultServiceUrl
+        {
+            run.serviceUrl = settings.defaultServiceUrl
+            return self.attempt(
+                request, attempt.purpose, serviceUrl: nil, conversation: attempt.conversation,
+                tenantId: attempt.tenantId, blockedKey: attempt.blockedKey, carriesMessage: attempt.carriesMessage)
         }
         return conclude(failed: error)
     }

@@ -176,8 +176,14 @@ struct DemoCommand: AsyncParsableCommand {
             : " ["
                 + stats.throttledByOperation.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
                 .joined(separator: ", ") + "]"
+        let byLimit =
+            teams.throttledBy.isEmpty
+            ? ""
+            : " by "
+                + teams.throttledBy.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                .joined(separator: ", ")
         print(
-            "Teams        \(stats.requests) requests, \(stats.throttled) answered 429\(byOperation) (emulator: \(teams.throttled) throttled, \(teams.conversationsCreated) conversations created, \(teams.activitiesSent) sent, \(teams.activitiesUpdated) updated)"
+            "Teams        \(stats.requests) requests, \(stats.throttled) answered 429\(byOperation) (emulator: \(teams.throttled) throttled\(byLimit), \(teams.conversationsCreated) conversations created, \(teams.activitiesSent) sent, \(teams.activitiesUpdated) updated)"
         )
         print(
             "Graph        the app installed for \(teams.graphInstalls) users who never installed it (emulator: \(teams.graphRequests) Graph requests)"
