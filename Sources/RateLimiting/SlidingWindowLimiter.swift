@@ -30,9 +30,26 @@ public struct SlidingWindowLimiter: Sendable {
         return nil
     }
 
-    /// Records an admitted request (after ``wait(now:)`` said there was room).
+    /// Records an admitted request (after ``wait(now:)`` said there was room). Requests are kept in time order
+    /// whatever order they are recorded in (one that arrived earlier may be served a little later).
     public mutating func record(now: ContinuousClock.Instant) {
-        self.admitted.append(now)
+        guard let last = self.admitted.last, last > now else {
+            self.admitted.append(now)
+            return
+        }
+        var position = self.admitted.count - 1
+        while position > 0, self.admitted[position - 1] > now { position -= 1 }
+        self.admitted.insert(now, at: position)
+    }
+
+    /// Moves a recorded request from `recorded` to `actual` (it was recorded when it was planned to leave and
+    /// left later), keeping the order. Nothing happens when no request was recorded at `recorded`.
+    public mutating func move(_ recorded: ContinuousClock.Instant, to actual: ContinuousClock.Instant) {
+        guard recorded != actual, let index = self.admitted.lastIndex(of: recorded) else { return }
+        self.admitted.remove(at: index)
+        var position = self.admitted.count
+        while position > 0, self.admitted[position - 1] > actual { position -= 1 }
+        self.admitted.insert(actual, at: position)
     }
 
     /// How long until a request would be admitted, or nil when it would be now. Nothing is recorded.

@@ -3,12 +3,16 @@ import Logging
 extension TeamsEmulator {
     /// Starts an emulator on `host` and a free port, runs `body` with it, then shuts it down and waits
     /// until it has stopped: the way tests and the demo use it in-process.
-    /// - Parameter now: the clock for token expiry and rate-limit windows. Default: `ContinuousClock.now`
+    /// - Parameters:
+    ///   - now: the clock for token expiry and rate-limit windows. Default: `ContinuousClock.now`
+    ///   - executor: where the emulator serves its requests. Default: nil, the shared cooperative pool; a
+    ///     ``DedicatedThreadExecutor`` keeps a busy client in the same process from delaying them.
     public static func withRunning<Result: Sendable>(
         configuration: EmulatorConfiguration,
         host: String = "127.0.0.1",
         logger: Logger = Logger(label: "herald.emulator"),
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
+        executor: (any TaskExecutor)? = nil,
         _ body: (TeamsEmulator) async throws -> Result
     ) async throws -> Result {
         let emulator = try await TeamsEmulator.bind(
@@ -19,7 +23,7 @@ extension TeamsEmulator {
             now: now
         )
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await emulator.run() }
+            group.addTask(executorPreference: executor) { try await emulator.run() }
             do {
                 let result = try await body(emulator)
                 emulator.shutdown()

@@ -64,6 +64,18 @@ struct RateGovernorTests {
         #expect(governor.rate(tenant: "t") == 15, "a rebalance rescales, keeping the slowdown")
     }
 
+    /// A request the tenant check held back leaves later than its reservation: its conversation's windows count
+    /// it from when it left, so the conversation's next request is not planned too early.
+    @Test func aRequestHeldBackCountsForItsConversationFromWhenItLeft() {
+        var governor = RateGovernor(conversationWindows: [.init(count: 1, length: .seconds(1))], tenantBudget: 1000)
+        #expect(governor.reserve(conversation: "c", tenant: "t", now: start) == .zero)
+        // Reserved for 0 ms, it really left at 600 ms.
+        #expect(
+            governor.confirm(tenant: "t", conversation: "c", reserved: start, now: start + .milliseconds(600)) == nil)
+        let next = governor.reserve(conversation: "c", tenant: "t", now: start + .seconds(1))
+        #expect(next == .milliseconds(600), "the next waits until the first's real departure leaves the window")
+    }
+
     @Test func requestsWokenTogetherAfterAStallStillKeepTheBudgetPerSecond() {
         var governor = RateGovernor(conversationWindows: teams, tenantBudget: 10)
         // Twenty reservations spaced 100 ms apart; the process then stalls and they all wake at 1 s.
@@ -112,11 +124,12 @@ struct RateGovernorTests {
         governor.observe(roundTrip: .seconds(3), now: start + .milliseconds(100))
         #expect(governor.jitterAllowance(now: start + .milliseconds(200)) == .milliseconds(250), "capped")
         governor.observe(roundTrip: .milliseconds(40), now: start + .milliseconds(1500))
-        #expect(governor.jitterAllowance(now: start + .milliseconds(1600)) == .milliseconds(250), "within 2 s")
-        governor.observe(roundTrip: .milliseconds(30), now: start + .milliseconds(3000))
+        #expect(governor.jitterAllowance(now: start + .milliseconds(1600)) == .milliseconds(250), "within 5 s")
+        governor.observe(roundTrip: .milliseconds(30), now: start + .milliseconds(4000))
+        #expect(governor.jitterAllowance(now: start + .milliseconds(4900)) == .milliseconds(250), "still within 5 s")
         #expect(
-            governor.jitterAllowance(now: start + .milliseconds(3100)) == .milliseconds(40), "the spike is forgotten")
-        #expect(governor.jitterAllowance(now: start + .seconds(10)) == .milliseconds(5), "idle: back to the floor")
+            governor.jitterAllowance(now: start + .milliseconds(5100)) == .milliseconds(40), "the spike is forgotten")
+        #expect(governor.jitterAllowance(now: start + .seconds(20)) == .milliseconds(5), "idle: back to the floor")
         // A tenant's sends are held to its budget over one second plus the allowance.
         var held = RateGovernor(
             conversationWindows: teams, tenantBudget: 10, jitterBounds: .milliseconds(100) ... .milliseconds(100))

@@ -27,6 +27,22 @@ struct SlidingWindowLimiterTests {
         #expect(later == nil)
     }
 
+    /// Calls are counted when they arrived, and one that arrived first can be served second: recorded out of
+    /// order, the history stays in time order, so windows open exactly when the arrivals leave them.
+    @Test("requests recorded out of order are kept in time order; a moved one counts from its new time")
+    func outOfOrder() {
+        var limiter = SlidingWindowLimiter(windows: [.init(count: 2, length: .seconds(1))])
+        limiter.record(now: self.start + .milliseconds(300))
+        limiter.record(now: self.start + .milliseconds(100))
+        #expect(
+            limiter.wait(now: self.start + .milliseconds(500)) == .milliseconds(600), "the 100 ms one leaves at 1.1 s")
+        // A request reserved for 100 ms that really left at 900 ms.
+        limiter.move(self.start + .milliseconds(100), to: self.start + .milliseconds(900))
+        #expect(
+            limiter.wait(now: self.start + .milliseconds(1200)) == .milliseconds(100), "the 300 ms one leaves at 1.3 s")
+        #expect(limiter.wait(now: self.start + .milliseconds(1300)) == nil)
+    }
+
     @Test("60 per 30 s and 1800 per hour bind when the short windows do not")
     func longWindows() {
         var limiter = SlidingWindowLimiter(windows: LimitMode.teams.conversationWindows!)

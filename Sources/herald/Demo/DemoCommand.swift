@@ -70,7 +70,13 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let emulatorConfiguration = world.emulatorConfiguration(
             appId: configuration.bot.appId, appPassword: configuration.bot.appPassword)
-        try await TeamsEmulator.withRunning(configuration: emulatorConfiguration, logger: logger) { emulator in
+        // The emulator stands in for Teams' own machines: it serves on a thread of its own, not behind the worker's
+        // tasks on the shared pool (which would make requests reach it later, and less evenly, than they left).
+        let teamsThread = DedicatedThreadExecutor(name: "teams-emulator")
+        defer { teamsThread.stop() }
+        try await TeamsEmulator.withRunning(
+            configuration: emulatorConfiguration, logger: logger, executor: teamsThread
+        ) { emulator in
             configuration.kafka.brokers = kafka.bootstrapServers
             configuration.bot.tokenUrl = emulator.tokenURL
             configuration.bot.defaultServiceUrl = emulator.serviceUrl
