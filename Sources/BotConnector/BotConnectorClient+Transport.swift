@@ -71,11 +71,6 @@ extension BotConnectorClient {
         return response
     }
 
-    /// Awaited right before each request is written, once the client has everything it needs (a token
-    /// included): the engine's rate governor confirms the departure here, as late as a request can be held. A
-    /// request sent again after a refreshed token passes it again. Unset: nothing.
-    @TaskLocal public static var beforeRequest: (@Sendable () async -> Void)?
-
     private func send(
         _ method: HTTPMethod,
         url: String,
@@ -83,7 +78,6 @@ extension BotConnectorClient {
         token: String,
         service: ServiceUrl
     ) async throws(BotConnectorError) -> Response {
-        if let gate = Self.beforeRequest { await gate() }
         let (status, headers, body) = try await authorizedCall(
             self.httpClient, method, url: url, body: body, token: token, timeout: self.configuration.requestTimeout,
             maxBody: 4 << 20)

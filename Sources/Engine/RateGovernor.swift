@@ -86,7 +86,7 @@ public struct RateGovernor: Sendable {
     /// Reservations space requests evenly, but a stalled process wakes several of them at once, and requests
     /// that leave evenly do not arrive evenly: one waits for a pooled connection or a busy thread and arrives
     /// later than the next. Teams counts arrivals. A request has surely arrived once its answer is back, so
-    /// the allowance is the slowest round trip of the last few seconds (see ``observe(roundTrip:now:)``), kept
+    /// the allowance is the slowest round trip of the last two seconds (see ``observe(roundTrip:now:)``), kept
     /// within `jitterBounds`: when no more than the budget leaves within any second plus it, no more than the
     /// budget arrives within any second.
     ///
@@ -184,35 +184,34 @@ public struct RateGovernor: Sendable {
     }
 }
 
-/// The largest value recorded within the last few seconds (``span`` one-second buckets): long enough to cover a
-/// whole one-second window of requests that left before a slow spell and arrived during it, short enough to
-/// forget an old spike without keeping every sample.
+/// The largest value recorded in the current and the previous one-second bucket: a maximum over the last one
+/// to two seconds that forgets an old spike without keeping every sample.
 struct RecentMaximum: Sendable {
-    /// Seconds remembered.
-    static let span: Int64 = 5
-    private var origin: ContinuousClock.Instant?
-    /// Per one-second bucket since ``origin``, the largest value; oldest first, at most ``span`` of them.
-    private var buckets: [(second: Int64, value: Duration)] = []
+    private var bucketStart: ContinuousClock.Instant?
+    private var current = Duration.zero
+    private var previous = Duration.zero
 
     mutating func record(_ value: Duration, now: ContinuousClock.Instant) {
-        let origin = self.origin ?? now
-        self.origin = origin
-        let second = Self.second(of: now, since: origin)
-        buckets.removeAll { $0.second <= second - Self.span }
-        if let last = buckets.last, last.second == second {
-            buckets[buckets.count - 1].value = max(last.value, value)
-        } else {
-            buckets.append((second, value))
-        }
+        roll(now: now)
+        current = max(current, value)
     }
 
     func value(now: ContinuousClock.Instant) -> Duration {
-        guard let origin else { return .zero }
-        let second = Self.second(of: now, since: origin)
-        return buckets.lazy.filter { $0.second > second - Self.span }.map(\.value).max() ?? .zero
+        guard let bucketStart else { return .zero }
+        let age = now - bucketStart
+        if age < .seconds(1) { return max(current, previous) }
+        return age < .seconds(2) ? current : .zero
     }
 
-    private static func second(of instant: ContinuousClock.Instant, since origin: ContinuousClock.Instant) -> Int64 {
-        (instant - origin).components.seconds
+    private mutating func roll(now: ContinuousClock.Instant) {
+        guard let start = bucketStart else {
+            bucketStart = now
+            return
+        }
+        let age = now - start
+        guard age >= .seconds(1) else { return }
+        previous = age < .seconds(2) ? current : .zero
+        current = .zero
+        bucketStart = now
     }
 }

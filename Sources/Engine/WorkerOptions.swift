@@ -39,8 +39,8 @@ public struct WorkerOptions: Sendable {
     public var revokeGrace: Duration = .seconds(5)
     /// The least and the most kept to spare in every tenant window for requests that reach Teams later than
     /// others that left with them (scheduling, pooled connections, a busy machine). Within them, the slowest
-    /// recent round trip is used (see ``RateGovernor/confirm(tenant:now:)``). Default: 50 ms ... 500 ms.
-    public var jitterBounds: ClosedRange<Duration> = .milliseconds(50) ... .milliseconds(500)
+    /// recent round trip is used (see ``RateGovernor/confirm(tenant:now:)``). Default: 5 ms ... 250 ms.
+    public var jitterBounds: ClosedRange<Duration> = .milliseconds(5) ... .milliseconds(250)
     /// The fraction of Teams' per-conversation windows the engine plans to use. One conversation's requests
     /// go one at a time, so they drift less than a tenant's. Default: 0.97.
     public var conversationHeadroom = 0.97

@@ -7,7 +7,6 @@ import Metrics
 import RateLimiting
 import Routing
 import Store
-import Synchronization
 
 /// The driver of ``DeliveryMachine``: it performs each action (ledger and lookups, the rate governor, Teams,
 /// Graph, Kafka) and reports what happened. It decides nothing a machine can decide.
@@ -31,19 +30,8 @@ extension Worker {
     /// What the driver keeps between the actions of one delivery.
     private struct Drive {
         var activity: MessageActivity?
-        /// The reservation the next request waited for, to be confirmed as it leaves.
-        var reservation: Reservation?
-    }
-
-    /// A request's place in the rate governor, reserved before the ledger marks it sending.
-    private struct Reservation {
-        var conversation: String
-        var tenant: String
-        var readsMembers: Bool
-        /// When the reservation let it go.
-        var at: ContinuousClock.Instant
-        /// How long it waited for it.
-        var waited: Duration
+        /// When the rate governor last let a request go (its round trip, for the governor's jitter allowance).
+        var departed: ContinuousClock.Instant
     }
 
     /// Performs one delivery's actions until its machine finishes.
@@ -51,7 +39,7 @@ extension Worker {
         var settings = machineSettings
         settings.onUncertain = uncertainPolicies[item.delivery.route] ?? options.onUncertain
         var machine = DeliveryMachine(item: item, settings: settings)
-        var drive = Drive()
+        var drive = Drive(departed: options.clock.now)
         var action = machine.next(after: .start, now: now())
         while true {
             if case .finish(let ending) = action {
@@ -126,11 +114,11 @@ extension Worker {
                 return .serviceUrlChecked(error)
             }
         case .waitForCapacity(let conversation, let tenant, let readsMembers):
-            guard
-                let reservation = await reserveCapacity(
-                    conversation: conversation, tenant: tenant, readsMembers: readsMembers, item)
+            guard await waitForCapacity(conversation: conversation, tenant: tenant, readsMembers: readsMembers, item)
             else { return .stopped }
-            drive.reservation = reservation
+            // The departure counts from here; the ledger write before the request delays arrival, so it is part
+            // of the round trip the governor's jitter allowance follows.
+            drive.departed = options.clock.now
             return .capacityReady
         case .markSending:
             return await stored(item) {
@@ -146,9 +134,7 @@ extension Worker {
             if drive.activity == nil, request.carriesActivity {
                 drive.activity = MessageActivity(message: item.delivery.message, deliveryId: id)
             }
-            let reservation = drive.reservation
-            drive.reservation = nil
-            return await send(request, tenant: tenant, activity: drive.activity, reservation: reservation)
+            return await send(request, tenant: tenant, activity: drive.activity, departed: drive.departed)
         case .markBlocked(let key, let code):
             let at = now()
             await untilStored(item, force: true) { try await self.lookups.markBlocked(key: key, code: code, at: at) }
@@ -196,74 +182,45 @@ extension Worker {
 
     // MARK: Teams
 
-    /// Reserves a request's place in the rate governor and waits for it; nil when the delivery must stop first.
-    private func reserveCapacity(
+    /// Waits until the rate governor lets a request go; false when the delivery must stop first.
+    private func waitForCapacity(
         conversation: String, tenant: String, readsMembers: Bool, _ item: WorkItem
-    ) async -> Reservation? {
-        let reservedAt = options.clock.now
+    ) async -> Bool {
+        let clock = options.clock
+        let reservedAt = clock.now
         let wait = governor.withLock {
             $0.reserve(conversation: conversation, tenant: tenant, readsMembers: readsMembers, now: reservedAt)
         }
+        var waited = wait
         if wait > .zero {
-            guard await pause(wait, item) else { return nil }
+            guard await pause(wait, item) else { return false }
         }
-        return Reservation(
-            conversation: conversation, tenant: tenant, readsMembers: readsMembers, at: reservedAt + wait,
-            waited: wait)
-    }
-
-    /// Last before the request: waits until the tenant's real send rate lets it go (see RateGovernor.confirm).
-    /// The ledger may already say the delivery is being sent, so a stop does not cut this short: the wait is at
-    /// most about a second, while requests that bunched up are spread out again.
-    private func confirmDeparture(_ reservation: Reservation) async {
-        let clock = options.clock
-        var waited = reservation.waited
+        // Last before the request: the tenant's real send rate (see RateGovernor.confirm); a request it holds back
+        // counts for its conversation from when it goes.
         while let more = governor.withLock({
             $0.confirm(
-                tenant: reservation.tenant, conversation: reservation.conversation,
-                readsMembers: reservation.readsMembers, reserved: reservation.at, now: clock.now)
+                tenant: tenant, conversation: conversation, readsMembers: readsMembers, reserved: reservedAt + wait,
+                now: clock.now)
         }) {
-            // Cancelled (the worker is going away): sleeping would return at once, so the request goes now.
-            guard !Task.isCancelled else { break }
-            try? await clock.sleep(for: more)
+            guard await pause(more, item) else { return false }
             waited += more
         }
         stats.metrics.rateLimiterWait.record(duration: waited)
+        return true
     }
 
     /// Makes one request and reports its answer; a 429 slows the tenant down for the whole worker.
-    ///
-    /// The tenant's rate is confirmed as late as the client can: after the ledger write before it (from a
-    /// millisecond to a hundred or more, batching several deliveries' writes) and after the client's own
-    /// suspensions (each one a wait behind other tasks on a busy machine), right before the request is written.
     private func send(
-        _ request: DeliveryMachine.Request, tenant: String, activity: MessageActivity?, reservation: Reservation?
+        _ request: DeliveryMachine.Request, tenant: String, activity: MessageActivity?,
+        departed: ContinuousClock.Instant
     ) async -> DeliveryMachine.Event {
         stats.request()
         let clock = options.clock
         let started = clock.now
-        let departure = Mutex(started)
         let answer: DeliveryMachine.Answer
         do throws(BotConnectorError) {
-            let activity = activity ?? MessageActivity(body: .text(""))
-            if let reservation {
-                let result = await BotConnectorClient.$beforeRequest.withValue({
-                    await self.confirmDeparture(reservation)
-                    let now = clock.now
-                    departure.withLock { $0 = now }
-                }) { () async -> Result<DeliveryMachine.Answer, BotConnectorError> in
-                    do throws(BotConnectorError) {
-                        return .success(try await call(request, activity: activity))
-                    } catch {
-                        return .failure(error)
-                    }
-                }
-                answer = try result.get()
-            } else {
-                answer = try await call(request, activity: activity)
-            }
+            answer = try await call(request, activity: activity ?? MessageActivity(body: .text("")))
         } catch {
-            let departed = departure.withLock { $0 }
             answered(request.operation, after: clock.now - started, sinceDeparture: clock.now - departed)
             if error.code == .throttled {
                 stats.throttled(request.operation)
@@ -272,7 +229,6 @@ extension Worker {
             }
             return .failed(error)
         }
-        let departed = departure.withLock { $0 }
         answered(request.operation, after: clock.now - started, sinceDeparture: clock.now - departed)
         return .answered(answer)
     }
