@@ -90,13 +90,14 @@ extension BotConnectorClient {
 /// have checked the URL against their allow-list.
 func authorizedCall(
     _ httpClient: HTTPClient, _ method: HTTPMethod, url: String, body: [UInt8]?, token: String, timeout: Duration,
-    maxBody: Int
+    maxBody: Int, headers extra: [(String, String)] = []
 ) async throws(BotConnectorError) -> (status: Int, headers: HTTPHeaders, body: ByteBuffer) {
     var request = HTTPClientRequest(url: url)
     request.method = method
-    request.headers.reserveCapacity(4)
+    request.headers.reserveCapacity(4 + extra.count)
     request.headers.add(name: "authorization", value: "Bearer \(token)")
     request.headers.add(name: "user-agent", value: "herald")
+    for (name, value) in extra { request.headers.add(name: name, value: value) }
     if let body {
         request.headers.add(name: "content-type", value: "application/json; charset=utf-8")
         request.body = .bytes(ByteBuffer(bytes: body))

@@ -33,6 +33,7 @@ public struct BotConnectorError: Error, Sendable, Hashable, CustomStringConverti
             case graphConsentMissing = "GraphConsentMissing"
             case appInstallBlocked = "AppInstallBlocked"
             case wrongRegion = "WrongRegion"
+            case directoryConsentMissing = "DirectoryConsentMissing"
         }
 
         private let base: Base
@@ -99,6 +100,9 @@ public struct BotConnectorError: Error, Sendable, Hashable, CustomStringConverti
         /// conversation's tenant moved to another geo (or the EU Data Boundary) since its serviceUrl was stored.
         /// Creating the conversation again through the global service URL returns the right regional one.
         public static let wrongRegion = Code(base: .wrongRegion)
+        /// Microsoft Graph answered 403 to a directory read: the tenant's admin has not granted the app the
+        /// permission it needs (`User.Read.All` for users, `GroupMember.Read.All` for groups), named in the message.
+        public static let directoryConsentMissing = Code(base: .directoryConsentMissing)
 
         /// The name Teams uses for this code (or Herald's, for failures Teams has no name for).
         public var teamsName: String { self.base.rawValue }

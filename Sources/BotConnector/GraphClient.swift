@@ -126,6 +126,67 @@ public final class GraphClient: Sendable {
         return id
     }
 
+    // MARK: Directory
+
+    /// How an upstream system names a person.
+    public enum DirectoryName: Sendable, Hashable {
+        /// The user principal name (`ada@contoso.com`).
+        case userPrincipalName(String)
+        /// An email address: the user's `mail` or one of their proxy addresses, which need not be the UPN.
+        case email(String)
+    }
+
+    /// A directory user, as far as delivering to them needs.
+    public struct DirectoryUser: Sendable, Hashable, Decodable {
+        /// The AAD object id.
+        public var id: String
+        /// False for a disabled account: nobody will read what is sent to it.
+        public var accountEnabled: Bool
+
+        public init(id: String, accountEnabled: Bool) {
+            self.id = id
+            self.accountEnabled = accountEnabled
+        }
+    }
+
+    /// The user `name` resolves to in the tenant's directory; nil when nobody has it. A 403 is the tenant's
+    /// missing `User.Read.All` consent (`DirectoryConsentMissing`).
+    public func directoryUser(
+        _ name: DirectoryName, tenantId: String
+    ) async throws(BotConnectorError) -> DirectoryUser? {
+        switch name {
+        case .userPrincipalName(let upn):
+            let user = try BotConnectorClient.segment(upn, "user principal name")
+            do {
+                let response = try await perform(
+                    .GET, "v1.0/users/\(user)?$select=id,accountEnabled", tenantId: tenantId,
+                    permission: "User.Read.All")
+                return try BotConnectorClient.decode(DirectoryUser.self, response)
+            } catch  where error.httpStatus == 404 {
+                return nil
+            }
+        case .email(let address):
+            guard !address.isEmpty, address.utf8.count <= 320 else {
+                throw BotConnectorError(code: .badArgument, message: "not a valid email address")
+            }
+            let quoted = Self.odataLiteral(address)
+            let smtp = Self.odataLiteral("smtp:" + address)
+            let filter = FormEncoding.encode("mail eq \(quoted) or proxyAddresses/any(p:p eq \(smtp))")
+            // Filtering on proxyAddresses is an advanced query: Graph wants both of these.
+            let response = try await perform(
+                .GET, "v1.0/users?$filter=\(filter)&$select=id,accountEnabled&$count=true", tenantId: tenantId,
+                headers: [("ConsistencyLevel", "eventual")], permission: "User.Read.All")
+            struct Users: Decodable { var value: [DirectoryUser] }
+            return try BotConnectorClient.decode(Users.self, response).value.first
+        }
+    }
+
+    /// `value` as an OData string literal: in quotes, each quote doubled, so nothing in it can end the literal and
+    /// add to the filter.
+    static func odataLiteral(_ value: String) -> String {
+        "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+
     // MARK: Transport
 
     private var graphBase: String {
@@ -134,9 +195,11 @@ public final class GraphClient: Sendable {
         return base
     }
 
-    /// One authorized call; a 401 refreshes the tenant's token and retries once.
+    /// One authorized call; a 401 refreshes the tenant's token and retries once. A 403 is the missing consent
+    /// for `permission` when the call names one, else an installation's refusal (see ``classifyForbidden``).
     private func perform(
-        _ method: HTTPMethod, _ path: String, tenantId: String, body: [UInt8]? = nil
+        _ method: HTTPMethod, _ path: String, tenantId: String, body: [UInt8]? = nil,
+        headers: [(String, String)] = [], permission: String? = nil
     ) async throws(BotConnectorError) -> BotConnectorClient.Response {
         let url = "\(graphBase)/\(path)"
         let service = try ServiceUrl(graphBase)
@@ -150,7 +213,7 @@ public final class GraphClient: Sendable {
         func send(_ token: String) async throws(BotConnectorError) -> BotConnectorClient.Response {
             let (status, headers, body) = try await authorizedCall(
                 httpClient, method, url: url, body: body, token: token, timeout: configuration.requestTimeout,
-                maxBody: 1 << 20)
+                maxBody: 1 << 20, headers: headers)
             return BotConnectorClient.Response(status: status, headers: headers, body: body, service: service)
         }
         var response = try await send(token)
@@ -163,7 +226,13 @@ public final class GraphClient: Sendable {
             var error = BotConnectorError.fromResponse(
                 status: response.status, headers: response.headers, body: Array(buffer: response.body),
                 nowEpochSeconds: Date().timeIntervalSince1970)
-            if response.status == 403 {
+            if response.status == 403, let permission {
+                error.code = .directoryConsentMissing
+                error.teamsCode = error.code.teamsName
+                error.message =
+                    "Microsoft Graph refused to read the directory (HTTP 403): grant the app \(permission) in tenant "
+                    + "\(tenantId) (\(error.message))"
+            } else if response.status == 403 {
                 Self.classifyForbidden(&error, tenantId: tenantId)
             }
             logger.debug(

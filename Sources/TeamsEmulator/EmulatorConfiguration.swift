@@ -130,6 +130,12 @@ public struct EmulatorConfiguration: Sendable {
     /// Forbidden, "App is blocked by app permission policy", while the tenant's other users install fine.
     /// Default: none
     public var appBlockedByPolicy: Set<String>
+    /// The directory Microsoft Graph serves (`GET users/{id | upn}`, `GET users?$filter=` by mail or proxy
+    /// address). Default: none
+    public var directoryUsers: [DirectoryUser] = []
+    /// Per tenant, the directory permissions its admin never granted (`User.Read.All`,
+    /// `GroupMember.Read.All`): those calls get 403 `Authorization_RequestDenied`. Default: none
+    public var directoryConsentMissing: [String: Set<String>] = [:]
     /// The bot's messaging endpoint (`http://127.0.0.1:3978/api/messages`): where the emulator, as Teams, posts
     /// installation updates, conversation updates and messages. Default: none (driving the bot answers 409)
     public var botEndpoint: String?

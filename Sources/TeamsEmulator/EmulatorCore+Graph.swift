@@ -52,10 +52,30 @@ extension EmulatorCore {
         let notAllowed = EmulatorState.graphError(
             .methodNotAllowed, "BadRequest", "The HTTP method '\(request.method.rawValue)' is not allowed here.")
         let fixed = segments.map { $0.lowercased() }
+        let authorization = request.headers.first(name: "authorization")
+        if fixed.first == "users", segments.count <= 2 {
+            guard request.method == .GET else { return .reply(notAllowed) }
+            if segments.count == 2 { return .call(GraphCall(route: .user(segments[1]), authorization: authorization)) }
+            // Filtering on proxyAddresses is an advanced query: Graph refuses it without these.
+            guard let filter = request.queryValue("$filter"), let address = Self.filteredAddress(filter) else {
+                return .reply(
+                    EmulatorState.graphError(
+                        .badRequest, "Request_UnsupportedQuery",
+                        "Unsupported query: filter by mail eq '...' or proxyAddresses/any(p:p eq 'smtp:...')."))
+            }
+            guard request.headers.first(name: "consistencylevel")?.lowercased() == "eventual",
+                request.queryValue("$count") == "true"
+            else {
+                return .reply(
+                    EmulatorState.graphError(
+                        .badRequest, "Request_UnsupportedQuery",
+                        "Operator 'any' is not supported without ConsistencyLevel: eventual and $count=true."))
+            }
+            return .call(GraphCall(route: .usersWithAddress(address), authorization: authorization))
+        }
         guard segments.count == 4 || segments.count == 6, fixed[0] == "users", fixed[2] == "teamwork",
             fixed[3] == "installedapps"
         else { return .reply(notFound) }
-        let authorization = request.headers.first(name: "authorization")
         let userId = segments[1]
         if segments.count == 6 {
             guard fixed[5] == "chat" else { return .reply(notFound) }

@@ -27,6 +27,15 @@ extension EmulatorState {
             return reply
         }
         let tenantId = token.tenantId.lowercased()
+        switch call.route {
+        case .user(let key):
+            return self.lacksDirectoryPermission("User.Read.All", tenantId: tenantId) ?? self.directoryUser(key)
+        case .usersWithAddress(let address):
+            return self.lacksDirectoryPermission("User.Read.All", tenantId: tenantId)
+                ?? self.directoryUsers(withAddress: address)
+        default:
+            break
+        }
         if self.configuration.graphConsentMissing.contains(where: { $0.lowercased() == tenantId }) {
             return Self.graphError(
                 .forbidden, "Forbidden",
@@ -53,6 +62,8 @@ extension EmulatorState {
             return Self.graphError(.notFound, "NotFound", "The app installation was not found for this user.")
         case .chat(let userId, let installationId):
             return self.chat(of: userId, installationId: installationId, tenantId: token.tenantId)
+        case .user, .usersWithAddress:
+            preconditionFailure("directory calls are answered above")
         }
     }
 

@@ -9,6 +9,10 @@ struct GraphCall: Sendable {
         case list(userId: String, teamsAppId: String?, expandsTeamsApp: Bool)
         /// `GET users/{userId}/teamwork/installedApps/{installationId}/chat`.
         case chat(userId: String, installationId: String)
+        /// `GET users/{id | userPrincipalName}`.
+        case user(String)
+        /// `GET users?$filter=` by mail or proxy address, with the advanced-query headers Graph requires.
+        case usersWithAddress(String)
     }
 
     var route: Route

@@ -1,0 +1,81 @@
+import Foundation
+import TeamsEmulator
+import Testing
+
+@testable import BotConnector
+
+/// People as upstream systems know them (a UPN, an email that is not the UPN), resolved through Microsoft Graph's
+/// directory, against the emulator's.
+@Suite("Microsoft Graph: finding a user by UPN or email")
+struct DirectoryTests {
+    static func configuration() -> EmulatorConfiguration {
+        var configuration = GraphClientTests.configuration([])
+        configuration.directoryUsers = [
+            .init(id: "aad-ada", userPrincipalName: "ada@contoso.com", mail: "ada.lovelace@contoso.com"),
+            .init(
+                id: "aad-grace", userPrincipalName: "ghopper@contoso.com", mail: "grace@contoso.com",
+                proxyAddresses: ["SMTP:grace@contoso.com", "smtp:g.hopper@fabrikam.com"]),
+            .init(
+                id: "aad-gone", userPrincipalName: "gone@contoso.com", mail: "gone@contoso.com", accountEnabled: false),
+            .init(id: "aad-quote", userPrincipalName: "o'brien@contoso.com", mail: "o'brien@contoso.com"),
+        ]
+        return configuration
+    }
+
+    @Test func aUserIsFoundByUPNByMailAndByAProxyAddressAndADisabledAccountSaysSo() async throws {
+        try await withEmulator(Self.configuration()) { emulator in
+            try await GraphClientTests().withGraph(for: emulator) { graph in
+                let ada = try await graph.directoryUser(.userPrincipalName("ADA@contoso.com"), tenantId: testTenant)
+                #expect(ada == .init(id: "aad-ada", accountEnabled: true), "UPNs are case-insensitive")
+                let byMail = try await graph.directoryUser(.email("ada.lovelace@contoso.com"), tenantId: testTenant)
+                #expect(byMail?.id == "aad-ada", "an email that is not the UPN")
+                let byAlias = try await graph.directoryUser(.email("g.hopper@fabrikam.com"), tenantId: testTenant)
+                #expect(byAlias?.id == "aad-grace", "a proxy address")
+                let disabled = try await graph.directoryUser(.email("gone@contoso.com"), tenantId: testTenant)
+                #expect(disabled == .init(id: "aad-gone", accountEnabled: false))
+                #expect(
+                    try await graph.directoryUser(.userPrincipalName("nobody@contoso.com"), tenantId: testTenant) == nil
+                )
+                #expect(try await graph.directoryUser(.email("nobody@contoso.com"), tenantId: testTenant) == nil)
+            }
+        }
+    }
+
+    /// An address comes from event data: a quote in it stays inside the OData literal, and `%`, `&`, `#` stay
+    /// inside the query parameter, so no value can widen the filter to someone else.
+    @Test(arguments: [
+        "x' or mail ne 'x", "%27 or true or %27", "ada.lovelace@contoso.com' or '1' eq '1", "a&$filter=mail ne 'x",
+        "ada.lovelace@contoso.com#", "o'brien@contoso.com",
+    ])
+    func hostileAddressesCannotAlterTheFilter(_ address: String) async throws {
+        try await withEmulator(Self.configuration()) { emulator in
+            try await GraphClientTests().withGraph(for: emulator) { graph in
+                let found = try await graph.directoryUser(.email(address), tenantId: testTenant)
+                if address == "o'brien@contoso.com" {
+                    #expect(found?.id == "aad-quote", "a quote in a real address still finds its owner")
+                } else {
+                    #expect(found == nil, "\(address) matched \(found?.id ?? "")")
+                }
+            }
+        }
+        #expect(GraphClient.odataLiteral("o'brien") == "'o''brien'")
+    }
+
+    @Test func aTenantWithoutUserReadAllConsentIsToldApartAndNamesThePermission() async throws {
+        var configuration = Self.configuration()
+        configuration.directoryConsentMissing = [testTenant: ["User.Read.All"]]
+        try await withEmulator(configuration) { emulator in
+            try await GraphClientTests().withGraph(for: emulator) { graph in
+                for name in [GraphClient.DirectoryName.userPrincipalName("ada@contoso.com"), .email("ada@contoso.com")]
+                {
+                    let error = await #expect(throws: BotConnectorError.self) {
+                        try await graph.directoryUser(name, tenantId: testTenant)
+                    }
+                    #expect(error?.code == .directoryConsentMissing)
+                    #expect(error?.message.contains("User.Read.All") == true)
+                    #expect(error?.message.contains(testTenant) == true)
+                }
+            }
+        }
+    }
+}
