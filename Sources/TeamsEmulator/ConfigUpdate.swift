@@ -47,6 +47,14 @@ struct ConfigUpdate: Decodable {
         var aadObjectId: String?
     }
 
+    struct DirectoryUser: Decodable {
+        var id: String
+        var userPrincipalName: String
+        var mail: String?
+        var proxyAddresses: [String]?
+        var accountEnabled: Bool?
+    }
+
     var limits: String?
     var retryAfter: String?
     var latencyMs: Int?
@@ -66,6 +74,8 @@ struct ConfigUpdate: Decodable {
     var teamsAppId: String?
     var graphConsentMissing: [String]?
     var appBlockedByPolicy: [String]?
+    var directoryUsers: [DirectoryUser]?
+    var directoryConsentMissing: [String: [String]]?
     var notInstalledWithoutCode: Bool?
     var graphLagMs: Int?
     var botEndpoint: String?
@@ -159,6 +169,19 @@ struct ConfigUpdate: Decodable {
         }
         if let graphConsentMissing { configuration.graphConsentMissing = Set(graphConsentMissing) }
         if let appBlockedByPolicy { configuration.appBlockedByPolicy = Set(appBlockedByPolicy) }
+        if let directoryUsers {
+            guard directoryUsers.allSatisfy({ !$0.id.isEmpty && !$0.userPrincipalName.isEmpty }) else {
+                throw Invalid(message: "directoryUsers need an id and a userPrincipalName")
+            }
+            configuration.directoryUsers = directoryUsers.map {
+                EmulatorConfiguration.DirectoryUser(
+                    id: $0.id, userPrincipalName: $0.userPrincipalName, mail: $0.mail,
+                    proxyAddresses: $0.proxyAddresses ?? [], accountEnabled: $0.accountEnabled ?? true)
+            }
+        }
+        if let directoryConsentMissing {
+            configuration.directoryConsentMissing = directoryConsentMissing.mapValues(Set.init)
+        }
         if let notInstalledWithoutCode { configuration.notInstalledWithoutCode = notInstalledWithoutCode }
         if let graphLagMs {
             guard graphLagMs >= 0 else { throw Invalid(message: "graphLagMs must not be negative") }

@@ -4,6 +4,10 @@ import Testing
 
 @testable import BotConnector
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 /// People as upstream systems know them (a UPN, an email that is not the UPN), resolved through Microsoft Graph's
 /// directory, against the emulator's.
 @Suite("Microsoft Graph: finding a user by UPN or email")
@@ -76,6 +80,31 @@ struct DirectoryTests {
                     #expect(error?.message.contains(testTenant) == true)
                 }
             }
+        }
+    }
+
+    /// `herald emulator` in a process of its own is configured over HTTP: the directory too.
+    @Test func theDirectoryCanBeSetThroughTheConfigEndpoint() async throws {
+        try await withEmulator(GraphClientTests.configuration([])) { emulator in
+            var request = URLRequest(url: URL(string: "\(emulator.origin)/emulator/config")!)
+            request.httpMethod = "POST"
+            request.httpBody = Data(
+                #"{"directoryUsers":[{"id":"aad-lin","userPrincipalName":"lin@contoso.com","proxyAddresses":["smtp:lin@fabrikam.com"],"accountEnabled":false}],"directoryConsentMissing":{"other-tenant":["User.Read.All"]}}"#
+                    .utf8)
+            let (_, response) = try await URLSession.shared.data(for: request)
+            #expect((response as? HTTPURLResponse)?.statusCode == 200)
+            try await GraphClientTests().withGraph(for: emulator) { graph in
+                let lin = try await graph.directoryUser(.email("lin@fabrikam.com"), tenantId: testTenant)
+                #expect(lin == .init(id: "aad-lin", accountEnabled: false))
+                let error = await #expect(throws: BotConnectorError.self) {
+                    try await graph.directoryUser(.userPrincipalName("lin@contoso.com"), tenantId: "other-tenant")
+                }
+                #expect(error?.code == .directoryConsentMissing)
+            }
+            var bad = request
+            bad.httpBody = Data(#"{"directoryUsers":[{"id":"","userPrincipalName":"x@y"}]}"#.utf8)
+            let (_, refused) = try await URLSession.shared.data(for: bad)
+            #expect((refused as? HTTPURLResponse)?.statusCode == 400)
         }
     }
 }
