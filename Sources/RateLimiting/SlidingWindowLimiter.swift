@@ -33,13 +33,7 @@ public struct SlidingWindowLimiter: Sendable {
     /// Records an admitted request (after ``wait(now:)`` said there was room). Requests are kept in time order
     /// whatever order they are recorded in (one that arrived earlier may be served a little later).
     public mutating func record(now: ContinuousClock.Instant) {
-        guard let last = self.admitted.last, last > now else {
-            self.admitted.append(now)
-            return
-        }
-        var position = self.admitted.count - 1
-        while position > 0, self.admitted[position - 1] > now { position -= 1 }
-        self.admitted.insert(now, at: position)
+        self.insertInOrder(now)
     }
 
     /// Moves a recorded request from `recorded` to `actual` (it was recorded when it was planned to leave and
@@ -47,9 +41,18 @@ public struct SlidingWindowLimiter: Sendable {
     public mutating func move(_ recorded: ContinuousClock.Instant, to actual: ContinuousClock.Instant) {
         guard recorded != actual, let index = self.admitted.lastIndex(of: recorded) else { return }
         self.admitted.remove(at: index)
+        self.insertInOrder(actual)
+    }
+
+    /// Inserts `instant` after every recorded one not later than it: an append, unless it is out of order.
+    private mutating func insertInOrder(_ instant: ContinuousClock.Instant) {
         var position = self.admitted.count
-        while position > 0, self.admitted[position - 1] > actual { position -= 1 }
-        self.admitted.insert(actual, at: position)
+        while position > 0, self.admitted[position - 1] > instant { position -= 1 }
+        if position == self.admitted.count {
+            self.admitted.append(instant)
+        } else {
+            self.admitted.insert(instant, at: position)
+        }
     }
 
     /// How long until a request would be admitted, or nil when it would be now. Nothing is recorded.

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// A task executor with a thread of its own. An emulator sharing a process with a busy worker (the demo) serves on
 /// it, so its requests are not queued behind the worker's tasks on the shared cooperative pool: Teams answers on
@@ -10,9 +9,9 @@ public final class DedicatedThreadExecutor: TaskExecutor, @unchecked Sendable {
     private var jobs: [UnownedJob] = []
     private var stopped = false
 
-    /// Starts the thread, named `name`.
+    /// Starts the thread, named `name`. The thread keeps the executor alive until ``stop()``.
     public init(name: String) {
-        let thread = Thread { [unowned self] in self.serve() }
+        let thread = Thread { self.serve() }
         thread.name = name
         thread.start()
     }
