@@ -88,6 +88,20 @@ extension BotConnectorClient {
         return try Self.decode(MembersPage.self, response)
     }
 
+    /// The team's channels: `GET v3/teams/{teamId}/conversations`. The General channel has no name in Teams'
+    /// answer; it is given the name `General` here.
+    public func teamChannels(serviceUrl: String?, teamId: String) async throws(BotConnectorError) -> [TeamChannel] {
+        let service = try self.resolveServiceUrl(serviceUrl)
+        let response = try await self.perform(
+            .GET, service, path: "v3/teams/\(try Self.segment(teamId))/conversations", body: nil)
+        struct Channels: Decodable { var conversations: [TeamChannel] }
+        return try Self.decode(Channels.self, response).conversations.map { channel in
+            var named = channel
+            if named.name?.isEmpty ?? true { named.name = "General" }
+            return named
+        }
+    }
+
     /// Every member of a team or conversation, following continuation tokens to the last page.
     public func pagedMembers(
         serviceUrl: String?,

@@ -147,6 +147,16 @@ public final class GraphClient: Sendable {
             self.id = id
             self.accountEnabled = accountEnabled
         }
+
+        enum CodingKeys: String, CodingKey { case id, accountEnabled }
+
+        /// An answer without `accountEnabled` (a property Graph leaves out when it was not selected) is taken as
+        /// enabled: Teams refuses a disabled account anyway.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.id = try c.decode(String.self, forKey: .id)
+            self.accountEnabled = try c.decodeIfPresent(Bool.self, forKey: .accountEnabled) ?? true
+        }
     }
 
     /// The user `name` resolves to in the tenant's directory; nil when nobody has it. A 403 is the tenant's
@@ -179,6 +189,59 @@ public final class GraphClient: Sendable {
             struct Users: Decodable { var value: [DirectoryUser] }
             return try BotConnectorClient.decode(Users.self, response).value.first
         }
+    }
+
+    /// One page of a group's users, nested groups' users included.
+    public struct GroupMembersPage: Sendable, Hashable {
+        public var users: [DirectoryUser]
+        /// The next page's link (Graph's `@odata.nextLink`); nil on the last page.
+        public var nextLink: String?
+
+        public init(users: [DirectoryUser], nextLink: String?) {
+            self.users = users
+            self.nextLink = nextLink
+        }
+    }
+
+    /// One page of `GET /groups/{id}/transitiveMembers/microsoft.graph.user` (the first when `nextLink` is nil),
+    /// `pageSize` users at most (Graph allows 999); nil when the tenant has no such group. A 403 is the tenant's
+    /// missing `GroupMember.Read.All` consent (`DirectoryConsentMissing`). A next link that does not point at this
+    /// client's Graph is refused: the token goes nowhere else.
+    public func groupMembersPage(
+        groupId: String, tenantId: String, nextLink: String? = nil, pageSize: Int = 999
+    ) async throws(BotConnectorError) -> GroupMembersPage? {
+        let path: String
+        if let nextLink {
+            let prefix = graphBase + "/v1.0/"
+            guard nextLink.hasPrefix(prefix), nextLink.utf8.count <= 4096,
+                !nextLink.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F })
+            else {
+                throw BotConnectorError(
+                    code: .invalidResponse, message: "Graph's @odata.nextLink does not point at Microsoft Graph")
+            }
+            path = String(nextLink.dropFirst(graphBase.count + 1))
+        } else {
+            let group = try BotConnectorClient.segment(groupId, "group id")
+            path =
+                "v1.0/groups/\(group)/transitiveMembers/microsoft.graph.user?$select=id,accountEnabled"
+                + "&$top=\(max(1, min(pageSize, 999)))"
+        }
+        let response: BotConnectorClient.Response
+        do {
+            response = try await perform(.GET, path, tenantId: tenantId, permission: "GroupMember.Read.All")
+        } catch  where error.httpStatus == 404 && nextLink == nil {
+            return nil
+        }
+        struct Page: Decodable {
+            var value: [DirectoryUser]
+            var nextLink: String?
+            enum CodingKeys: String, CodingKey {
+                case value
+                case nextLink = "@odata.nextLink"
+            }
+        }
+        let page = try BotConnectorClient.decode(Page.self, response)
+        return GroupMembersPage(users: page.value, nextLink: page.nextLink)
     }
 
     /// `value` as an OData string literal: in quotes, each quote doubled, so nothing in it can end the literal and

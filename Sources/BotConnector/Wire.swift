@@ -75,6 +75,19 @@ public struct TeamsMember: Sendable, Hashable, Decodable {
 }
 
 /// `PagedMembersResult`: one page of members; no continuation token means the last page.
+/// A channel of a team, as `GET v3/teams/{teamId}/conversations` lists it.
+public struct TeamChannel: Sendable, Hashable, Decodable {
+    /// The channel's conversation id (`19:...@thread.tacv2`).
+    public var id: String
+    /// Nil (in Teams' answer) for the General channel.
+    public var name: String?
+
+    public init(id: String, name: String?) {
+        self.id = id
+        self.name = name
+    }
+}
+
 public struct MembersPage: Sendable, Hashable, Decodable {
     public var members: [TeamsMember]
     public var continuationToken: String?

@@ -27,12 +27,10 @@ final class AppInstaller: Sendable {
     private struct State {
         var inProgress: [String: Task<Installation, any Error>] = [:]
         /// When each tenant may start its next installation.
-        var nextStart: [String: ContinuousClock.Instant] = [:]
+        var slots: TenantSlots
         var consentReported: Set<String> = []
         /// Tenants whose admin has not consented, as Graph last said, and until when that answer stands.
         var consentMissing: [String: (until: ContinuousClock.Instant, error: BotConnectorError)] = [:]
-        /// This worker's fraction of the group's work (k of n partitions): its share of each tenant's rate.
-        var share: Double = 1
     }
 
     let graph: GraphClient
@@ -43,7 +41,7 @@ final class AppInstaller: Sendable {
     let settleWithin: Duration
     private let clock: any WorkerClock
     private let logger: Logger
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     /// - Parameters:
     ///   - consentRecheck: how long a tenant's missing consent is believed before Graph is asked again (an admin
@@ -59,6 +57,7 @@ final class AppInstaller: Sendable {
         self.graph = graph
         self.teamsAppId = teamsAppId
         self.perTenantPerSecond = max(1, perTenantPerSecond)
+        self.state = Mutex(State(slots: TenantSlots(perSecond: perTenantPerSecond)))
         self.retry = retry
         self.consentRecheck = consentRecheck
         self.settleWithin = settleWithin
@@ -194,18 +193,13 @@ final class AppInstaller: Sendable {
     /// Sets this worker's share of the group's work (k of n partitions: k/n): `perTenantPerSecond` is for the
     /// whole group, as the Bot Connector budget is, so ten workers together install no faster than one alone.
     func setShare(_ share: Double) {
-        state.withLock { $0.share = min(1, max(share, 0.01)) }
+        state.withLock { $0.slots.share = min(1, max(share, 0.01)) }
     }
 
     /// Spaces installation starts of one tenant `1 / (perTenantPerSecond × share)` apart.
     private func waitForTenantSlot(_ tenantId: String) async {
         let now = clock.now
-        let start = state.withLock { state in
-            let interval = Duration.seconds(1) / (Double(perTenantPerSecond) * state.share)
-            let start = max(now, state.nextStart[tenantId.lowercased()] ?? now)
-            state.nextStart[tenantId.lowercased()] = start + interval
-            return start
-        }
+        let start = state.withLock { $0.slots.take(tenantId.lowercased(), now: now) }
         if start > now { try? await clock.sleep(for: start - now) }
     }
 }

@@ -28,7 +28,7 @@ final class EngineMetrics: Sendable {
 
     /// Teams operations, the `operation` label of ``Name/sendDuration``.
     enum Operation: String, Sendable, CaseIterable {
-        case send, update, delete, createConversation, members
+        case send, update, delete, createConversation, members, channels
     }
 
     private let consumedByTopic = Mutex<[String: Counter]>([:])

@@ -91,6 +91,7 @@ extension Worker {
         let now = options.clock.now
         governor.withLock { $0.setShare(min(1, max(share, 0.01)), now: now) }
         installer?.setShare(share)
+        directory?.setShare(share)
     }
 
     /// Reports this member's lag per partition to the metrics every `lagInterval`.

@@ -70,6 +70,13 @@ public final class Worker: Sendable {
     let lanes: Lanes<String, WorkItem>
     /// Installs the app through Graph for users who never installed it (`bot.proactiveInstall`).
     let installer: AppInstaller?
+    /// Finds people named by email or UPN, and groups' members (Microsoft Graph).
+    let directory: DirectoryResolver?
+    /// Teams' channel lists by team id, to find a channel by name, and when each was read.
+    let channelLists = Mutex<[String: (channels: [TeamChannel], readAt: ContinuousClock.Instant)]>([:])
+    /// Delivery ids a drive of this worker holds: the ledger lets one worker claim an id again (a renewal), so two
+    /// drives of the same id in one worker (one person named twice in an event's route) are kept apart here.
+    let localClaims = Mutex<Set<String>>([])
     /// Routes that override `delivery.onUncertain`.
     let uncertainPolicies: [String: UncertainDeliveryPolicy]
     private let reference: WorkerReference
@@ -93,6 +100,13 @@ public final class Worker: Sendable {
         } else {
             self.installer = nil
         }
+        self.directory = graph.map { graph in
+            DirectoryResolver(
+                graph: graph, store: store, cacheFor: options.directoryCacheFor,
+                notFoundCacheFor: options.directoryNotFoundCacheFor,
+                perTenantPerSecond: options.directoryPerTenantPerSecond, clock: options.clock,
+                wallClock: options.wallClock, logger: logger.component("directory"))
+        }
         self.options = options
         self.uncertainPolicies = router.routes.reduce(into: [:]) { policies, route in
             if let policy = route.onUncertain { policies[route.name] = policy }
@@ -111,7 +125,8 @@ public final class Worker: Sendable {
             worker: options.worker, retry: RetryPolicy(backoff: backoff, maxAttempts: max(1, options.maxAttempts)),
             giveUpAfter: options.giveUpAfter, claimLease: options.claimLease,
             blockedRecheckAfter: options.blockedRecheckAfter, onUncertain: options.onUncertain,
-            canInstall: installer != nil, defaultServiceUrl: client.configuration.effectiveDefaultServiceUrl)
+            canInstall: installer != nil, defaultServiceUrl: client.configuration.effectiveDefaultServiceUrl,
+            canReadDirectory: directory != nil)
         let stretch = 1 / max(0.1, min(options.conversationHeadroom, 1))
         self.governor = Mutex(
             RateGovernor(

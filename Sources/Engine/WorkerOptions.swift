@@ -48,6 +48,16 @@ public struct WorkerOptions: Sendable {
     public var teamsAppId: String?
     /// App installations started per tenant per second. Default: 5.
     public var installsPerTenantPerSecond = 5
+    /// How long a person's directory answer is cached (`directory.cacheFor`). Default: 24 h.
+    public var directoryCacheFor: Duration = .seconds(86_400)
+    /// How long a directory miss is cached (`directory.notFoundCacheFor`). Default: 1 h.
+    public var directoryNotFoundCacheFor: Duration = .seconds(3_600)
+    /// Graph directory requests per tenant per second for the group (`directory.perTenantPerSecond`). Default: 100.
+    public var directoryPerTenantPerSecond = 100
+    /// Users per page of a group read from Graph (at most 999). Default: 999.
+    public var groupPageSize = 999
+    /// How long a team's channel list is used to find a channel by name. Default: 10 min.
+    public var channelListCacheFor: Duration = .seconds(600)
     /// Records per poll. Default: 500.
     public var pollBatchSize = 500
     /// Records read ahead of admission (partitions pause when this many wait, and resume at half). It keeps
@@ -102,6 +112,9 @@ public struct WorkerOptions: Sendable {
         // The loader refuses proactiveInstall without a teamsAppId.
         teamsAppId = configuration.bot.proactiveInstall ? configuration.bot.teamsAppId : nil
         installsPerTenantPerSecond = configuration.bot.installsPerTenantPerSecond
+        directoryCacheFor = configuration.directory.cacheFor
+        directoryNotFoundCacheFor = configuration.directory.notFoundCacheFor
+        directoryPerTenantPerSecond = configuration.directory.perTenantPerSecond
     }
 }
 

@@ -148,6 +148,12 @@ extension HeraldConfiguration {
         }
         log.format = r.choice("log.format", default: log.format)
 
+        var directory = Directory()
+        directory.cacheFor = r.duration("directory.cacheFor", default: directory.cacheFor)
+        directory.notFoundCacheFor = r.duration("directory.notFoundCacheFor", default: directory.notFoundCacheFor)
+        directory.perTenantPerSecond = r.int(
+            "directory.perTenantPerSecond", default: directory.perTenantPerSecond, range: 1...10_000)
+
         let gateway = readGateway(&r)
         if gateway.enabled, kafka.referencesTopic.isEmpty {
             r.problem(
@@ -156,7 +162,7 @@ extension HeraldConfiguration {
         }
         return HeraldConfiguration(
             kafka: kafka, bot: bot, store: store, routing: routing, delivery: delivery, http: http, log: log,
-            gateway: gateway, baseDirectory: baseDirectory)
+            gateway: gateway, directory: directory, baseDirectory: baseDirectory)
     }
 
     static func readGateway(_ r: inout ConfigKeyReader) -> Gateway {

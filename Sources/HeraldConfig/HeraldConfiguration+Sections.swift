@@ -112,6 +112,19 @@ extension HeraldConfiguration {
         public var replyToMessages: String = "This app sends notifications; it does not read messages."
     }
 
+    /// `directory.*`: people named by email or UPN and groups, looked up in the tenant's directory (Microsoft Graph).
+    public struct Directory: Sendable {
+        /// How long a person's email/UPN → user answer is used before Graph is asked again. Default: 24 h.
+        public var cacheFor: Duration = .seconds(86_400)
+        /// How long "nobody has this address" is believed. Default: 1 h.
+        public var notFoundCacheFor: Duration = .seconds(3_600)
+        /// Graph directory requests per tenant per second for the whole consumer group. Default: 100 (well inside
+        /// Graph's identity limit for the smallest tenants: 3,500 resource units per 10 s per app per tenant).
+        public var perTenantPerSecond: Int = 100
+
+        public init() {}
+    }
+
     /// `log.*`
     public struct Log: Sendable {
         /// `trace`, `debug`, `info`, `notice`, `warning`, `error`, `critical`. Default: `info`.

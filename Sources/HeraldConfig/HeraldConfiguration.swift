@@ -9,6 +9,7 @@ public struct HeraldConfiguration: Sendable {
     public var http: HTTP
     public var log: Log
     public var gateway: Gateway = Gateway()
+    public var directory: Directory = Directory()
 
     /// The folder of the configuration file: relative paths (`routing.routesFile`) resolve against it.
     public var baseDirectory: String

@@ -89,6 +89,14 @@ public protocol HeraldStore: Service {
     /// How many deferrals are stored (due or not).
     func deferredCount() async throws -> Int
 
+    // MARK: Directory cache
+
+    /// The cached answer for `name` (``DirectoryEntry/key(kind:value:)``) in the tenant, however old; the caller
+    /// decides whether it is still fresh.
+    func directoryEntry(tenantId: String, name: String) async throws -> DirectoryEntry?
+    /// Inserts or replaces answers by tenant and name.
+    func storeDirectoryEntries(_ entries: [DirectoryEntry]) async throws
+
     /// The store URL without its password.
     var redactedURL: String { get }
 }

@@ -79,8 +79,23 @@ enum Schema {
     /// (Acknowledge, the opt-out's Undo); purged with its ledger row.
     static let version3 = ["ALTER TABLE herald_ledger ADD COLUMN card TEXT"]
 
-    static let sqlite: [[String]] = [version1(blob: "BLOB", integer: "INTEGER"), version2, version3]
-    static let postgres: [[String]] = [version1(blob: "BYTEA", integer: "INTEGER"), version2, version3]
+    /// Version 4: the directory cache, what Microsoft Graph answered for a person named by email or UPN
+    /// (`object_id` NULL: nobody has the name).
+    static let version4 = [
+        """
+        CREATE TABLE herald_directory (
+            tenant_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            object_id TEXT,
+            account_enabled INTEGER NOT NULL,
+            resolved_at BIGINT NOT NULL,
+            PRIMARY KEY (tenant_id, name)
+        )
+        """
+    ]
+
+    static let sqlite: [[String]] = [version1(blob: "BLOB", integer: "INTEGER"), version2, version3, version4]
+    static let postgres: [[String]] = [version1(blob: "BYTEA", integer: "INTEGER"), version2, version3, version4]
 
     /// The newest version this build knows.
     static var latestVersion: Int { sqlite.count }

@@ -42,8 +42,9 @@ struct WorkerServices: Sendable {
             properties: configuration.kafka.properties)
         let client = BotConnectorClient(
             configuration: WorkerSetup.botConfiguration(configuration.bot), logger: logger.component("teams"))
+        // Graph is for proactive installation and for routes that name people by email or UPN, or groups.
         let graph =
-            options.teamsAppId == nil
+            options.teamsAppId == nil && !router.readsDirectory
             ? nil : WorkerSetup.graphClient(configuration.bot, logger: logger.component("graph"))
         do {
             self.store = try await makeStore(url: configuration.store.url, logger: logger.component("store"))

@@ -40,7 +40,8 @@ struct DeliveryMachineTests {
             worker: "w-1",
             retry: RetryPolicy(backoff: Backoff(base: .seconds(1), cap: .seconds(60)), maxAttempts: maxAttempts),
             giveUpAfter: .seconds(3600), claimLease: .seconds(30), blockedRecheckAfter: .seconds(86_400),
-            onUncertain: onUncertain, canInstall: canInstall, defaultServiceUrl: "https://smba.example/amer/")
+            onUncertain: onUncertain, canInstall: canInstall, defaultServiceUrl: "https://smba.example/amer/",
+            canReadDirectory: true)
     }
 
     static func reference(blockedAt: Date? = nil) -> ConversationReference {
@@ -476,6 +477,117 @@ struct DeliveryMachineTests {
         #expect(failing.published?.status == .failed)
         #expect(failing.on(.published).ending == .completed, "no ledger entry to mark")
     }
+
+    @Test func aPersonNamedByEmailIsResolvedBeforeAnyClaimAndDeliveredAsTheUserTheyAre() {
+        var driver = Driver(Self.item(.person(.email("ada@example.com"), tenantId: Self.tenant)))
+        guard case .resolvePerson(.email("ada@example.com"), Self.tenant) = driver.action else {
+            Issue.record("expected a directory lookup first, got \(driver.action.name)")
+            return
+        }
+        guard
+            case .fanOutPeople(["aad-ada"], Self.tenant) = driver.on(
+                .person(.init(id: "aad-ada", accountEnabled: true)))
+        else {
+            Issue.record("expected one delivery to the resolved user, got \(driver.action.name)")
+            return
+        }
+        #expect(driver.on(.membersDone(allCompleted: true)).ending == .completed, "the person's delivery publishes")
+
+        var nobody = Driver(Self.item(.person(.upn("gone@example.com"), tenantId: Self.tenant)))
+        nobody.on(.person(nil))
+        #expect(nobody.published?.error?.code == "RecipientNotFound")
+        #expect(nobody.published?.status == .failed)
+        #expect(nobody.on(.published).ending == .completed, "no ledger entry to mark")
+
+        var disabled = Driver(Self.item(.person(.email("left@example.com"), tenantId: Self.tenant)))
+        disabled.on(.person(.init(id: "aad-left", accountEnabled: false)))
+        #expect(disabled.published?.error?.code == "RecipientDisabled")
+
+        var refused = Driver(Self.item(.person(.email("ada@example.com"), tenantId: Self.tenant)))
+        refused.on(.failed(BotConnectorError(code: .directoryConsentMissing, httpStatus: 403, message: "grant it")))
+        #expect(refused.published?.error?.code == "DirectoryConsentMissing")
+
+        var noTenant = Driver(Self.item(.person(.email("ada@example.com"), tenantId: nil)))
+        #expect(noTenant.action.name == "publish")
+        #expect(noTenant.published?.error?.code == "MissingTenantId")
+        _ = noTenant.on(.published)
+
+        var noGraph = Driver(
+            Self.item(.group(id: "g", tenantId: Self.tenant)),
+            {
+                var s = Self.settings(); s.canReadDirectory = false; return s
+            }())
+        #expect(noGraph.published?.error?.code == "DirectoryUnavailable")
+    }
+
+    @Test func aGroupIsDeliveredPageByPageToItsEnabledUsers() {
+        var driver = Driver(Self.item(.group(id: "g-1", tenantId: Self.tenant)))
+        guard case .readGroupPage("g-1", Self.tenant, nil) = driver.action else {
+            Issue.record("\(driver.action.name)")
+            return
+        }
+        let first = GraphClient.GroupMembersPage(
+            users: [.init(id: "a", accountEnabled: true), .init(id: "b", accountEnabled: false)], nextLink: "next-1")
+        guard case .fanOutPeople(["a"], Self.tenant) = driver.on(.groupPage(first)) else {
+            Issue.record("a disabled member gets nothing: \(driver.action.name)")
+            return
+        }
+        guard case .readGroupPage("g-1", Self.tenant, "next-1") = driver.on(.membersDone(allCompleted: true)) else {
+            Issue.record("the next page is read only after this page's people: \(driver.action.name)")
+            return
+        }
+        let last = GraphClient.GroupMembersPage(users: [.init(id: "c", accountEnabled: true)], nextLink: nil)
+        guard case .fanOutPeople(["c"], _) = driver.on(.groupPage(last)) else {
+            Issue.record("\(driver.action.name)")
+            return
+        }
+        #expect(driver.on(.membersDone(allCompleted: true)).ending == .completed)
+
+        var stopped = Driver(Self.item(.group(id: "g-1", tenantId: Self.tenant)))
+        stopped.on(.groupPage(first))
+        #expect(stopped.on(.membersDone(allCompleted: false)).ending == .abandoned, "the record is read again")
+
+        var looping = Driver(Self.item(.group(id: "g-1", tenantId: Self.tenant)))
+        looping.on(.groupPage(first))
+        looping.on(.membersDone(allCompleted: true))
+        looping.on(.groupPage(first))
+        #expect(looping.published?.status == .failed, "a repeated next link would page forever")
+
+        var unknown = Driver(Self.item(.group(id: "nope", tenantId: Self.tenant)))
+        unknown.on(.groupPage(nil))
+        #expect(unknown.published?.error?.code == "GroupNotFound")
+    }
+
+    @Test func aChannelByNameIsFoundInTheTeamsListAndAMissingNameIsReadAgainBeforeItFails() {
+        let recipient = Recipient.namedChannel(teamId: "19:team", channelName: "incidents", tenantId: Self.tenant)
+        var driver = Driver(Self.item(recipient))
+        driver.on(.claim(.claimed))
+        #expect(driver.action.name == "lookUpChannels")
+        // The cached list lacks the channel (created since): Teams is asked.
+        driver.on(.channels([TeamChannel(id: "19:team", name: "General")]))
+        driver.on(.serviceUrlChecked(nil))
+        guard case .request(.channels("19:team"), _) = driver.on(.capacityReady) else {
+            Issue.record("\(driver.action.name)")
+            return
+        }
+        let channels = [TeamChannel(id: "19:team", name: "General"), TeamChannel(id: "19:inc", name: "Incidents")]
+        driver.on(.answered(.channels(channels)))
+        driver.on(.serviceUrlChecked(nil))
+        driver.on(.capacityReady)
+        guard case .request(.createThread("19:inc", Self.tenant, nil), _) = driver.on(.markedSending) else {
+            Issue.record("a new thread in the named channel: \(driver.action)")
+            return
+        }
+
+        var missing = Driver(Self.item(recipient))
+        missing.on(.claim(.claimed))
+        missing.on(.channels(nil))
+        missing.on(.serviceUrlChecked(nil))
+        missing.on(.capacityReady)
+        missing.on(.answered(.channels([TeamChannel(id: "19:team", name: "General")])))
+        #expect(missing.published?.error?.code == "ChannelNotFound")
+        #expect(missing.on(.published).name == "markPublished", "a channel delivery has its ledger entry")
+    }
 }
 
 extension DeliveryMachine.Action {
@@ -501,6 +613,10 @@ extension DeliveryMachine.Action {
         case .install: "install"
         case .recordSent: "recordSent"
         case .fanOut: "fanOut"
+        case .fanOutPeople: "fanOutPeople"
+        case .resolvePerson: "resolvePerson"
+        case .readGroupPage: "readGroupPage"
+        case .lookUpChannels: "lookUpChannels"
         case .publish: "publish"
         case .markPublished: "markPublished"
         case .release: "release"

@@ -33,6 +33,8 @@ struct DeliveryMachine {
         var canInstall: Bool
         /// The service URL of a conversation Teams created without naming one.
         var defaultServiceUrl: String
+        /// People named by email or UPN, and groups, can be looked up in the tenant's directory (Microsoft Graph).
+        var canReadDirectory = false
     }
 
     /// What the driver reports.
@@ -65,6 +67,12 @@ struct DeliveryMachine {
         /// The request failed.
         case failed(BotConnectorError)
         case installed(chatId: String, installed: Bool)
+        /// Who the person named by email or UPN is; nil when the directory has nobody by that name.
+        case person(GraphClient.DirectoryUser?)
+        /// A page of a group's users; nil when the tenant has no such group.
+        case groupPage(GraphClient.GroupMembersPage?)
+        /// The team's channels as last read (nil: not known, to be read from Teams).
+        case channels([TeamChannel]?)
         case sentRecorded
         /// A ``Action/wait(_:)`` or ``Action/retry(after:error:attempt:)`` ended.
         case waited
@@ -82,6 +90,7 @@ struct DeliveryMachine {
         case activityId(String)
         case conversation(ConversationResource)
         case members(MembersPage)
+        case channels([TeamChannel])
     }
 
     /// A request to the Bot Connector.
@@ -100,6 +109,8 @@ struct DeliveryMachine {
         case delete(conversationId: String, serviceUrl: String?, activityId: String)
         /// One page of a team's roster: the first (no token) or the one `continuationToken` names.
         case members(teamId: String, continuationToken: String?)
+        /// The team's channels, to find one by name.
+        case channels(teamId: String)
 
         /// The same request through the configured default (global) service URL; nil when it already goes there.
         var onDefaultServiceUrl: Request? {
@@ -149,10 +160,22 @@ struct DeliveryMachine {
         case markBlocked(key: String, code: String)
         /// Install the app for the user through Graph and find its chat.
         case install(userId: String, tenantId: String)
+        /// Look the person up in the tenant's directory (the directory cache, else Graph): report
+        /// ``Event/person(_:)`` or ``Event/failed(_:)``.
+        case resolvePerson(Recipient.PersonName, tenantId: String)
+        /// Read one page of the group's users (the first when `nextLink` is nil): report ``Event/groupPage(_:)`` or
+        /// ``Event/failed(_:)``.
+        case readGroupPage(groupId: String, tenantId: String, nextLink: String?)
+        /// The team's channels if this worker read them recently: report ``Event/channels(_:)``.
+        case lookUpChannels(teamId: String)
         /// Record in the ledger where the message went, before any outcome says so.
         case recordSent(SentDelivery)
         /// Deliver to each member as a delivery of its own: report ``Event/membersDone(allCompleted:)``.
         case fanOut([TeamsMember], tenantId: String?)
+        /// Deliver to each person (Entra object ids of the tenant) as a 1:1 delivery whose id is the person's
+        /// resolved identity, so one person named twice in an event's route gets one message: report
+        /// ``Event/membersDone(allCompleted:)``.
+        case fanOutPeople([String], tenantId: String)
         /// Publish the outcome: report ``Event/published`` or ``Event/stopped``.
         case publish(DeliveryOutcome)
         /// Mark the ledger entry's outcome published (for the event's record).
@@ -198,6 +221,8 @@ struct DeliveryMachine {
         /// page forever).
         var roster: [TeamsMember] = []
         var rosterTokens: Set<String> = []
+        /// A group's next links already followed.
+        var groupLinks: Set<String> = []
     }
 
     /// Where a delivery goes.
@@ -236,6 +261,7 @@ struct DeliveryMachine {
         case thread
         case change
         case roster(tenantId: String?)
+        case channels(name: String)
     }
 
     /// One request's attempts.
@@ -280,6 +306,11 @@ struct DeliveryMachine {
         case installing(aad: String, tenantId: String, key: String, then: AfterCreate)
         case recording
         case fanningOut
+        case resolvingPerson(Recipient.PersonName, tenantId: String)
+        case readingGroup(groupId: String, tenantId: String)
+        /// A group page's people are being delivered to; the next page follows.
+        case fanningOutGroup(groupId: String, tenantId: String, nextLink: String?)
+        case lookingUpChannels(teamId: String, name: String, tenantId: String)
         case publishing(Conclusion)
         case markingPublished
         case releasing(Ending)
@@ -307,10 +338,30 @@ struct DeliveryMachine {
         if case .stopped = event { return stop() }
         switch (state, event) {
         case (.idle, .start):
-            if case .teamMembers(let teamId, let tenantId) = delivery.recipient {
+            switch delivery.recipient {
+            case .teamMembers(let teamId, let tenantId):
                 return rosterPage(teamId: teamId, tenantId: tenantId, continuationToken: nil)
+            case .person(_, let tenantId), .group(_, let tenantId):
+                guard settings.canReadDirectory else {
+                    return reject(
+                        "DirectoryUnavailable", "this worker has no Microsoft Graph client to read the directory with")
+                }
+                guard let tenantId, !tenantId.isEmpty else {
+                    return reject("MissingTenantId", "a directory recipient needs a tenantId")
+                }
+                switch delivery.recipient {
+                case .group(let groupId, _):
+                    state = .readingGroup(groupId: groupId, tenantId: tenantId)
+                    return .readGroupPage(groupId: groupId, tenantId: tenantId, nextLink: nil)
+                case .person(let name, _):
+                    state = .resolvingPerson(name, tenantId: tenantId)
+                    return .resolvePerson(name, tenantId: tenantId)
+                default:
+                    preconditionFailure("a directory recipient is a person or a group")
+                }
+            default:
+                return claim()
             }
-            return claim()
         case (.claiming, .claim(let answer)):
             return claimed(answer)
         case (.takingOver, .tookOver(let taken)):
@@ -366,6 +417,24 @@ struct DeliveryMachine {
             return conclude(sentStatus)
         case (.fanningOut, .membersDone(let all)):
             return finish(all ? .completed : .abandoned)
+        case (.resolvingPerson(let name, let tenantId), .person(let user)):
+            return personResolved(user, name, tenantId: tenantId)
+        case (.resolvingPerson, .failed(let error)), (.readingGroup, .failed(let error)):
+            return conclude(failed: error)
+        case (.readingGroup(let groupId, let tenantId), .groupPage(let page)):
+            return groupPageRead(page, groupId: groupId, tenantId: tenantId)
+        case (.fanningOutGroup(let groupId, let tenantId, let nextLink), .membersDone(let all)):
+            guard all else { return finish(.abandoned) }
+            guard let nextLink else { return finish(.completed) }
+            state = .readingGroup(groupId: groupId, tenantId: tenantId)
+            return .readGroupPage(groupId: groupId, tenantId: tenantId, nextLink: nextLink)
+        case (.lookingUpChannels(let teamId, let name, let tenantId), .channels(let known)):
+            guard let known else { return readChannels(teamId: teamId, name: name, tenantId: tenantId) }
+            // A channel created since the list was read is not in it: read it again before saying it is unknown.
+            guard let channel = Self.channel(named: name, in: known) else {
+                return readChannels(teamId: teamId, name: name, tenantId: tenantId)
+            }
+            return perform(Target(conversationId: channel.id, serviceUrl: nil, tenantId: tenantId))
         case (.publishing(let conclusion), .published):
             switch conclusion {
             case .final:
@@ -486,9 +555,77 @@ struct DeliveryMachine {
             // A new thread is created together with its first message (see perform); a reply goes to the thread.
             let conversation = threadId.map { "\(channelId);messageid=\($0)" } ?? channelId
             return perform(Target(conversationId: conversation, serviceUrl: nil, tenantId: tenant))
-        case .teamMembers:
-            return reject("BadRecipient", "a team is not a single recipient")
+        case .namedChannel(let teamId, let name, let tenant):
+            guard let tenant, !tenant.isEmpty else {
+                return reject("MissingTenantId", "a channel recipient needs a tenantId")
+            }
+            state = .lookingUpChannels(teamId: teamId, name: name, tenantId: tenant)
+            return .lookUpChannels(teamId: teamId)
+        case .teamMembers, .person, .group:
+            return reject("BadRecipient", "a team, group or person named by address is not resolved yet")
         }
+    }
+
+    // MARK: The directory
+
+    /// One 1:1 delivery to the person, under the identity they resolved to; a name nobody has, or a disabled
+    /// account, fails here.
+    private mutating func personResolved(
+        _ user: GraphClient.DirectoryUser?, _ name: Recipient.PersonName, tenantId: String
+    ) -> Action {
+        let described: String
+        switch name {
+        case .email(let address): described = "the email address \(address)"
+        case .upn(let upn): described = "the user principal name \(upn)"
+        }
+        guard let user else {
+            return conclude(
+                .failed,
+                .init(
+                    code: "RecipientNotFound",
+                    message: "nobody in the directory of tenant \(tenantId) has \(described)", retryable: false))
+        }
+        guard user.accountEnabled else {
+            return conclude(
+                .failed,
+                .init(
+                    code: "RecipientDisabled",
+                    message: "the account with \(described) (\(user.id)) is disabled in tenant \(tenantId)",
+                    retryable: false))
+        }
+        state = .fanningOut
+        return .fanOutPeople([user.id], tenantId: tenantId)
+    }
+
+    /// The page's enabled users are delivered to before the next page is read, so a group of any size costs one
+    /// page of memory; a crash mid-group reads it again from the first page, and the ledger answers for everyone
+    /// already reached.
+    private mutating func groupPageRead(
+        _ page: GraphClient.GroupMembersPage?, groupId: String, tenantId: String
+    ) -> Action {
+        guard let page else {
+            return conclude(
+                .failed,
+                .init(
+                    code: "GroupNotFound", message: "tenant \(tenantId) has no group \(groupId)", retryable: false))
+        }
+        if let next = page.nextLink, !run.groupLinks.insert(next).inserted {
+            return conclude(
+                failed: BotConnectorError(code: .invalidResponse, message: "Graph repeated a group page's next link"))
+        }
+        state = .fanningOutGroup(groupId: groupId, tenantId: tenantId, nextLink: page.nextLink)
+        return .fanOutPeople(page.users.filter(\.accountEnabled).map(\.id), tenantId: tenantId)
+    }
+
+    private mutating func readChannels(teamId: String, name: String, tenantId: String) -> Action {
+        attempt(
+            .channels(teamId: teamId), .channels(name: name), serviceUrl: nil, conversation: teamId,
+            tenantId: tenantId, carriesMessage: false)
+    }
+
+    /// Teams compares channel names without regard to case.
+    static func channel(named name: String, in channels: [TeamChannel]) -> TeamChannel? {
+        channels.first { $0.name?.caseInsensitiveCompare(name) == .orderedSame }
     }
 
     private mutating func referenceFound(_ found: ConversationReference?) -> Action {
@@ -577,7 +714,8 @@ struct DeliveryMachine {
         run.serviceUrl = target.serviceUrl
         switch delivery.action {
         case .send:
-            if case .channel(_, let channelId, _, nil) = delivery.recipient {
+            if delivery.recipient.startsThread {
+                let channelId = target.conversationId
                 return attempt(
                     .createThread(channelId: channelId, tenantId: target.tenantId, serviceUrl: target.serviceUrl),
                     .thread, serviceUrl: target.serviceUrl, conversation: channelId, tenantId: target.tenantId,
@@ -786,6 +924,15 @@ struct DeliveryMachine {
             }
             // Each page is a request of its own: its own wait for capacity, its own retries from its own token.
             return rosterPage(teamId: teamId, tenantId: tenantId, continuationToken: token)
+        case (.channels(let name), .channels(let channels)):
+            guard let channel = Self.channel(named: name, in: channels) else {
+                return conclude(
+                    .failed,
+                    .init(
+                        code: "ChannelNotFound",
+                        message: "team \(attempt.conversation) has no channel named \"\(name)\"", retryable: false))
+            }
+            return perform(Target(conversationId: channel.id, serviceUrl: nil, tenantId: attempt.tenantId))
         default:
             preconditionFailure("delivery state machine: \(answer) does not answer \(attempt.request)")
         }
@@ -856,7 +1003,7 @@ struct DeliveryMachine {
     private mutating func conclude(
         _ status: DeliveryOutcome.Status, _ error: DeliveryOutcome.ErrorInfo? = nil
     ) -> Action {
-        if case .teamMembers = delivery.recipient {
+        if delivery.recipient.fansOut {
             return publish(outcome(status: status, error: error), as: .noted)
         }
         return publish(outcome(status: status, error: error), as: .final)
@@ -902,5 +1049,23 @@ struct DeliveryMachine {
 
     private func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+extension Recipient {
+    /// A recipient whose deliveries are its members' (or the person's it resolves to): it has no ledger entry.
+    var fansOut: Bool {
+        switch self {
+        case .teamMembers, .group, .person: true
+        default: false
+        }
+    }
+
+    /// A send to it starts a new channel thread.
+    var startsThread: Bool {
+        switch self {
+        case .channel(_, _, _, nil), .namedChannel: true
+        default: false
+        }
     }
 }

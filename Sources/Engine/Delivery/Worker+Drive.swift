@@ -32,6 +32,8 @@ extension Worker {
         var activity: MessageActivity?
         /// When the rate governor last let a request go (its round trip, for the governor's jitter allowance).
         var departed: ContinuousClock.Instant
+        /// The delivery's id is in ``Worker/localClaims``.
+        var holdsLocalClaim = false
     }
 
     /// Performs one delivery's actions until its machine finishes.
@@ -44,6 +46,7 @@ extension Worker {
         while true {
             if case .finish(let ending) = action {
                 if ending == .replayed { stats.replayed() }
+                if drive.holdsLocalClaim { _ = localClaims.withLock { $0.remove(item.deliveryId) } }
                 return ending
             }
             let event: DeliveryMachine.Event
@@ -62,6 +65,14 @@ extension Worker {
         let id = item.deliveryId
         switch action {
         case .claim:
+            if !drive.holdsLocalClaim {
+                guard localClaims.withLock({ $0.insert(id).inserted }) else {
+                    // Another drive of this worker has the same delivery (one person named twice): it finishes
+                    // first, and this one then finds its outcome in the ledger.
+                    return .claim(.claimedByOther(worker: options.worker, until: now().addingTimeInterval(0.1)))
+                }
+                drive.holdsLocalClaim = true
+            }
             return await stored(item) { .claim(try await self.ledger.claim(id)) }
         case .takeOverUncertain:
             let event = await stored(item) { .tookOver(try await self.ledger.takeOverUncertain(id)) }
@@ -156,6 +167,35 @@ extension Worker {
             return .sentRecorded
         case .fanOut(let members, let tenantId):
             return .membersDone(allCompleted: await fanOut(item, to: members, tenantId: tenantId))
+        case .fanOutPeople(let people, let tenantId):
+            return .membersDone(allCompleted: await fanOut(item, toPeople: people, tenantId: tenantId))
+        case .resolvePerson(let name, let tenantId):
+            guard let directory else { preconditionFailure("the machine reads the directory only with a resolver") }
+            let event: DeliveryMachine.Event
+            do throws(BotConnectorError) {
+                event = .person(try await directory.person(name, tenantId: tenantId).user)
+            } catch {
+                event = .failed(error)
+            }
+            return liveness(item) == .live ? event : .stopped
+        case .readGroupPage(let groupId, let tenantId, let nextLink):
+            guard let directory else { preconditionFailure("the machine reads the directory only with a resolver") }
+            let event: DeliveryMachine.Event
+            do throws(BotConnectorError) {
+                event = .groupPage(
+                    try await directory.groupPage(
+                        groupId: groupId, tenantId: tenantId, nextLink: nextLink, pageSize: options.groupPageSize))
+            } catch {
+                event = .failed(error)
+            }
+            return liveness(item) == .live ? event : .stopped
+        case .lookUpChannels(let teamId):
+            let fresh = options.clock.now - options.channelListCacheFor
+            return .channels(
+                channelLists.withLock { lists in
+                    guard let known = lists[teamId], known.readAt > fresh else { return nil }
+                    return known.channels
+                })
         case .publish(let outcome):
             // Its partition is no longer ours: the new owner publishes.
             guard liveness(item) != .stale else { return .stopped }
@@ -261,6 +301,11 @@ extension Worker {
             return .members(
                 try await client.membersPage(
                     serviceUrl: nil, conversationId: teamId, continuationToken: continuationToken))
+        case .channels(let teamId):
+            let channels = try await client.teamChannels(serviceUrl: nil, teamId: teamId)
+            let readAt = options.clock.now
+            channelLists.withLock { $0[teamId] = (channels, readAt) }
+            return .channels(channels)
         }
     }
 
@@ -287,6 +332,28 @@ extension Worker {
                     userId: member.id, aadObjectId: member.aadObjectId, tenantId: tenantId ?? member.tenantId)
                 memberItem.deliveryId = item.delivery.deliveryId(forMember: member.id)
                 group.addTask { await self.drive(memberItem) != .abandoned }
+            }
+            for await done in group { all = all && done }
+            return all
+        }
+    }
+
+    /// Delivers to each person of a tenant's directory (Entra object ids) as a 1:1 delivery whose id is the
+    /// person's identity, a few at a time; true when every delivery completed. Two entries of one route naming
+    /// one person (a group and an email, or a person in two nested groups) share that id: the ledger lets only
+    /// one message go.
+    private func fanOut(_ item: WorkItem, toPeople people: [String], tenantId: String) async -> Bool {
+        let concurrency = max(1, options.memberConcurrency)
+        return await withTaskGroup(of: Bool.self) { group in
+            var all = true
+            for (index, person) in people.enumerated() {
+                if index >= concurrency, let done = await group.next() { all = all && done }
+                var personItem = item
+                let recipient = Recipient.user(userId: nil, aadObjectId: person, tenantId: tenantId)
+                personItem.delivery.recipient = recipient
+                personItem.deliveryId = Delivery.deliveryId(
+                    eventId: item.delivery.eventId, route: item.delivery.route, recipientIdentity: recipient.identity)
+                group.addTask { await self.drive(personItem) != .abandoned }
             }
             for await done in group { all = all && done }
             return all
@@ -350,7 +417,7 @@ extension DeliveryMachine.Request {
     var carriesActivity: Bool {
         switch self {
         case .createThread, .send, .update: true
-        case .createConversation, .delete, .members: false
+        case .createConversation, .delete, .members, .channels: false
         }
     }
 
@@ -362,6 +429,7 @@ extension DeliveryMachine.Request {
         case .update: .update
         case .delete: .delete
         case .members: .members
+        case .channels: .channels
         }
     }
 }

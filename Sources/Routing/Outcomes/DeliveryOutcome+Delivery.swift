@@ -85,6 +85,20 @@ extension Recipient {
             object.string("kind", kind)
             object.string("teamId", team)
             object.string("tenantId", tenant)
+        case .person(let name, let tenant):
+            if case .email(let address) = name { object.string("email", address) }
+            object.string("kind", kind)
+            object.string("tenantId", tenant)
+            if case .upn(let upn) = name { object.string("upn", upn) }
+        case .group(let id, let tenant):
+            object.string("id", id)
+            object.string("kind", kind)
+            object.string("tenantId", tenant)
+        case .namedChannel(let team, let name, let tenant):
+            object.string("channelName", name)
+            object.string("kind", kind)
+            object.string("teamId", team)
+            object.string("tenantId", tenant)
         }
     }
 }

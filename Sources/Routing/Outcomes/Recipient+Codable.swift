@@ -2,13 +2,24 @@
 /// kind's fields, absent fields omitted.
 extension Recipient: Codable {
     enum CodingKeys: String, CodingKey {
-        case kind, userId, aadObjectId, tenantId, id, serviceUrl, key, teamId, channelId, threadId
+        case kind, userId, aadObjectId, tenantId, id, serviceUrl, key, teamId, channelId, threadId, email, upn,
+            channelName
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let tenant = try c.decodeIfPresent(String.self, forKey: .tenantId)
         switch try c.decode(String.self, forKey: .kind) {
+        case "user" where c.contains(.email):
+            self = .person(.email(try c.decode(String.self, forKey: .email)), tenantId: tenant)
+        case "user" where c.contains(.upn):
+            self = .person(.upn(try c.decode(String.self, forKey: .upn)), tenantId: tenant)
+        case "channel" where c.contains(.channelName):
+            self = .namedChannel(
+                teamId: try c.decode(String.self, forKey: .teamId),
+                channelName: try c.decode(String.self, forKey: .channelName), tenantId: tenant)
+        case "group":
+            self = .group(id: try c.decode(String.self, forKey: .id), tenantId: tenant)
         case "user":
             self = .user(
                 userId: try c.decodeIfPresent(String.self, forKey: .userId),
@@ -52,6 +63,19 @@ extension Recipient: Codable {
             try c.encodeIfPresent(thread, forKey: .threadId)
         case .teamMembers(let team, let tenant):
             try c.encode(team, forKey: .teamId)
+            try c.encodeIfPresent(tenant, forKey: .tenantId)
+        case .person(let name, let tenant):
+            switch name {
+            case .email(let address): try c.encode(address, forKey: .email)
+            case .upn(let upn): try c.encode(upn, forKey: .upn)
+            }
+            try c.encodeIfPresent(tenant, forKey: .tenantId)
+        case .group(let id, let tenant):
+            try c.encode(id, forKey: .id)
+            try c.encodeIfPresent(tenant, forKey: .tenantId)
+        case .namedChannel(let team, let name, let tenant):
+            try c.encode(team, forKey: .teamId)
+            try c.encode(name, forKey: .channelName)
             try c.encodeIfPresent(tenant, forKey: .tenantId)
         }
     }

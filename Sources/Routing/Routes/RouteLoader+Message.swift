@@ -16,7 +16,7 @@ extension RouteLoader {
             guard let m = item.mapping, m.count == 1, let (kindNode, value) = m.first.map({ ($0.key, $0.value) }) else {
                 problem(
                     item, itemLabel,
-                    "each recipient is a one-key map: user, conversation, reference, channel or teamMembers")
+                    "each recipient is a one-key map: user, conversation, reference, channel, teamMembers or group")
                 continue
             }
             let kind = kindNode.string ?? ""
@@ -27,7 +27,8 @@ extension RouteLoader {
             guard let spec = RecipientTemplate.fields[kind] else {
                 problem(
                     kindNode, itemLabel,
-                    "unknown recipient kind '\(kind)' (use user, conversation, reference, channel or teamMembers)")
+                    "unknown recipient kind '\(kind)' (use user, conversation, reference, channel, teamMembers or group)"
+                )
                 continue
             }
             guard let fields = value.mapping else {
@@ -36,18 +37,39 @@ extension RouteLoader {
             }
             unknownKeys(fields, allowed: spec.all, label: "\(itemLabel).\(kind)")
             var missing = spec.required.filter { fields[$0] == nil }
-            if kind == "user", fields["userId"] == nil, fields["aadObjectId"] == nil {
-                missing.append("userId or aadObjectId")
+            let byDirectory = kind == "user" && (fields["email"] != nil || fields["upn"] != nil)
+            if kind == "user", !byDirectory, fields["userId"] == nil, fields["aadObjectId"] == nil {
+                missing.append("userId, aadObjectId, email or upn")
+            }
+            if byDirectory, fields["tenantId"] == nil {
+                missing.append("tenantId (the directory to look the person up in)")
+            }
+            if kind == "channel", fields["channelId"] == nil, fields["channelName"] == nil {
+                missing.append("channelId or channelName")
+            }
+            if kind == "channel", fields["channelName"] != nil, fields["teamId"] == nil {
+                missing.append("teamId (the team whose channel is named)")
             }
             if !missing.isEmpty {
                 problem(value, "\(itemLabel).\(kind)", "missing \(missing.joined(separator: ", "))")
+                continue
+            }
+            if let conflict = Self.conflictingFields(kind, fields) {
+                problem(value, "\(itemLabel).\(kind)", conflict)
                 continue
             }
             func f(_ key: String) -> TextTemplate? { fields[key].flatMap { text($0, "\(itemLabel).\(kind).\(key)") } }
             let before = problems.count
             let recipient: RecipientTemplate
             switch kind {
+            case "user" where byDirectory:
+                recipient = .person(email: f("email"), upn: f("upn"), tenantId: f("tenantId"))
             case "user": recipient = .user(userId: f("userId"), aadObjectId: f("aadObjectId"), tenantId: f("tenantId"))
+            case "group": recipient = .group(id: f("id") ?? TextTemplate(literal: ""), tenantId: f("tenantId"))
+            case "channel" where fields["channelName"] != nil:
+                recipient = .namedChannel(
+                    teamId: f("teamId") ?? TextTemplate(literal: ""),
+                    channelName: f("channelName") ?? TextTemplate(literal: ""), tenantId: f("tenantId"))
             case "conversation":
                 recipient = .conversation(
                     id: f("id") ?? TextTemplate(literal: ""), serviceUrl: f("serviceUrl"), tenantId: f("tenantId"))
@@ -61,6 +83,28 @@ extension RouteLoader {
             if problems.count == before { out.append(recipient) }
         }
         return out
+    }
+
+    /// Fields of one recipient that cannot go together, as a problem's message.
+    static func conflictingFields(_ kind: String, _ fields: Node.Mapping) -> String? {
+        func given(_ keys: [String]) -> [String] { keys.filter { fields[$0] != nil } }
+        switch kind {
+        case "user":
+            let directory = given(["email", "upn"])
+            if directory.count > 1 { return "give either email or upn, not both" }
+            if !directory.isEmpty, !given(["userId", "aadObjectId"]).isEmpty {
+                return "\(directory[0]) names the person already: drop userId and aadObjectId"
+            }
+        case "channel":
+            if fields["channelName"] != nil, fields["channelId"] != nil {
+                return "give either channelId or channelName, not both"
+            }
+            if fields["channelName"] != nil, fields["threadId"] != nil {
+                return "threadId needs channelId: a reply goes to a thread of a known channel"
+            }
+        default: break
+        }
+        return nil
     }
 
     mutating func loadMessage(_ node: Node?, parent: Node, label: String) -> MessageTemplate? {

@@ -55,6 +55,22 @@ extension Router {
                 channelId: field(channel, "channel.channelId", required: true) ?? "",
                 tenantId: field(tenant, "channel.tenantId", required: false),
                 threadId: field(thread, "channel.threadId", required: false))
+        case .person(let email, let upn, let tenant):
+            let t = field(tenant, "user.tenantId", required: true) ?? ""
+            if let address = field(email, "user.email", required: email != nil) {
+                recipient = .person(.email(address), tenantId: t)
+            } else {
+                recipient = .person(.upn(field(upn, "user.upn", required: upn != nil) ?? ""), tenantId: t)
+            }
+        case .group(let id, let tenant):
+            recipient = .group(
+                id: field(id, "group.id", required: true) ?? "",
+                tenantId: field(tenant, "group.tenantId", required: true))
+        case .namedChannel(let team, let name, let tenant):
+            recipient = .namedChannel(
+                teamId: field(team, "channel.teamId", required: true) ?? "",
+                channelName: field(name, "channel.channelName", required: true) ?? "",
+                tenantId: field(tenant, "channel.tenantId", required: false))
         case .teamMembers(let team, let tenant):
             recipient = .teamMembers(
                 teamId: field(team, "teamMembers.teamId", required: true) ?? "",
