@@ -39,6 +39,17 @@ package struct DemoWorld {
     /// Every 25th recipient never installed the bot: Herald installs it for them through Microsoft Graph.
     package func neverInstalled(_ user: Int) -> Bool { user % 25 == 11 }
 
+    /// A user's email address as the helpdesk knows it: their `mail`, which is not their UPN, so Herald finds them
+    /// with Graph's address filter.
+    package func email(_ user: Int) -> String { "user.\(user)@helpdesk-demo.example" }
+    package func userPrincipalName(_ user: Int) -> String { "user\(user)@tenant\(user % tenants).onmicrosoft.example" }
+
+    /// Each tenant's escalation group (an Entra ID group): its first five users, one of them through a nested group.
+    package func escalationGroupId(ofTenant tenant: Int) -> String { Self.guid(0x6a0, tenant) }
+    package func escalationGroup(ofTenant tenant: Int) -> [Int] {
+        Array(stride(from: tenant, to: recipients, by: tenants).prefix(5))
+    }
+
     /// The demo app's id in the organisation's app catalog (proactive installation).
     package static let teamsAppId = "d3e0a1b2-c4d5-4e6f-8a9b-0c1d2e3f4a5b"
 
@@ -60,6 +71,18 @@ package struct DemoWorld {
             appId: appId, appPassword: appPassword, limits: .teams, blocked: blocked, teams: rosters)
         configuration.notInstalled = Set((0..<recipients).filter(neverInstalled).map(aadObjectId))
         configuration.teamsAppId = Self.teamsAppId
+        configuration.directoryUsers = (0..<recipients).map { user in
+            EmulatorConfiguration.DirectoryUser(
+                id: aadObjectId(user), userPrincipalName: userPrincipalName(user), mail: email(user),
+                proxyAddresses: ["SMTP:" + email(user)])
+        }
+        for tenant in 0..<tenants {
+            let members = escalationGroup(ofTenant: tenant).map(aadObjectId)
+            let nested = Self.guid(0x6a1, tenant)
+            configuration.directoryGroups[escalationGroupId(ofTenant: tenant)] = .init(
+                users: Array(members.dropLast()), groups: [nested])
+            configuration.directoryGroups[nested] = .init(users: Array(members.suffix(1)))
+        }
         return configuration
     }
 
@@ -171,7 +194,21 @@ package struct DemoWorld {
                         id: "misc-\(index)", type: "com.example.helpdesk.ticket.commented", source: "/helpdesk/eu-1",
                         time: time, data: ["id": "HD-\(index)"]))
                 expectation.add("other helpdesk (catch-all)", outcomes: 1)
-            case 870..<950:  // from a system no route knows: unroutable
+            case 870..<890:  // an escalation: the assignee by email, and the tenant's escalation group
+                let tenant = user % tenants
+                let group = escalationGroup(ofTenant: tenant)
+                let data: [String: Any] = [
+                    "id": "HD-\(index)", "title": "Ticket \(index) is overdue", "tenantId": self.tenant(ofUser: user),
+                    "assignee": ["email": email(user)], "escalationGroupId": escalationGroupId(ofTenant: tenant),
+                ]
+                add(
+                    key: "HD-\(index)",
+                    cloudEvent(
+                        id: "escalated-\(index)", type: "com.example.helpdesk.ticket.escalated",
+                        source: "/helpdesk/eu-1", time: time, data: data))
+                // One message per person: the assignee may be in the group too.
+                expectation.add("escalation (email + group)", outcomes: Set(group + [user]).count)
+            case 890..<950:  // from a system no route knows: unroutable
                 add(
                     key: "billing-\(index)",
                     cloudEvent(

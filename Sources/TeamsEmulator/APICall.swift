@@ -6,6 +6,8 @@ struct APICall: Sendable {
         case update(conversationId: String, activityId: String)
         case delete(conversationId: String, activityId: String)
         case members(conversationId: String, pageSize: Int?, continuationToken: String?)
+        /// `GET v3/teams/{teamId}/conversations`: the team's channels.
+        case channels(teamId: String)
     }
 
     enum Body: Sendable {

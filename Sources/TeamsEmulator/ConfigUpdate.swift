@@ -9,7 +9,13 @@
 ///  "teamTenants": {"19:team@thread.tacv2": "tenant-id"}, "homeTenant": "",
 ///  "teamsAppId": "00000000-0000-0000-0000-00000000a99a", "graphConsentMissing": ["tenant-id"],
 ///  "appBlockedByPolicy": ["aad-object-id"], "notInstalledWithoutCode": false, "graphLagMs": 0,
-///  "botEndpoint": "http://127.0.0.1:3978/api/messages", "invokeTimeoutMs": 5000}
+///  "botEndpoint": "http://127.0.0.1:3978/api/messages", "invokeTimeoutMs": 5000,
+///  "directoryUsers": [{"id": "aad-1", "userPrincipalName": "ada@contoso.com", "mail": "ada@contoso.com",
+///    "proxyAddresses": ["SMTP:ada@contoso.com"], "accountEnabled": true}],
+///  "directoryConsentMissing": {"tenant-id": ["GroupMember.Read.All"]},
+///  "directoryGroups": {"group-id": {"users": ["aad-1"], "groups": ["nested-group-id"]}},
+///  "groupsRepeatMembers": false,
+///  "teamChannels": {"19:team@thread.tacv2": [{"id": "19:team@thread.tacv2"}, {"id": "19:x", "name": "Incidents"}]}}
 /// ```
 struct ConfigUpdate: Decodable {
     struct Invalid: Error {
@@ -55,6 +61,16 @@ struct ConfigUpdate: Decodable {
         var accountEnabled: Bool?
     }
 
+    struct Group: Decodable {
+        var users: [String]?
+        var groups: [String]?
+    }
+
+    struct Channel: Decodable {
+        var id: String
+        var name: String?
+    }
+
     var limits: String?
     var retryAfter: String?
     var latencyMs: Int?
@@ -76,6 +92,9 @@ struct ConfigUpdate: Decodable {
     var appBlockedByPolicy: [String]?
     var directoryUsers: [DirectoryUser]?
     var directoryConsentMissing: [String: [String]]?
+    var directoryGroups: [String: Group]?
+    var groupsRepeatMembers: Bool?
+    var teamChannels: [String: [Channel]]?
     var notInstalledWithoutCode: Bool?
     var graphLagMs: Int?
     var botEndpoint: String?
@@ -181,6 +200,18 @@ struct ConfigUpdate: Decodable {
         }
         if let directoryConsentMissing {
             configuration.directoryConsentMissing = directoryConsentMissing.mapValues(Set.init)
+        }
+        if let directoryGroups {
+            configuration.directoryGroups = directoryGroups.mapValues {
+                EmulatorConfiguration.DirectoryGroup(users: $0.users ?? [], groups: $0.groups ?? [])
+            }
+        }
+        if let groupsRepeatMembers { configuration.groupsRepeatMembers = groupsRepeatMembers }
+        if let teamChannels {
+            guard teamChannels.values.allSatisfy({ $0.allSatisfy { !$0.id.isEmpty } }) else {
+                throw Invalid(message: "teamChannels need an id each")
+            }
+            configuration.teamChannels = teamChannels.mapValues { $0.map { .init(id: $0.id, name: $0.name) } }
         }
         if let notInstalledWithoutCode { configuration.notInstalledWithoutCode = notInstalledWithoutCode }
         if let graphLagMs {

@@ -49,6 +49,30 @@ public struct EmulatorConfiguration: Sendable {
         }
     }
 
+    /// An Entra ID group: its users' object ids and its nested groups' ids.
+    public struct DirectoryGroup: Sendable, Hashable {
+        public var users: [String]
+        public var groups: [String]
+
+        public init(users: [String] = [], groups: [String] = []) {
+            self.users = users
+            self.groups = groups
+        }
+    }
+
+    /// A channel of a team.
+    public struct Channel: Sendable, Hashable {
+        /// `19:...@thread.tacv2`.
+        public var id: String
+        /// Nil for the General channel.
+        public var name: String?
+
+        public init(id: String, name: String?) {
+            self.id = id
+            self.name = name
+        }
+    }
+
     /// A member of a team roster.
     public struct Member: Sendable, Hashable {
         public var id: String
@@ -136,6 +160,16 @@ public struct EmulatorConfiguration: Sendable {
     /// Per tenant, the directory permissions its admin never granted (`User.Read.All`,
     /// `GroupMember.Read.All`): those calls get 403 `Authorization_RequestDenied`. Default: none
     public var directoryConsentMissing: [String: Set<String>] = [:]
+    /// Entra ID groups by id, served by `GET groups/{id}/transitiveMembers/microsoft.graph.user`, paged with
+    /// `@odata.nextLink`. A member id that is not in ``directoryUsers`` is an enabled user. Default: none
+    public var directoryGroups: [String: DirectoryGroup] = [:]
+    /// A user reached through two nested groups is listed once per path, so a client must not count on Graph to
+    /// list each user once. Default: false (each user once)
+    public var groupsRepeatMembers = false
+    /// Each team's channels for `GET v3/teams/{teamId}/conversations` (a nil name is the General channel, as Teams
+    /// answers). A team in ``teams`` without an entry has its General channel only, whose id is the team's.
+    /// Default: none
+    public var teamChannels: [String: [Channel]] = [:]
     /// The bot's messaging endpoint (`http://127.0.0.1:3978/api/messages`): where the emulator, as Teams, posts
     /// installation updates, conversation updates and messages. Default: none (driving the bot answers 409)
     public var botEndpoint: String?

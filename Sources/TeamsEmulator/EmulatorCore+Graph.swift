@@ -14,10 +14,11 @@ extension EmulatorCore {
 
     /// A Microsoft Graph call; `rest` is the path after `/graph/v1.0/`.
     func graph(_ request: HTTPRequest, rest: Substring) async -> HTTPResponse {
-        let call: GraphCall
+        var call: GraphCall
         switch Self.parseGraph(request, rest: rest) {
         case .call(let parsed):
             call = parsed
+            call.base = self.origin.withLock { $0 } + Self.graphPrefix
         case .reply(let reply):
             self.state.withLock { state in
                 state.stats.requests += 1
@@ -72,6 +73,31 @@ extension EmulatorCore {
                         "Operator 'any' is not supported without ConsistencyLevel: eventual and $count=true."))
             }
             return .call(GraphCall(route: .usersWithAddress(address), authorization: authorization))
+        }
+        if fixed.first == "groups" {
+            guard segments.count == 4, fixed[2] == "transitivemembers", fixed[3] == "microsoft.graph.user" else {
+                return .reply(notFound)
+            }
+            guard request.method == .GET else { return .reply(notAllowed) }
+            var top = 100
+            if let text = request.queryValue("$top") {
+                guard let value = Int(text), (1...999).contains(value) else {
+                    return .reply(
+                        EmulatorState.graphError(
+                            .badRequest, "Request_UnsupportedQuery", "Invalid page size specified: '\(text)'."))
+                }
+                top = value
+            }
+            var skip = 0
+            if let token = request.queryValue("$skiptoken") {
+                guard token.hasPrefix("emu-"), let offset = Int(token.dropFirst(4)), offset >= 0 else {
+                    return .reply(
+                        EmulatorState.graphError(.badRequest, "Directory_InvalidSkipToken", "Bad skip token."))
+                }
+                skip = offset
+            }
+            let route = GraphCall.Route.groupMembers(groupId: segments[1], top: top, skip: skip)
+            return .call(GraphCall(route: route, authorization: authorization))
         }
         guard segments.count == 4 || segments.count == 6, fixed[0] == "users", fixed[2] == "teamwork",
             fixed[3] == "installedapps"

@@ -41,6 +41,9 @@ final class EmulatorCore: Sendable {
         if let range = path.range(of: "/v3/conversations") {
             return await self.api(request, prefix: path[..<range.lowerBound], rest: path[range.upperBound...])
         }
+        if let range = path.range(of: "/v3/teams/") {
+            return await self.teams(request, prefix: path[..<range.lowerBound], rest: path[range.upperBound...])
+        }
         if path.hasSuffix(Self.tokenSuffix) {
             return self.token(request, tenant: path.dropLast(Self.tokenSuffix.count))
         }
@@ -88,6 +91,30 @@ final class EmulatorCore: Sendable {
             self.state.withLock { $0.stats.requests += 1 }
             return self.response(reply)
         }
+        return await self.serve(call)
+    }
+
+    /// `GET v3/teams/{teamId}/conversations`; `rest` is the path after `/v3/teams/`.
+    private func teams(_ request: HTTPRequest, prefix: Substring, rest: Substring) async -> HTTPResponse {
+        let segments = rest.split(separator: "/", omittingEmptySubsequences: true)
+        guard segments.count == 2, segments[1].lowercased() == "conversations",
+            let teamId = PercentEncoding.decode(segments[0])
+        else {
+            self.state.withLock { $0.stats.requests += 1 }
+            return self.response(EmulatorState.error(.notFound, "NotFound", "No such Bot Connector operation."))
+        }
+        guard request.method == .GET else {
+            self.state.withLock { $0.stats.requests += 1 }
+            return self.response(
+                EmulatorState.error(.methodNotAllowed, "MethodNotAllowed", "The method is not allowed here."))
+        }
+        var call = APICall(
+            route: .channels(teamId: teamId), authorization: request.headers.first(name: "authorization"), body: .none)
+        call.prefix = prefix
+        return await self.serve(call)
+    }
+
+    private func serve(_ call: APICall) async -> HTTPResponse {
         let (reply, latency) = self.state.withLock { state in
             // Read under the lock: calls are counted in the order they are served, so the limiters' history
             // stays in time order however many connections race for the lock.

@@ -40,6 +40,8 @@ extension EmulatorState {
             return self.change(conversationId, activityId, operation: .delete, body: nil, now: now)
         case .members(let id, let pageSize, let token):
             return self.members(id, pageSize: pageSize, continuationToken: token, now: now)
+        case .channels(let teamId):
+            return self.channels(of: teamId, now: now)
         }
     }
 

@@ -1,4 +1,6 @@
+import HeraldHTTP
 import NIOHTTP1
+import RateLimiting
 
 extension EmulatorConfiguration {
     /// A user in the tenant's directory, as Microsoft Graph serves it.
@@ -49,6 +51,80 @@ extension EmulatorState {
         return Reply(
             status: .ok,
             body: #"{"@odata.count":\#(found.count),"value":["# + found.map(Self.json).joined(separator: ",") + "]}")
+    }
+
+    /// A directory call's answer (consent, Graph's directory limit, then the read); nil for any other call.
+    mutating func directoryReply(to call: GraphCall, tenantId: String, now: ContinuousClock.Instant) -> Reply? {
+        let permission: String
+        switch call.route {
+        case .user, .usersWithAddress: permission = "User.Read.All"
+        case .groupMembers: permission = "GroupMember.Read.All"
+        default: return nil
+        }
+        if let refused = self.lacksDirectoryPermission(permission, tenantId: tenantId) { return refused }
+        if let windows = self.configuration.limits.graphDirectoryWindows {
+            let wait =
+                self.graphDirectoryLimiters[tenantId, default: SlidingWindowLimiter(windows: windows)].wait(now: now)
+                ?? .zero
+            guard wait == .zero else {
+                self.stats.graphThrottled += 1
+                self.stats.throttledBy["graphDirectory", default: 0] += 1
+                var reply = Self.graphError(
+                    .tooManyRequests, "TooManyRequests", "Too many requests. Retry after the time in Retry-After.")
+                let (seconds, attoseconds) = wait.components
+                reply.retryAfterSeconds = max(1, Int(seconds) + (attoseconds > 0 ? 1 : 0))
+                return reply
+            }
+            self.graphDirectoryLimiters[tenantId]!.record(now: now)
+        }
+        self.stats.directoryReads += 1
+        switch call.route {
+        case .user(let key): return self.directoryUser(key)
+        case .usersWithAddress(let address): return self.directoryUsers(withAddress: address)
+        case .groupMembers(let groupId, let top, let skip):
+            return self.groupMembers(groupId, top: top, skip: skip, base: call.base)
+        default: return nil
+        }
+    }
+
+    /// One page of a group's users, nested groups' users included (once each, or once per path when
+    /// `groupsRepeatMembers`); 404 `Request_ResourceNotFound` for an unknown group.
+    private func groupMembers(_ groupId: String, top: Int, skip: Int, base: String) -> Reply {
+        guard self.configuration.directoryGroups[groupId] != nil else {
+            return Self.graphError(
+                .notFound, "Request_ResourceNotFound",
+                "Resource '\(groupId)' does not exist or one of its queried reference-property objects are not present."
+            )
+        }
+        let users = self.transitiveUsers(of: groupId)
+        let page = users.dropFirst(skip).prefix(top)
+        var disabled: Set<String> = []
+        for user in self.configuration.directoryUsers where !user.accountEnabled { disabled.insert(user.id) }
+        let listed = page.map { id in #"{"id":\#(JSONText.quote(id)),"accountEnabled":\#(!disabled.contains(id))}"# }
+        var body = #"{"value":["# + listed.joined(separator: ",") + "]"
+        if skip + top < users.count {
+            let link =
+                base + "groups/\(PercentEncoding.encode(groupId))/transitiveMembers/microsoft.graph.user"
+                + "?$select=id,accountEnabled&$top=\(top)&$skiptoken=emu-\(skip + top)"
+            body += #","@odata.nextLink":\#(JSONText.quote(link))"#
+        }
+        return Reply(status: .ok, body: body + "}")
+    }
+
+    /// The group's users in order, each nested group's after the group's own, cycles cut.
+    private func transitiveUsers(of groupId: String) -> [String] {
+        var users: [String] = []
+        var seenUsers: Set<String> = []
+        var visited: Set<String> = []
+        var stack = [groupId]
+        while let id = stack.popLast() {
+            guard visited.insert(id).inserted, let group = self.configuration.directoryGroups[id] else { continue }
+            for user in group.users where self.configuration.groupsRepeatMembers || seenUsers.insert(user).inserted {
+                users.append(user)
+            }
+            stack.append(contentsOf: group.groups.reversed())
+        }
+        return users
     }
 
     /// 403 when the tenant's admin never granted `permission`.

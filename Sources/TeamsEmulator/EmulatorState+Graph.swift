@@ -27,15 +27,7 @@ extension EmulatorState {
             return reply
         }
         let tenantId = token.tenantId.lowercased()
-        switch call.route {
-        case .user(let key):
-            return self.lacksDirectoryPermission("User.Read.All", tenantId: tenantId) ?? self.directoryUser(key)
-        case .usersWithAddress(let address):
-            return self.lacksDirectoryPermission("User.Read.All", tenantId: tenantId)
-                ?? self.directoryUsers(withAddress: address)
-        default:
-            break
-        }
+        if let directory = self.directoryReply(to: call, tenantId: tenantId, now: now) { return directory }
         if self.configuration.graphConsentMissing.contains(where: { $0.lowercased() == tenantId }) {
             return Self.graphError(
                 .forbidden, "Forbidden",
@@ -62,7 +54,7 @@ extension EmulatorState {
             return Self.graphError(.notFound, "NotFound", "The app installation was not found for this user.")
         case .chat(let userId, let installationId):
             return self.chat(of: userId, installationId: installationId, tenantId: token.tenantId)
-        case .user, .usersWithAddress:
+        case .user, .usersWithAddress, .groupMembers:
             preconditionFailure("directory calls are answered above")
         }
     }

@@ -52,6 +52,32 @@ extension EmulatorState {
         return Reply(status: .ok, body: body)
     }
 
+    /// `GET v3/teams/{teamId}/conversations`: the team's channels, General without a name. Teams counts these
+    /// reads like member reads (14/1 s ... per thread) and against the tenant's 50 a second.
+    mutating func channels(of teamId: String, now: ContinuousClock.Instant) -> Reply {
+        guard self.configuration.teams[teamId] != nil || self.configuration.teamChannels[teamId] != nil else {
+            return Self.error(.notFound, "NotFound", "The team was not found or the bot is not in it.")
+        }
+        if self.configuration.removedFromConversations.contains(teamId) {
+            return Self.error(
+                .forbidden, "BotNotInConversationRoster", "The bot is not part of the conversation roster.")
+        }
+        if let windows = self.configuration.limits.membersWindows,
+            let throttled = self.throttle(
+                \.membersLimiters, limit: "conversations", key: "conversations\u{0}" + teamId, windows: windows,
+                tenantId: self.configuration.teamTenants[teamId], now: now)
+        {
+            return throttled
+        }
+        let channels =
+            self.configuration.teamChannels[teamId] ?? [EmulatorConfiguration.Channel(id: teamId, name: nil)]
+        let listed = channels.map { channel in
+            #"{"id":\#(JSONText.quote(channel.id))"# + (channel.name.map { #","name":\#(JSONText.quote($0))"# } ?? "")
+                + "}"
+        }
+        return Reply(status: .ok, body: #"{"conversations":["# + listed.joined(separator: ",") + "]}")
+    }
+
     private mutating func throttleMembers(_ id: String, tenantId: String?, now: ContinuousClock.Instant) -> Reply? {
         guard let windows = self.configuration.limits.membersWindows else { return nil }
         return self.throttle(

@@ -60,6 +60,7 @@ struct EmulatorState {
     var membersLimiters: [String: SlidingWindowLimiter] = [:]
     /// Graph installations per tenant, and across tenants (the key ``allTenants``).
     var graphInstallLimiters: [String: SlidingWindowLimiter] = [:]
+    var graphDirectoryLimiters: [String: SlidingWindowLimiter] = [:]
     var nextActivityId: UInt64 = 1_700_000_000_000
     var nextConversationNumber: UInt64 = 1
     var recordedBodies = 0
@@ -111,6 +112,7 @@ struct EmulatorState {
             self.createLimiters = [:]
             self.membersLimiters = [:]
             self.graphInstallLimiters = [:]
+            self.graphDirectoryLimiters = [:]
             for id in self.conversations.keys { self.conversations[id]?.limiter = nil }
         }
         let rostersChanged = configuration.teams != self.configuration.teams

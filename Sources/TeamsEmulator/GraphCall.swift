@@ -13,8 +13,12 @@ struct GraphCall: Sendable {
         case user(String)
         /// `GET users?$filter=` by mail or proxy address, with the advanced-query headers Graph requires.
         case usersWithAddress(String)
+        /// `GET groups/{id}/transitiveMembers/microsoft.graph.user`: `top` users from position `skip`.
+        case groupMembers(groupId: String, top: Int, skip: Int)
     }
 
     var route: Route
+    /// `{origin}/graph/v1.0/`: where a next page's link points.
+    var base = ""
     var authorization: String?
 }

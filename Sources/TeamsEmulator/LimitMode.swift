@@ -57,6 +57,12 @@ public enum LimitMode: Sendable, Hashable, CustomStringConvertible {
         self.windows([(300, 1)])
     }
 
+    /// Microsoft Graph's identity and access limit for the smallest tenants, counting each directory read (a
+    /// user, an address filter, a group page) as one request: 3,500 per 10 s per app per tenant.
+    var graphDirectoryWindows: [SlidingWindowLimiter.Window]? {
+        self.windows([(3500, 10)])
+    }
+
     /// Per app per tenant: 50 requests per second.
     var tenantWindows: [SlidingWindowLimiter.Window]? {
         self.windows([(50, 1)])

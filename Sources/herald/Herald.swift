@@ -17,6 +17,7 @@ struct Herald: AsyncParsableCommand {
             OptOutCommand.self,
             ReportCommand.self,
             StoreCommand.self,
+            DirectoryCommand.self,
         ]
     )
 }

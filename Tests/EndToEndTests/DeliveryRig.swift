@@ -110,7 +110,8 @@ final class DeliveryRig: Sendable {
     ///     signing keys; references and interactions get their topics, and interactions are also read as events.
     init(
         partitions: Int32 = 8, emulator configuration: EmulatorConfiguration, storeURL: String? = nil,
-        delivery: String = "", bot: String = "", logLevel: String = "info", gateway: Bool = false
+        delivery: String = "", bot: String = "", logLevel: String = "info", gateway: Bool = false,
+        routes: String = DeliveryRig.routes, extraConfig: String = ""
     ) async throws {
         kafka = try EmbeddedKafka(brokers: 1, logger: logger)
         for topic in [eventsTopic, outcomesTopic, deadLetterTopic, referencesTopic, interactionsTopic] {
@@ -120,7 +121,7 @@ final class DeliveryRig: Sendable {
         self.emulator = emulator
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("herald-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try Self.routes.write(to: directory.appendingPathComponent("routes.yaml"), atomically: true, encoding: .utf8)
+        try routes.write(to: directory.appendingPathComponent("routes.yaml"), atomically: true, encoding: .utf8)
         try Self.card.write(to: directory.appendingPathComponent("card.json"), atomically: true, encoding: .utf8)
         try Self.alertCard.write(to: directory.appendingPathComponent("alert.json"), atomically: true, encoding: .utf8)
         let store = storeURL ?? "sqlite://\(directory.path)/herald.db"
@@ -156,6 +157,7 @@ final class DeliveryRig: Sendable {
               port: 0
             log:
               level: \(logLevel)
+            \(extraConfig)
             """
         try config.write(to: configFile, atomically: true, encoding: .utf8)
     }
@@ -235,12 +237,21 @@ final class DeliveryRig: Sendable {
 
     /// Outcomes read until `finalCount` deliveries have a final outcome (see ``Outcome/isFinal``), or `timeout`.
     func outcomes(finalCount: Int, timeout: Duration = .seconds(120)) async throws -> [Outcome] {
-        let messages = try await read(outcomesTopic, timeout: timeout) { messages in
-            messages.count >= finalCount
-                && Set(messages.compactMap { try? Outcome.decode($0.value) }.filter(\.isFinal).map(\.deliveryId)).count
-                    >= finalCount
+        // Each record is decoded once as it arrives: a large fan-out's tens of thousands of outcomes would
+        // otherwise be decoded again on every poll.
+        var outcomes: [Outcome] = []
+        var finals: Set<String> = []
+        var seen = 0
+        _ = try await read(outcomesTopic, timeout: timeout) { messages in
+            for message in messages[seen...] {
+                guard let outcome = try? Outcome.decode(message.value) else { continue }
+                outcomes.append(outcome)
+                if outcome.isFinal { finals.insert(outcome.deliveryId) }
+            }
+            seen = messages.count
+            return finals.count >= finalCount
         }
-        return try messages.map { try Outcome.decode($0.value) }
+        return outcomes
     }
 
     func shutdown() async {
@@ -262,6 +273,7 @@ final class DeliveryRig: Sendable {
 struct Outcome: Decodable, Sendable {
     struct ErrorInfo: Decodable, Sendable {
         var code: String
+        var message: String?
     }
     struct Input: Decodable, Sendable {
         var topic: String
@@ -285,6 +297,9 @@ struct Outcome: Decodable, Sendable {
     static func decode(_ bytes: [UInt8]) throws -> Outcome {
         try JSONDecoder().decode(Outcome.self, from: Data(bytes))
     }
+
+    /// The error's message, if any.
+    var message: String? { error?.message }
 
     /// `status` or `status/code`.
     var summary: String { error.map { "\(status)/\($0.code)" } ?? status }

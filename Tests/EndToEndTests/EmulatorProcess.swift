@@ -35,6 +35,9 @@ final class EmulatorProcess: Sendable {
         var activitiesSent: Int
         var graphInstalls: Int
         var graphThrottled: Int
+        var graphRequests: Int
+        var directoryReads: Int
+        var conversationsCreated: Int
         var unanswered: Int
     }
 
@@ -87,6 +90,35 @@ final class EmulatorProcess: Sendable {
             },
         ]
         if configuration.teams.isEmpty { update["teams"] = nil }
+        if !configuration.teamTenants.isEmpty { update["teamTenants"] = configuration.teamTenants }
+        if !configuration.directoryUsers.isEmpty {
+            update["directoryUsers"] = configuration.directoryUsers.map { user -> [String: Any] in
+                var entry: [String: Any] = [
+                    "id": user.id, "userPrincipalName": user.userPrincipalName, "proxyAddresses": user.proxyAddresses,
+                    "accountEnabled": user.accountEnabled,
+                ]
+                entry["mail"] = user.mail
+                return entry
+            }
+        }
+        if !configuration.directoryConsentMissing.isEmpty {
+            update["directoryConsentMissing"] = configuration.directoryConsentMissing.mapValues { Array($0) }
+        }
+        if !configuration.directoryGroups.isEmpty {
+            update["directoryGroups"] = configuration.directoryGroups.mapValues {
+                ["users": $0.users, "groups": $0.groups]
+            }
+            update["groupsRepeatMembers"] = configuration.groupsRepeatMembers
+        }
+        if !configuration.teamChannels.isEmpty {
+            update["teamChannels"] = configuration.teamChannels.mapValues { channels in
+                channels.map { channel -> [String: String] in
+                    var entry = ["id": channel.id]
+                    entry["name"] = channel.name
+                    return entry
+                }
+            }
+        }
         _ = try await request("POST", "config", body: try JSONSerialization.data(withJSONObject: update))
     }
 

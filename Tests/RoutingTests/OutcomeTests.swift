@@ -44,6 +44,8 @@ import Testing
             .reference(key: hostile), .channel(teamId: "19:t", channelId: "19:c", tenantId: "t", threadId: "1"),
             .channel(teamId: nil, channelId: "19:c", tenantId: nil, threadId: nil),
             .teamMembers(teamId: "19:t", tenantId: "t"),
+            .person(.email(hostile), tenantId: "t"), .person(.upn("ada@contoso.com"), tenantId: nil),
+            .group(id: "g-1", tenantId: "t"), .namedChannel(teamId: "19:t", channelName: hostile, tenantId: "t"),
         ]
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

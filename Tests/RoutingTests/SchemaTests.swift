@@ -95,6 +95,25 @@ import Yams
             DeliveryOutcome(
                 deliveryId: "e|r|teamMembers:t", eventId: "e", recipient: .teamMembers(teamId: "t", tenantId: "x"),
                 status: .expired, completedAt: now, input: input, worker: "w"),
+            DeliveryOutcome(
+                deliveryId: "e|r|user:email:t/ada@contoso.com", eventId: "e",
+                recipient: .person(.email("ada@contoso.com"), tenantId: "t"), status: .failed,
+                error: .init(code: "RecipientNotFound", message: "nobody", retryable: false), completedAt: now,
+                input: input, worker: "w"),
+            DeliveryOutcome(
+                deliveryId: "e|r|user:upn:t/ada@contoso.com", eventId: "e",
+                recipient: .person(.upn("ada@contoso.com"), tenantId: "t"), status: .failed,
+                error: .init(code: "RecipientDisabled", message: "disabled", retryable: false), completedAt: now,
+                input: input, worker: "w"),
+            DeliveryOutcome(
+                deliveryId: "e|r|group:t/g", eventId: "e", recipient: .group(id: "g", tenantId: "t"), status: .failed,
+                error: .init(code: "DirectoryConsentMissing", httpStatus: 403, message: "grant", retryable: false),
+                completedAt: now, input: input, worker: "w"),
+            DeliveryOutcome(
+                deliveryId: "e|r|channel:19:t/name:incidents", eventId: "e",
+                recipient: .namedChannel(teamId: "19:t", channelName: "Incidents", tenantId: "t"), status: .failed,
+                error: .init(code: "ChannelNotFound", message: "no such channel", retryable: false), completedAt: now,
+                input: input, worker: "w"),
             .rejected(record: record, error: EventDecodingError(.notJSON, "not JSON"), completedAt: now, worker: "w"),
             .unroutable(event: event, completedAt: now, worker: "w"),
             .rejected(
@@ -128,6 +147,35 @@ import Yams
         for outcome in Self.outcomes() {
             let decoded = try JSONDecoder().decode(DeliveryOutcome.self, from: try JSONEncoder().encode(outcome))
             #expect(decoded == outcome)
+        }
+    }
+
+    /// Directory recipients: what the schema accepts the loader accepts, and what one refuses the other does.
+    @Test func directoryRecipientsAgreeWithTheLoader() async throws {
+        func route(_ recipient: String) -> String {
+            "routes:\n  - name: r\n    match: { type: t }\n    to:\n      - \(recipient)\n    message: { text: hi }\n"
+        }
+        let cases: [(yaml: String, valid: Bool)] = [
+            (route(#"user: { email: "${data.email}", tenantId: "${data.tenant}" }"#), true),
+            (route(#"user: { upn: "${data.upn}", tenantId: t }"#), true),
+            (route(#"user: { email: a@b.c }"#), false),
+            (route(#"user: { email: a@b.c, upn: a@b.c, tenantId: t }"#), false),
+            (route(#"user: { email: a@b.c, aadObjectId: x, tenantId: t }"#), false),
+            (route(#"group: { id: "${data.group}", tenantId: t }"#), true),
+            (route(#"group: { id: g }"#), false),
+            (route(#"group: { id: g, tenantId: t, nested: false }"#), false),
+            (route(#"channel: { teamId: "19:t", channelName: Incidents, tenantId: t }"#), true),
+            (route(#"channel: { channelName: Incidents }"#), false),
+            (route(#"channel: { teamId: "19:t", channelName: Incidents, channelId: "19:c" }"#), false),
+            (route(#"channel: { teamId: "19:t", channelName: Incidents, threadId: "1" }"#), false),
+            (route(#"channel: { teamId: "19:t" }"#), false),
+            (route(#"channel: { channelId: "19:c" }"#), true),
+        ]
+        for (yaml, valid) in cases {
+            let (_, problems) = RouteSet.parse(yaml: yaml, file: "routes.yaml") { ($0, nil) }
+            #expect(problems.isEmpty == valid, "loader: \(yaml) \(problems)")
+            let result = try await SchemaValidator.run([("routes.schema.json", try Self.yamlAsJSON(yaml))])
+            #expect(result.exitCode == (valid ? 0 : 1), "schema: \(yaml) \(result.output)")
         }
     }
 

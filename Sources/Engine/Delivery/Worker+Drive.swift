@@ -319,41 +319,50 @@ extension Worker {
 
     // MARK: Fan-out
 
-    /// Delivers to every member of a team as a 1:1 delivery with its own id and outcome, a few members at a
-    /// time; true when every member's delivery completed.
+    /// Delivers to every member of a team as a 1:1 delivery with its own id and outcome; true when every
+    /// member's delivery completed.
     private func fanOut(_ item: WorkItem, to members: [TeamsMember], tenantId: String?) async -> Bool {
-        let concurrency = max(1, options.memberConcurrency)
-        return await withTaskGroup(of: Bool.self) { group in
-            var all = true
-            for (index, member) in members.enumerated() {
-                if index >= concurrency, let done = await group.next() { all = all && done }
-                var memberItem = item
-                memberItem.delivery.recipient = .user(
-                    userId: member.id, aadObjectId: member.aadObjectId, tenantId: tenantId ?? member.tenantId)
-                memberItem.deliveryId = item.delivery.deliveryId(forMember: member.id)
-                group.addTask { await self.drive(memberItem) != .abandoned }
-            }
-            for await done in group { all = all && done }
-            return all
-        }
+        await fanOut(
+            item,
+            members.lazy.map { member in
+                (
+                    Recipient.user(
+                        userId: member.id, aadObjectId: member.aadObjectId, tenantId: tenantId ?? member.tenantId),
+                    item.delivery.deliveryId(forMember: member.id)
+                )
+            })
     }
 
     /// Delivers to each person of a tenant's directory (Entra object ids) as a 1:1 delivery whose id is the
-    /// person's identity, a few at a time; true when every delivery completed. Two entries of one route naming
-    /// one person (a group and an email, or a person in two nested groups) share that id: the ledger lets only
-    /// one message go.
+    /// person's identity; true when every delivery completed. Two entries of one route naming one person (a group
+    /// and an email, or a person in two nested groups) share that id: the ledger lets only one message go.
     private func fanOut(_ item: WorkItem, toPeople people: [String], tenantId: String) async -> Bool {
+        await fanOut(
+            item,
+            people.lazy.map { person in
+                let recipient = Recipient.user(userId: nil, aadObjectId: person, tenantId: tenantId)
+                return (
+                    recipient,
+                    Delivery.deliveryId(
+                        eventId: item.delivery.eventId, route: item.delivery.route,
+                        recipientIdentity: recipient.identity)
+                )
+            })
+    }
+
+    /// Drives one delivery per (recipient, delivery id), `memberConcurrency` at a time.
+    private func fanOut(
+        _ item: WorkItem, _ members: some Sequence<(Recipient, String)>
+    ) async -> Bool {
         let concurrency = max(1, options.memberConcurrency)
         return await withTaskGroup(of: Bool.self) { group in
             var all = true
-            for (index, person) in people.enumerated() {
+            for (index, (recipient, deliveryId)) in members.enumerated() {
                 if index >= concurrency, let done = await group.next() { all = all && done }
-                var personItem = item
-                let recipient = Recipient.user(userId: nil, aadObjectId: person, tenantId: tenantId)
-                personItem.delivery.recipient = recipient
-                personItem.deliveryId = Delivery.deliveryId(
-                    eventId: item.delivery.eventId, route: item.delivery.route, recipientIdentity: recipient.identity)
-                group.addTask { await self.drive(personItem) != .abandoned }
+                var memberItem = item
+                memberItem.delivery.recipient = recipient
+                memberItem.deliveryId = deliveryId
+                group.addTask { await self.drive(memberItem) != .abandoned }
             }
             for await done in group { all = all && done }
             return all

@@ -192,7 +192,7 @@ struct DemoCommand: AsyncParsableCommand {
             "Teams        \(stats.requests) requests, \(stats.throttled) answered 429\(byOperation) (emulator: \(teams.throttled) throttled\(byLimit), \(teams.conversationsCreated) conversations created, \(teams.activitiesSent) sent, \(teams.activitiesUpdated) updated)"
         )
         print(
-            "Graph        the app installed for \(teams.graphInstalls) users who never installed it (emulator: \(teams.graphRequests) Graph requests)"
+            "Graph        the app installed for \(teams.graphInstalls) users who never installed it; \(teams.directoryReads) directory reads for people named by email and groups (emulator: \(teams.graphRequests) Graph requests)"
         )
         print("Kafka        \(stats.recordsConsumed) records consumed, \(stats.deadLettered) dead-lettered")
     }
