@@ -25,7 +25,6 @@ final class AppInstaller: Sendable {
     }
 
     private struct State {
-        var inProgress: [String: Task<Installation, any Error>] = [:]
         /// When each tenant may start its next installation.
         var slots: TenantSlots
         var consentReported: Set<String> = []
@@ -42,6 +41,7 @@ final class AppInstaller: Sendable {
     private let clock: any WorkerClock
     private let logger: Logger
     private let state: Mutex<State>
+    private let installations = Coalescing<Installation>()
 
     /// - Parameters:
     ///   - consentRecheck: how long a tenant's missing consent is believed before Graph is asked again (an admin
@@ -67,21 +67,9 @@ final class AppInstaller: Sendable {
 
     /// The chat id for the user (AAD object id) in `tenantId`, installing the app first when needed.
     func chat(userId: String, tenantId: String) async throws(BotConnectorError) -> Installation {
-        let key = "\(tenantId.lowercased())/\(userId.lowercased())"
-        let task = state.withLock { state in
-            if let running = state.inProgress[key] { return running }
-            let task = Task { try await self.install(userId: userId, tenantId: tenantId) }
-            state.inProgress[key] = task
-            return task
-        }
-        let result = await task.result
-        state.withLock { state in
-            if state.inProgress[key] == task { state.inProgress[key] = nil }
-        }
-        switch result {
-        case .success(let installation): return installation
-        case .failure(let error as BotConnectorError): throw error
-        case .failure(let error): throw BotConnectorError(code: .connection, message: "\(error)")
+        try await installations.value(for: "\(tenantId.lowercased())/\(userId.lowercased())") {
+            () async throws(BotConnectorError) -> Installation in
+            try await self.install(userId: userId, tenantId: tenantId)
         }
     }
 

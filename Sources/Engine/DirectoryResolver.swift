@@ -31,7 +31,6 @@ public final class DirectoryResolver: Sendable {
     }
 
     private struct State {
-        var inProgress: [String: Task<Lookup, any Error>] = [:]
         var slots: TenantSlots
         /// `tenant/permission` refused, as Graph last said, and until when that answer stands.
         var consentMissing: [String: (until: ContinuousClock.Instant, error: BotConnectorError)] = [:]
@@ -49,6 +48,7 @@ public final class DirectoryResolver: Sendable {
     private let wallClock: @Sendable () -> Date
     private let logger: Logger
     private let state: Mutex<State>
+    private let lookups = Coalescing<Lookup>()
 
     public init(
         graph: GraphClient, store: any HeraldStore, cacheFor: Duration = .seconds(86_400),
@@ -81,21 +81,9 @@ public final class DirectoryResolver: Sendable {
         case .email(let address): key = DirectoryEntry.key(kind: "email", value: address)
         case .upn(let upn): key = DirectoryEntry.key(kind: "upn", value: upn)
         }
-        let coalescing = "\(tenant)\u{0}\(key)\u{0}\(useCache)"
-        let task = state.withLock { state in
-            if let running = state.inProgress[coalescing] { return running }
-            let task = Task { try await self.lookUp(name, key: key, tenant: tenant, useCache: useCache) }
-            state.inProgress[coalescing] = task
-            return task
-        }
-        let result = await task.result
-        state.withLock { state in
-            if state.inProgress[coalescing] == task { state.inProgress[coalescing] = nil }
-        }
-        switch result {
-        case .success(let lookup): return lookup
-        case .failure(let error as BotConnectorError): throw error
-        case .failure(let error): throw BotConnectorError(code: .connection, message: "\(error)")
+        return try await lookups.value(for: "\(tenant)\u{0}\(key)\u{0}\(useCache)") {
+            () async throws(BotConnectorError) -> Lookup in
+            try await self.lookUp(name, key: key, tenant: tenant, useCache: useCache)
         }
     }
 

@@ -67,13 +67,8 @@ extension EmulatorState {
                 self.graphDirectoryLimiters[tenantId, default: SlidingWindowLimiter(windows: windows)].wait(now: now)
                 ?? .zero
             guard wait == .zero else {
-                self.stats.graphThrottled += 1
                 self.stats.throttledBy["graphDirectory", default: 0] += 1
-                var reply = Self.graphError(
-                    .tooManyRequests, "TooManyRequests", "Too many requests. Retry after the time in Retry-After.")
-                let (seconds, attoseconds) = wait.components
-                reply.retryAfterSeconds = max(1, Int(seconds) + (attoseconds > 0 ? 1 : 0))
-                return reply
+                return self.graphThrottled(wait)
             }
             self.graphDirectoryLimiters[tenantId]!.record(now: now)
         }

@@ -71,17 +71,20 @@ extension EmulatorState {
                 ?? .zero,
             self.graphInstallLimiters[allKey, default: SlidingWindowLimiter(windows: allTenants)].wait(now: now)
                 ?? .zero)
-        guard wait == .zero else {
-            self.stats.graphThrottled += 1
-            var reply = Self.graphError(
-                .tooManyRequests, "TooManyRequests", "Too many requests. Retry after the time in Retry-After.")
-            let (seconds, attoseconds) = wait.components
-            reply.retryAfterSeconds = max(1, Int(seconds) + (attoseconds > 0 ? 1 : 0))
-            return reply
-        }
+        guard wait == .zero else { return self.graphThrottled(wait) }
         self.graphInstallLimiters[tenantId]!.record(now: now)
         self.graphInstallLimiters[allKey]!.record(now: now)
         return nil
+    }
+
+    /// Graph's 429, with `Retry-After` in whole seconds (at least 1) for a limit that frees up after `wait`.
+    mutating func graphThrottled(_ wait: Duration) -> Reply {
+        self.stats.graphThrottled += 1
+        var reply = Self.graphError(
+            .tooManyRequests, "TooManyRequests", "Too many requests. Retry after the time in Retry-After.")
+        let (seconds, attoseconds) = wait.components
+        reply.retryAfterSeconds = max(1, Int(seconds) + (attoseconds > 0 ? 1 : 0))
+        return reply
     }
 
     /// Whether the user's Graph installation is still too new for Graph's reads to see it.

@@ -107,4 +107,54 @@ struct DirectoryTests {
             #expect((refused as? HTTPURLResponse)?.statusCode == 400)
         }
     }
+
+    @Test func aGroupIsReadPageByPageWithNestedGroupsAndANextLinkElsewhereIsRefused() async throws {
+        var configuration = Self.configuration()
+        configuration.directoryGroups = [
+            "g-top": .init(users: (0..<7).map { "u\($0)" }, groups: ["g-nested"]),
+            "g-nested": .init(users: ["u3", "u7", "aad-gone"]),
+        ]
+        try await withEmulator(configuration) { emulator in
+            try await GraphClientTests().withGraph(for: emulator) { graph in
+                var link: String?
+                var users: [GraphClient.DirectoryUser] = []
+                var pages = 0
+                repeat {
+                    let page = try #require(
+                        try await graph.groupMembersPage(
+                            groupId: "g-top", tenantId: testTenant, nextLink: link, pageSize: 3))
+                    users += page.users
+                    link = page.nextLink
+                    pages += 1
+                } while link != nil && pages < 10
+                #expect(pages == 3)
+                #expect(users.map(\.id) == ["u0", "u1", "u2", "u3", "u4", "u5", "u6", "u7", "aad-gone"])
+                #expect(users.last?.accountEnabled == false, "a disabled account is listed as disabled")
+                #expect(try await graph.groupMembersPage(groupId: "g-missing", tenantId: testTenant) == nil)
+
+                // The token goes to Graph only: a next link naming another host is not followed.
+                let error = await #expect(throws: BotConnectorError.self) {
+                    try await graph.groupMembersPage(
+                        groupId: "g-top", tenantId: testTenant,
+                        nextLink: "https://attacker.invalid/v1.0/groups/g-top/transitiveMembers?$skiptoken=x")
+                }
+                #expect(error?.code == .invalidResponse)
+            }
+        }
+        var refusing = Self.configuration()
+        refusing.directoryGroups = ["g-top": .init(users: ["u0"])]
+        refusing.directoryConsentMissing = [testTenant: ["GroupMember.Read.All"]]
+        try await withEmulator(refusing) { emulator in
+            try await GraphClientTests().withGraph(for: emulator) { graph in
+                let error = await #expect(throws: BotConnectorError.self) {
+                    try await graph.groupMembersPage(groupId: "g-top", tenantId: testTenant)
+                }
+                #expect(error?.code == .directoryConsentMissing)
+                #expect(error?.message.contains("GroupMember.Read.All") == true)
+                // The people permission is still there: one permission missing is not the other.
+                let ada = try await graph.directoryUser(.userPrincipalName("ada@contoso.com"), tenantId: testTenant)
+                #expect(ada != nil)
+            }
+        }
+    }
 }

@@ -65,7 +65,7 @@ extension EndToEnd {
             let throttledSeries = metrics.samples.filter { $0.name == "herald_teams_throttled_total" }
             #expect(
                 Set(throttledSeries.compactMap { $0.labels["operation"] })
-                    == ["send", "update", "delete", "createConversation", "members"],
+                    == ["send", "update", "delete", "createConversation", "members", "channels"],
                 "429s broken down by operation")
             #expect(
                 Double(outcomes.reduce(0) { $0 + $1.throttled }) == metrics.value("herald_teams_throttled_total"),

@@ -105,3 +105,36 @@ struct OptOutAndDeferredTests {
         }
     }
 }
+
+@Suite("Directory cache", .timeLimit(.minutes(2)))
+struct DirectoryCacheTests {
+    @Test(arguments: Backend.allCases)
+    func answersAndMissesAreKeptPerTenantAndReplacedByNewerOnes(_ backend: Backend) async throws {
+        try await withTestStore(backend) { store, _ in
+            let at = Date(timeIntervalSince1970: 1_800_000_000)
+            let ada = DirectoryEntry.key(kind: "email", value: "Ada@Contoso.com")
+            #expect(ada == "email:ada@contoso.com", "addresses compare without regard to case")
+            try await store.storeDirectoryEntries([
+                DirectoryEntry(tenantId: "T1", name: ada, objectId: "aad-1", accountEnabled: true, resolvedAt: at),
+                DirectoryEntry(
+                    tenantId: "t1", name: "upn:gone@contoso.com", objectId: nil, accountEnabled: false, resolvedAt: at),
+            ])
+            let found = try await store.directoryEntry(tenantId: "t1", name: ada)
+            #expect(found?.objectId == "aad-1")
+            #expect(found?.accountEnabled == true)
+            #expect(found?.resolvedAt == at)
+            let miss = try await store.directoryEntry(tenantId: "T1", name: "upn:gone@contoso.com")
+            #expect(miss != nil && miss?.objectId == nil, "a miss is an answer too")
+            #expect(try await store.directoryEntry(tenantId: "t2", name: ada) == nil, "another tenant's directory")
+
+            // A newer answer replaces the older one (the account was disabled since).
+            let later = at.addingTimeInterval(3600)
+            try await store.storeDirectoryEntries([
+                DirectoryEntry(tenantId: "t1", name: ada, objectId: "aad-1", accountEnabled: false, resolvedAt: later)
+            ])
+            let replaced = try await store.directoryEntry(tenantId: "t1", name: ada)
+            #expect(replaced?.accountEnabled == false)
+            #expect(replaced?.resolvedAt == later)
+        }
+    }
+}
