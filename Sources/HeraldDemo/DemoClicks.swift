@@ -25,15 +25,16 @@ extension DemoWorld {
 
     /// Presses a button on the latest ticket card of up to `count` personal chats (half Acknowledge, half
     /// "Stop these notifications"), 8 at a time, and builds one follow-up ticket per user who pressed.
-    package func click(through emulator: TeamsEmulator, count: Int, topic: String, now: Date) async -> Clicks {
+    package func click(through emulator: some DemoTeams, count: Int, topic: String, now: Date) async throws -> Clicks {
         var users: [String: Int] = [:]
         for user in 0..<recipients { users[aadObjectId(user).lowercased()] = user }
         // Personal chats holding a card with Herald's buttons, and whose user that is (the card's herald block
         // names its delivery, whose id ends with the recipient).
         var cards: [(conversation: String, activity: String, user: Int)] = []
-        for conversation in emulator.conversations().sorted(by: { $0.id < $1.id }) where !conversation.isGroup {
+        for conversation in try await emulator.conversations().sorted(by: { $0.id < $1.id }) where !conversation.isGroup
+        {
             for id in conversation.liveActivityIds.reversed() {
-                guard let body = emulator.activity(id, in: conversation.id)?.body,
+                guard let body = conversation.body(of: id),
                     let user = Self.ticketCardUser(body, users: users)
                 else { continue }
                 cards.append((conversation.id, id, user))
@@ -41,8 +42,8 @@ extension DemoWorld {
             }
             if cards.count >= count { break }
         }
-        let results = await withTaskGroup(of: (Int, String, ClickResult?).self) { group in
-            var results: [(Int, String, ClickResult?)] = []
+        let results = await withTaskGroup(of: (Int, String, Bool?).self) { group in
+            var results: [(Int, String, Bool?)] = []
             for (index, card) in cards.enumerated() {
                 if index >= 8, let done = await group.next() { results.append(done) }
                 let verb = index % 2 == 0 ? "herald.ack" : "herald.optOut"
@@ -59,7 +60,7 @@ extension DemoWorld {
         let time = ISO8601DateFormatter().string(from: now)
         let day = Self.zones(now: now).day
         for (offset, (user, verb, result)) in results.sorted(by: { $0.0 < $1.0 }).enumerated() {
-            guard let result, result.answer.kind == .card else {
+            guard result == true else {
                 clicks.failed += 1
                 continue
             }

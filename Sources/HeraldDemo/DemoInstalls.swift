@@ -29,7 +29,7 @@ extension DemoWorld {
     }
 
     /// Installs the app for ``installingUsers`` and in every team, through the emulator, 16 at a time.
-    package func install(through emulator: TeamsEmulator) async throws -> Installs {
+    package func install(through emulator: some DemoTeams) async throws -> Installs {
         var requests = installingUsers.map { user in
             TeamsInstall(
                 scope: .personal, action: .add, tenantId: tenant(ofUser: user),
@@ -42,11 +42,11 @@ extension DemoWorld {
                 user: TeamsUser(aadObjectId: aadObjectId(owner), name: "User \(owner)"),
                 team: .init(id: teamId(team), name: teamName(team)))
         }
-        let deliveries = try await withThrowingTaskGroup(of: [(TeamsInstall, BotDelivery)].self) { group in
+        let deliveries = try await withThrowingTaskGroup(of: [(TeamsInstall, DemoInstall)].self) { group in
             for lane in 0..<16 {
                 let mine = stride(from: lane, to: requests.count, by: 16).map { requests[$0] }
                 group.addTask {
-                    var done: [(TeamsInstall, BotDelivery)] = []
+                    var done: [(TeamsInstall, DemoInstall)] = []
                     for request in mine {
                         do {
                             done.append((request, try await emulator.install(request)))
@@ -61,9 +61,9 @@ extension DemoWorld {
         }
         var installs = Installs()
         for (request, delivery) in deliveries {
-            let accepted = delivery.activities.allSatisfy { $0.status == 200 }
-            installs.sent += delivery.activities.count
-            installs.accepted += delivery.activities.filter { $0.status == 200 }.count
+            let accepted = delivery.statuses.allSatisfy { $0 == 200 }
+            installs.sent += delivery.statuses.count
+            installs.accepted += delivery.statuses.filter { $0 == 200 }.count
             guard accepted else { continue }
             installs.conversations.insert(delivery.conversationId)
             let tenant = request.tenantId.lowercased()
@@ -79,9 +79,9 @@ extension DemoWorld {
     }
 
     /// How many install conversations received a welcome card as their first message.
-    package static func welcomed(_ installs: Installs, in emulator: TeamsEmulator) -> Int {
+    package static func welcomed(_ installs: Installs, in conversations: [DemoConversation]) -> Int {
         var welcomed: Set<String> = []
-        for conversation in emulator.conversations() {
+        for conversation in conversations {
             let base = String(conversation.id.prefix { $0 != ";" })
             guard installs.conversations.contains(base), let first = conversation.activities.first?.body else {
                 continue

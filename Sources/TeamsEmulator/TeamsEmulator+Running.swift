@@ -2,11 +2,11 @@ import Logging
 
 extension TeamsEmulator {
     /// Starts an emulator on `host` and a free port, runs `body` with it, then shuts it down and waits
-    /// until it has stopped: the way tests and the demo use it in-process.
+    /// until it has stopped: the way tests use it in-process (`herald demo` runs `herald emulator` as a process of
+    /// its own, as Teams is).
     /// - Parameters:
     ///   - now: the clock for token expiry and rate-limit windows. Default: `ContinuousClock.now`
-    ///   - executor: where the emulator serves its requests. Default: nil, the shared cooperative pool; a
-    ///     ``DedicatedThreadExecutor`` keeps a busy client in the same process from delaying them.
+    ///   - executor: where the emulator serves its requests. Default: nil, the shared cooperative pool.
     public static func withRunning<Result: Sendable>(
         configuration: EmulatorConfiguration,
         host: String = "127.0.0.1",

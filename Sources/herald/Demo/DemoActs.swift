@@ -28,7 +28,7 @@ extension DemoCommand {
     /// installs are heard, the worker's store and, once that is migrated, the reference ingestor and the worker. When
     /// the acts are over the group stops in reverse order: the worker drains, its store closes, then the gateway.
     static func perform(
-        _ configuration: HeraldConfiguration, world: DemoWorld, emulator: TeamsEmulator, bootstrap: String,
+        _ configuration: HeraldConfiguration, world: DemoWorld, emulator: DemoEmulatorProcess, bootstrap: String,
         logger: Logger
     ) async throws -> Acted {
         let worker = try await WorkerServices(
@@ -75,11 +75,11 @@ extension DemoCommand {
     /// welcomes are out (the notifications); act three once those are out (people press the buttons on their
     /// cards, then get one more ticket each; those who opted out do not).
     static func act(
-        gatewayPort: Int, world: DemoWorld, emulator: TeamsEmulator, bootstrap: String,
+        gatewayPort: Int, world: DemoWorld, emulator: DemoEmulatorProcess, bootstrap: String,
         addWorker: (_ started: @escaping @Sendable (Worker) async -> Void) async -> Void, acted: borrowing Mutex<Acted>,
         logger: Logger
     ) async throws {
-        emulator.updateConfiguration { $0.botEndpoint = "http://127.0.0.1:\(gatewayPort)/api/messages" }
+        try await emulator.setBotEndpoint("http://127.0.0.1:\(gatewayPort)/api/messages")
         let installs = try await world.install(through: emulator)
         print(
             "  gateway   at 127.0.0.1:\(gatewayPort): \(installs.personal) users and \(installs.teams) teams installed the app"
@@ -101,7 +101,7 @@ extension DemoCommand {
         let clickCount = max(2, min(40, world.recipients / 10))
         let eventsTopic = records.first?.topic ?? "notifications"
         let press: @Sendable () async throws -> Int = {
-            let clicks = await world.click(through: emulator, count: clickCount, topic: eventsTopic, now: Date())
+            let clicks = try await world.click(through: emulator, count: clickCount, topic: eventsTopic, now: Date())
             clicked.withLock { $0 = clicks }
             let producer = try KafkaProducer(
                 configuration: .init(cluster: .init(bootstrapServers: bootstrap)), logger: logger)

@@ -70,13 +70,9 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let emulatorConfiguration = world.emulatorConfiguration(
             appId: configuration.bot.appId, appPassword: configuration.bot.appPassword)
-        // The emulator stands in for Teams' own machines: it serves on a thread of its own, not behind the worker's
-        // tasks on the shared pool (which would make requests reach it later, and less evenly, than they left).
-        let teamsThread = DedicatedThreadExecutor(name: "teams-emulator")
-        defer { teamsThread.stop() }
-        try await TeamsEmulator.withRunning(
-            configuration: emulatorConfiguration, logger: logger, executor: teamsThread
-        ) { emulator in
+        // The emulator stands in for Teams' own machines: a process of its own, so requests reach it when they
+        // leave, not when the demo's busy process gets round to serving them.
+        try await DemoEmulatorProcess.withRunning(emulatorConfiguration) { emulator in
             configuration.kafka.brokers = kafka.bootstrapServers
             configuration.bot.tokenUrl = emulator.tokenURL
             configuration.bot.defaultServiceUrl = emulator.serviceUrl
@@ -95,7 +91,7 @@ struct DemoCommand: AsyncParsableCommand {
                 "  Kafka     embedded at \(kafka.bootstrapServers), topic \(configuration.kafka.eventsTopics.joined(separator: ",")) (\(partitions) partitions)"
             )
             print(
-                "  Teams     emulator at \(emulator.origin) with Teams' rate limits (50 requests/s per tenant, 7/1 s per conversation ...)"
+                "  Teams     emulator (herald emulator) at \(emulator.origin) with Teams' rate limits (50 requests/s per tenant, 7/1 s per conversation ...)"
             )
             print("  store     SQLite in \(folder.path)")
             print("  routes    \(configuration.routesFilePath)")
@@ -111,10 +107,11 @@ struct DemoCommand: AsyncParsableCommand {
             let captured = try await withStore(url: configuration.store.url, logger: logger) { store in
                 try await DemoWorld.captured(installs, in: store)
             }
-            let welcomed = DemoWorld.welcomed(installs, in: emulator)
+            let welcomed = DemoWorld.welcomed(installs, in: try await emulator.conversations())
             let clicks = acted.clicks
             let suppressed = finished.outcomes["suppressed/OptedOut", default: 0]
-            Self.printSummary(finished, expected: total, elapsed: elapsed, teams: emulator.stats())
+            let teams = try await emulator.stats()
+            Self.printSummary(finished, expected: total, elapsed: elapsed, teams: teams)
             print(
                 "Gateway      \(installs.personal + installs.teams) installs heard (\(installs.accepted) activities), "
                     + "\(captured) references captured, \(welcomed) conversations welcomed")
@@ -135,7 +132,7 @@ struct DemoCommand: AsyncParsableCommand {
                         + " (\(clicks.failed) presses not answered)")
             }
             guard
-                emulator.stats().activitiesSent <= finished.outcomes["delivered", default: 0]
+                teams.activitiesSent <= finished.outcomes["delivered", default: 0]
                     + finished.outcomes["failed/MessageWritesBlocked", default: 0]
                     + finished.outcomes["failed/ConversationBlockedByUser", default: 0]
             else {
