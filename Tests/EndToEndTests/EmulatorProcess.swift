@@ -62,64 +62,7 @@ final class EmulatorProcess: Sendable {
             throw EmulatorProcessError(message: "the emulator did not start: \(process.text(of: .stderr).suffix(500))")
         }
         self.origin = String(origin)
-        let faults = configuration.faults
-        var update: [String: Any] = [
-            "latencyMs": Int(configuration.latency.components.seconds * 1000)
-                + Int(configuration.latency.components.attoseconds / 1_000_000_000_000_000),
-            "faults": [
-                "412": faults.preconditionFailed, "429": faults.throttled, "502": faults.badGateway,
-                "503": faults.serviceUnavailable, "504": faults.gatewayTimeout, "drop": faults.dropConnection,
-                "graph429": faults.graph429,
-            ],
-            "notInstalled": Array(configuration.notInstalled),
-            "teamsAppId": configuration.teamsAppId,
-            "graphConsentMissing": Array(configuration.graphConsentMissing),
-            "appBlockedByPolicy": Array(configuration.appBlockedByPolicy),
-            "homeTenant": configuration.homeTenant ?? "",
-            "notInstalledWithoutCode": configuration.notInstalledWithoutCode,
-            "graphLagMs": Int(configuration.graphLag.components.seconds * 1000)
-                + Int(configuration.graphLag.components.attoseconds / 1_000_000_000_000_000),
-            "blocked": configuration.blocked.map { ["id": $0.key, "shape": $0.value.rawValue] },
-            "teams": configuration.teams.mapValues { members in
-                members.map { member -> [String: String] in
-                    var entry = ["id": member.id]
-                    entry["name"] = member.name
-                    entry["aadObjectId"] = member.aadObjectId
-                    return entry
-                }
-            },
-        ]
-        if configuration.teams.isEmpty { update["teams"] = nil }
-        if !configuration.teamTenants.isEmpty { update["teamTenants"] = configuration.teamTenants }
-        if !configuration.directoryUsers.isEmpty {
-            update["directoryUsers"] = configuration.directoryUsers.map { user -> [String: Any] in
-                var entry: [String: Any] = [
-                    "id": user.id, "userPrincipalName": user.userPrincipalName, "proxyAddresses": user.proxyAddresses,
-                    "accountEnabled": user.accountEnabled,
-                ]
-                entry["mail"] = user.mail
-                return entry
-            }
-        }
-        if !configuration.directoryConsentMissing.isEmpty {
-            update["directoryConsentMissing"] = configuration.directoryConsentMissing.mapValues { Array($0) }
-        }
-        if !configuration.directoryGroups.isEmpty {
-            update["directoryGroups"] = configuration.directoryGroups.mapValues {
-                ["users": $0.users, "groups": $0.groups]
-            }
-            update["groupsRepeatMembers"] = configuration.groupsRepeatMembers
-        }
-        if !configuration.teamChannels.isEmpty {
-            update["teamChannels"] = configuration.teamChannels.mapValues { channels in
-                channels.map { channel -> [String: String] in
-                    var entry = ["id": channel.id]
-                    entry["name"] = channel.name
-                    return entry
-                }
-            }
-        }
-        _ = try await request("POST", "config", body: try JSONSerialization.data(withJSONObject: update))
+        _ = try await request("POST", "config", body: Data(configuration.configBody()))
     }
 
     func conversations() async throws -> [Conversation] {
