@@ -27,9 +27,8 @@ final class AppInstaller: Sendable {
     private struct State {
         /// When each tenant may start its next installation.
         var slots: TenantSlots
-        var consentReported: Set<String> = []
         /// Tenants whose admin has not consented, as Graph last said, and until when that answer stands.
-        var consentMissing: [String: (until: ContinuousClock.Instant, error: BotConnectorError)] = [:]
+        var consent = ConsentRefusals()
     }
 
     let graph: GraphClient
@@ -108,22 +107,14 @@ final class AppInstaller: Sendable {
 
     /// The tenant's consent refusal, while it is younger than `consentRecheck`.
     private func consentStillMissing(_ tenantId: String) -> BotConnectorError? {
-        let tenant = tenantId.lowercased()
-        return state.withLock { state in
-            guard let refusal = state.consentMissing[tenant] else { return nil }
-            if clock.now < refusal.until { return refusal.error }
-            state.consentMissing[tenant] = nil
-            return nil
-        }
+        let now = clock.now
+        return state.withLock { $0.consent.standing(tenantId.lowercased(), now: now) }
     }
 
     /// Remembers the tenant's missing consent for `consentRecheck`, and logs it the first time.
     private func consentRefused(_ error: BotConnectorError, tenantId: String) {
         let until = clock.now + consentRecheck
-        let firstTime = state.withLock { state in
-            state.consentMissing[tenantId.lowercased()] = (until, error)
-            return state.consentReported.insert(tenantId.lowercased()).inserted
-        }
+        let firstTime = state.withLock { $0.consent.refused(tenantId.lowercased(), error, until: until) }
         guard firstTime else { return }
         logger.error(
             """

@@ -33,9 +33,7 @@ public final class DirectoryResolver: Sendable {
     private struct State {
         var slots: TenantSlots
         /// `tenant/permission` refused, as Graph last said, and until when that answer stands.
-        var consentMissing: [String: (until: ContinuousClock.Instant, error: BotConnectorError)] = [:]
-        var consentReported: Set<String> = []
-        var graphRequests = 0
+        var consent = ConsentRefusals()
     }
 
     let graph: GraphClient
@@ -67,9 +65,6 @@ public final class DirectoryResolver: Sendable {
         self.logger = logger
         self.state = Mutex(State(slots: TenantSlots(perSecond: perTenantPerSecond)))
     }
-
-    /// Graph requests made so far (the emulator's count is the other side of it).
-    public var graphRequests: Int { state.withLock { $0.graphRequests } }
 
     /// Who `name` is in the tenant: from the cache while it is fresh, else from Graph (and cached).
     public func person(
@@ -155,21 +150,13 @@ public final class DirectoryResolver: Sendable {
         tenant: String, permission: String, _ body: () async throws(BotConnectorError) -> T
     ) async throws(BotConnectorError) -> T {
         let consentKey = tenant + "/" + permission
-        let refused = state.withLock { state -> BotConnectorError? in
-            guard let refusal = state.consentMissing[consentKey] else { return nil }
-            if clock.now < refusal.until { return refusal.error }
-            state.consentMissing[consentKey] = nil
-            return nil
-        }
-        if let refused { throw refused }
+        let asked = clock.now
+        if let refused = state.withLock({ $0.consent.standing(consentKey, now: asked) }) { throw refused }
         var attempt = 0
         while true {
             attempt += 1
             let now = clock.now
-            let start = state.withLock { state in
-                state.graphRequests += 1
-                return state.slots.take(tenant, now: now)
-            }
+            let start = state.withLock { $0.slots.take(tenant, now: now) }
             if start > now { try? await clock.sleep(for: start - now) }
             do throws(BotConnectorError) {
                 return try await body()
@@ -193,10 +180,7 @@ public final class DirectoryResolver: Sendable {
 
     private func consentRefused(_ error: BotConnectorError, key: String, tenant: String, permission: String) {
         let until = clock.now + consentRecheck
-        let firstTime = state.withLock { state in
-            state.consentMissing[key] = (until, error)
-            return state.consentReported.insert(key).inserted
-        }
+        let firstTime = state.withLock { $0.consent.refused(key, error, until: until) }
         guard firstTime else { return }
         logger.error(
             "Microsoft Graph refused to read the directory: the tenant has not granted \(permission)",

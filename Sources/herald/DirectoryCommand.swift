@@ -56,31 +56,34 @@ struct DirectoryCommand: AsyncParsableCommand {
             let configuration = try HeraldConfiguration.load(file: config)
             let logger = logging.makeLogger("herald.directory")
             let graph = WorkerSetup.graphClient(configuration.bot, logger: logger)
-            let line: String
-            let reachable: Bool
+            let answer: Result<(String, Bool), any Error>
             do {
-                (line, reachable) = try await withStore(url: configuration.store.url, logger: logger) { store in
-                    let resolver = DirectoryResolver(
-                        graph: graph, store: store, cacheFor: configuration.directory.cacheFor,
-                        notFoundCacheFor: configuration.directory.notFoundCacheFor,
-                        perTenantPerSecond: configuration.directory.perTenantPerSecond, logger: logger)
-                    if let group {
-                        return try await Self.describe(group: group, tenant: tenant, resolver)
-                    }
-                    let name: Recipient.PersonName = email.map { .email($0) } ?? .upn(upn ?? "")
-                    return try await Self.describe(name, tenant: tenant, useCache: !noCache, resolver)
-                }
-            } catch let error as BotConnectorError {
-                try? await graph.shutdown()
-                print("\(error.teamsCode): \(error.message)")
-                throw ExitCode(2)
+                answer = .success(
+                    try await withStore(url: configuration.store.url, logger: logger) { store in
+                        let resolver = DirectoryResolver(
+                            graph: graph, store: store, cacheFor: configuration.directory.cacheFor,
+                            notFoundCacheFor: configuration.directory.notFoundCacheFor,
+                            perTenantPerSecond: configuration.directory.perTenantPerSecond, logger: logger)
+                        if let group {
+                            return try await Self.describe(group: group, tenant: tenant, resolver)
+                        }
+                        let name: Recipient.PersonName = email.map { .email($0) } ?? .upn(upn ?? "")
+                        return try await Self.describe(name, tenant: tenant, useCache: !noCache, resolver)
+                    })
             } catch {
-                try? await graph.shutdown()
-                throw error
+                answer = .failure(error)
             }
             try? await graph.shutdown()
-            print(line)
-            if !reachable { throw ExitCode(1) }
+            switch answer {
+            case .success((let line, let reachable)):
+                print(line)
+                if !reachable { throw ExitCode(1) }
+            case .failure(let error as BotConnectorError):
+                print("\(error.teamsCode): \(error.message)")
+                throw ExitCode(2)
+            case .failure(let error):
+                throw error
+            }
         }
 
         static func describe(

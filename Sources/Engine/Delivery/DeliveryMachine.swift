@@ -341,24 +341,14 @@ struct DeliveryMachine {
             switch delivery.recipient {
             case .teamMembers(let teamId, let tenantId):
                 return rosterPage(teamId: teamId, tenantId: tenantId, continuationToken: nil)
-            case .person(_, let tenantId), .group(_, let tenantId):
-                guard settings.canReadDirectory else {
-                    return reject(
-                        "DirectoryUnavailable", "this worker has no Microsoft Graph client to read the directory with")
-                }
-                guard let tenantId, !tenantId.isEmpty else {
-                    return reject("MissingTenantId", "a directory recipient needs a tenantId")
-                }
-                switch delivery.recipient {
-                case .group(let groupId, _):
-                    state = .readingGroup(groupId: groupId, tenantId: tenantId)
-                    return .readGroupPage(groupId: groupId, tenantId: tenantId, nextLink: nil)
-                case .person(let name, _):
-                    state = .resolvingPerson(name, tenantId: tenantId)
-                    return .resolvePerson(name, tenantId: tenantId)
-                default:
-                    preconditionFailure("a directory recipient is a person or a group")
-                }
+            case .group(let groupId, let tenantId):
+                if let refusal = cannotReadDirectory(tenantId) { return refusal }
+                state = .readingGroup(groupId: groupId, tenantId: tenantId ?? "")
+                return .readGroupPage(groupId: groupId, tenantId: tenantId ?? "", nextLink: nil)
+            case .person(let name, let tenantId):
+                if let refusal = cannotReadDirectory(tenantId) { return refusal }
+                state = .resolvingPerson(name, tenantId: tenantId ?? "")
+                return .resolvePerson(name, tenantId: tenantId ?? "")
             default:
                 return claim()
             }
@@ -429,9 +419,8 @@ struct DeliveryMachine {
             state = .readingGroup(groupId: groupId, tenantId: tenantId)
             return .readGroupPage(groupId: groupId, tenantId: tenantId, nextLink: nextLink)
         case (.lookingUpChannels(let teamId, let name, let tenantId), .channels(let known)):
-            guard let known else { return readChannels(teamId: teamId, name: name, tenantId: tenantId) }
-            // A channel created since the list was read is not in it: read it again before saying it is unknown.
-            guard let channel = Self.channel(named: name, in: known) else {
+            // Not read lately, or read before the channel was created: Teams is asked before it counts as unknown.
+            guard let known, let channel = Self.channel(named: name, in: known) else {
                 return readChannels(teamId: teamId, name: name, tenantId: tenantId)
             }
             return perform(Target(conversationId: channel.id, serviceUrl: nil, tenantId: tenantId))
@@ -567,6 +556,18 @@ struct DeliveryMachine {
     }
 
     // MARK: The directory
+
+    /// Why a person or group cannot be looked up (no Graph client, no tenant), as the rejection; nil when it can.
+    private mutating func cannotReadDirectory(_ tenantId: String?) -> Action? {
+        guard settings.canReadDirectory else {
+            return reject(
+                "DirectoryUnavailable", "this worker has no Microsoft Graph client to read the directory with")
+        }
+        guard let tenantId, !tenantId.isEmpty else {
+            return reject("MissingTenantId", "a directory recipient needs a tenantId")
+        }
+        return nil
+    }
 
     /// One 1:1 delivery to the person, under the identity they resolved to; a name nobody has, or a disabled
     /// account, fails here.
