@@ -112,5 +112,7 @@ extension KafkaError {
             RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION,
             // The member rejoins the group on its own; a commit made after that succeeds.
             RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID, RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION,
+            // After an outage the client looks its group coordinator up again; a commit meanwhile answers this.
+            RD_KAFKA_RESP_ERR__WAIT_COORD,
         ].map(\.rawValue))
 }
