@@ -29,8 +29,9 @@ public struct EmulatorConfiguration: Sendable {
         public var dropConnection: Double = 0
         /// 429 without `Retry-After`, outside the rate limits (Teams does this under service-wide load).
         public var throttled: Double = 0
-        /// Microsoft Graph calls answered 429 TooManyRequests with `Retry-After: 1`. Drawn on its own: not part of
-        /// the Bot Connector rates above, which never apply to Graph calls.
+        /// The share of Microsoft Graph calls answered 429 TooManyRequests with `Retry-After: 1`, spread evenly
+        /// rather than drawn (0.4: two calls in every five). Not part of the Bot Connector rates above, which never
+        /// apply to Graph calls.
         public var graph429: Double = 0
 
         public init() {}

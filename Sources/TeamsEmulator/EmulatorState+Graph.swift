@@ -18,8 +18,9 @@ extension EmulatorState {
             return Self.graphError(
                 .unauthorized, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")
         }
-        let graph429 = self.configuration.faults.graph429
-        if graph429 > 0, self.random.unit() < graph429 {
+        self.graphThrottleDebt += self.configuration.faults.graph429
+        if self.graphThrottleDebt >= 1 {
+            self.graphThrottleDebt -= 1
             self.stats.graphThrottled += 1
             var reply = Self.graphError(
                 .tooManyRequests, "TooManyRequests", "Too many requests. Retry after the time in Retry-After.")

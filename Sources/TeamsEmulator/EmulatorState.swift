@@ -65,6 +65,9 @@ struct EmulatorState {
     var nextConversationNumber: UInt64 = 1
     var recordedBodies = 0
     var random: SplitMix64
+    /// ``EmulatorConfiguration/Faults/graph429`` owed so far: a Graph call is throttled each time it reaches 1, so
+    /// a rate of 0.4 throttles exactly two calls in every five (a test can count on seeing them).
+    var graphThrottleDebt = 0.0
     /// Apps installed through Microsoft Graph: the installation id by the user's AAD object id. These users have
     /// the bot even when the configuration lists them in `notInstalled`.
     var installedViaGraph: [String: String] = [:]

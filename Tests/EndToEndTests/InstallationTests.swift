@@ -103,8 +103,8 @@ extension EndToEnd {
         }
 
         @Test func graphThrottlingIsRetriedAfterRetryAfter() async throws {
-            // Six new users, three Graph calls each: with 40% of Graph calls answered 429, some are (all but
-            // certainly), and each is retried after its Retry-After until it goes through.
+            // Six new users, three Graph calls each: two Graph calls in every five are answered 429, and each is
+            // retried after its Retry-After until it goes through.
             var emulator = Self.emulator(graph429: 0.4)
             let users = (0..<6).map { "throttled-\($0)" }
             emulator.notInstalled = Set(users)

@@ -259,6 +259,20 @@ struct GraphInstallationTests {
         }
     }
 
+    @Test("graph429 below 1 throttles that share of Graph calls exactly, spread evenly")
+    func throttledShare() async throws {
+        try await withEmulator { raw in
+            let config = try await raw.request(.POST, "/emulator/config", body: #"{"faults":{"graph429":0.4}}"#)
+            #expect(config.status == 200)
+            let graph = try await raw.graphToken()
+            var statuses: [Int] = []
+            for _ in 0..<10 { statuses.append(try await raw.installedApps("aad-1", token: graph).status) }
+            #expect(statuses.filter { $0 == 429 }.count == 4, "\(statuses)")
+            #expect(!zip(statuses, statuses.dropFirst()).contains { $0 == 429 && $1 == 429 }, "spread: \(statuses)")
+            #expect(raw.emulator.stats().graphThrottled == 4)
+        }
+    }
+
     @Test("Graph calls do not count against the Bot Connector's tenant limit")
     func outsideConnectorLimits() async throws {
         let clock = ManualClock()
