@@ -178,7 +178,8 @@ let benchmarkTargets: [Target] = [
 // MARK: - The demo's data set (`herald demo`): users, teams, events and clicks made up for the emulator
 
 let demoTargets: [Target] = [
-    .target(name: "HeraldDemo", dependencies: ["Kafka", "Store", "TeamsEmulator"])
+    .target(name: "HeraldDemo", dependencies: ["Kafka", "Store", "TeamsEmulator"]),
+    .testTarget(name: "HeraldDemoTests", dependencies: ["HeraldDemo", "TeamsEmulator"]),
 ]
 
 // MARK: - The executable

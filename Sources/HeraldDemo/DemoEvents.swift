@@ -33,6 +33,14 @@ package struct DemoWorld {
     package func channelId(_ team: Int) -> String { "19:demo-channel-\(team)@thread.tacv2" }
     package func tenant(ofTeam team: Int) -> String { tenant(ofUser: team) }
 
+    /// The user who is a team's `index`th member (0: its owner). A team's members are people of the team's own
+    /// tenant, as in Teams, where the bot's chat with a member is in that tenant and counts against its limit.
+    package func member(_ index: Int, ofTeam team: Int) -> Int {
+        let tenant = team % tenants
+        let usersOfTenant = (recipients - tenant + tenants - 1) / tenants
+        return tenant + tenants * ((team / tenants * membersPerTeam + index) % usersOfTenant)
+    }
+
     /// Every 40th recipient blocked the bot (both of Teams' error body shapes).
     package func isBlocked(_ user: Int) -> Bool { user % 40 == 7 }
 
@@ -61,8 +69,8 @@ package struct DemoWorld {
         }
         var rosters: [String: [EmulatorConfiguration.Member]] = [:]
         for team in 0..<teams {
-            rosters[teamId(team)] = (0..<membersPerTeam).map { member in
-                let user = (team * membersPerTeam + member) % recipients
+            rosters[teamId(team)] = (0..<membersPerTeam).map { index in
+                let user = member(index, ofTeam: team)
                 return EmulatorConfiguration.Member(
                     id: "29:demo-\(user)", name: "User \(user)", aadObjectId: aadObjectId(user))
             }

@@ -36,7 +36,7 @@ extension DemoWorld {
                 user: TeamsUser(aadObjectId: aadObjectId(user), name: "User \(user)"))
         }
         requests += (0..<teams).map { team in
-            let owner = (team * membersPerTeam) % recipients
+            let owner = member(0, ofTeam: team)
             return TeamsInstall(
                 scope: .team, action: .add, tenantId: tenant(ofTeam: team),
                 user: TeamsUser(aadObjectId: aadObjectId(owner), name: "User \(owner)"),

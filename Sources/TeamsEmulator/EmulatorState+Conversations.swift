@@ -39,9 +39,12 @@ extension EmulatorState {
         )
     }
 
-    /// The user's 1:1 chat with the bot, created when there is none yet (Graph's installation chat is the same).
+    /// The user's 1:1 chat with the bot in `tenantId`, created when there is none yet (Graph's installation chat is
+    /// the same). A chat belongs to one tenant: a guest's chat in another tenant is another conversation, counted
+    /// against that tenant's limits.
     mutating func openChat(userId: String, aadObjectId: String?, tenantId: String) -> String {
-        if let existing = self.userConversations[userId] { return existing }
+        let tenant = tenantId.lowercased()
+        if let existing = self.userConversations[tenant + "|" + userId] { return existing }
         let conversationId = self.makeConversationId()
         let conversation = EmulatedConversation(
             id: conversationId,
@@ -51,8 +54,8 @@ extension EmulatorState {
             channelId: nil
         )
         self.insert(ConversationRecord(conversation: conversation, aadObjectId: aadObjectId))
-        self.userConversations[userId] = conversationId
-        if let aadObjectId { self.userConversations[aadObjectId] = conversationId }
+        self.userConversations[tenant + "|" + userId] = conversationId
+        if let aadObjectId { self.userConversations[tenant + "|" + aadObjectId] = conversationId }
         return conversationId
     }
 

@@ -52,7 +52,7 @@ struct EmulatorState {
     var conversations: [String: ConversationRecord] = [:]
     /// Conversation ids in creation order.
     var conversationOrder: [String] = []
-    /// 1:1 conversation id by user id or AAD object id.
+    /// 1:1 conversation id by lower-cased tenant id and user id or AAD object id: `tenant|id`.
     var userConversations: [String: String] = [:]
     var tenantLimiters: [String: SlidingWindowLimiter] = [:]
     /// Create and member-list limiters, by conversation or channel id.

@@ -185,4 +185,34 @@ struct EmulatorHTTPTests {
             #expect(raw.emulator.stats().throttled == 1)
         }
     }
+
+    @Test("a user's 1:1 chat belongs to one tenant: asked again there, the same chat; from another tenant, another")
+    func chatPerTenant() async throws {
+        let clock = ManualClock()
+        let configuration = EmulatorConfiguration(appId: "app-id", appPassword: "secret", limits: .teams)
+        try await withEmulator(configuration, now: clock.now) { raw in
+            let token = try await raw.validToken()
+            func chat(_ tenantId: String) async throws -> String? {
+                let reply = try await raw.request(
+                    .POST, "/v3/conversations", body: createChatBody("29:1guest", tenantId: tenantId), token: token)
+                return reply.json["id"] as? String
+            }
+            let home = try #require(try await chat("tenant-1"))
+            #expect(try await chat("tenant-1") == home)
+            let guest = try #require(try await chat("tenant-2"))
+            #expect(guest != home)
+            // The guest's chat counts against tenant-2: tenant-1 has 48 of its 50 requests left this second.
+            for user in 1...48 {
+                let reply = try await raw.request(
+                    .POST, "/v3/conversations", body: createChatBody("29:1u\(user)", tenantId: "tenant-1"), token: token
+                )
+                #expect(reply.status == 201)
+            }
+            let over = try await raw.request(
+                .POST, "/v3/conversations", body: createChatBody("29:1u49", tenantId: "tenant-1"), token: token)
+            #expect(over.status == 429)
+            let guests = raw.emulator.conversations().filter { $0.userId == "29:1guest" }
+            #expect(guests.map(\.tenantId).sorted() == ["tenant-1", "tenant-2"])
+        }
+    }
 }
