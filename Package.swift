@@ -28,7 +28,7 @@ let kafkaTargets: [Target] = [
         providers: [.apt(["librdkafka-dev"])]
     ),
     .target(name: "Kafka", dependencies: ["CRdKafka", dequeModule, logging]),
-    .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
+    .testTarget(name: "KafkaTests", dependencies: ["Kafka", "TestSupport"]),
 ]
 
 // MARK: - Configuration and routing (pure code: events in, delivery plans out)
@@ -182,6 +182,17 @@ let demoTargets: [Target] = [
     .testTarget(name: "HeraldDemoTests", dependencies: ["HeraldDemo", "TeamsEmulator"]),
 ]
 
+// MARK: - Fuzzing: the checks every parser of outside bytes must pass (scripts/fuzz.sh), and their replay in the suite
+
+let fuzzTargets: [Target] = [
+    .target(
+        name: "FuzzChecks",
+        dependencies: ["HeraldJSON", "HeraldConfig", "Routing", "BotConnector", "Store", "Gateway", nioHTTP1],
+        path: "Fuzz/Checks"),
+    .executableTarget(name: "herald-fuzz", dependencies: ["FuzzChecks"], path: "Fuzz/Driver"),
+    .testTarget(name: "FuzzChecksTests", dependencies: ["FuzzChecks"], path: "Fuzz/Tests"),
+]
+
 // MARK: - The executable
 
 let executableTargets: [Target] = [
@@ -242,6 +253,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: childProcessTargets + kafkaTargets + routingTargets + teamsTargets + storeTargets + engineTargets
-        + gatewayTargets + benchmarkTargets + demoTargets + executableTargets,
+        + gatewayTargets + benchmarkTargets + demoTargets + fuzzTargets + executableTargets,
     swiftLanguageModes: [.v6]
 )

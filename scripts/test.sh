@@ -36,4 +36,11 @@ else
     echo "herald: deploy/ validation failed" >&2
     status=1
 fi
+
+# Then a short pass of every fuzz target (Fuzz/, scripts/fuzz.sh), two at a time, from a fixed seed: after the
+# suites rather than beside them, so their timing checks do not measure a machine the fuzzers keep busy.
+if ! FUZZ_JOBS=2 FUZZ_SEED=1 scripts/fuzz.sh all "${HERALD_FUZZ_SECONDS:-30}"; then
+    echo "herald: a fuzz target found a problem (above)" >&2
+    status=1
+fi
 exit "$status"

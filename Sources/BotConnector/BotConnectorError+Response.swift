@@ -10,7 +10,11 @@ extension BotConnectorError {
         body: [UInt8],
         nowEpochSeconds: Double
     ) -> BotConnectorError {
-        let detail = ErrorBody.parse(body)
+        // An empty code or message in the body says nothing: the status speaks instead (found by fuzzing: an
+        // error with no text at all).
+        var detail = ErrorBody.parse(body)
+        if detail.code?.allSatisfy(\.isWhitespace) == true { detail.code = nil }
+        if detail.message?.allSatisfy(\.isWhitespace) == true { detail.message = nil }
         let code = classify(status: status, teamsCode: detail.code, message: detail.message)
         var retryAfter: Duration?
         if let value = headers.first(name: "retry-after") {

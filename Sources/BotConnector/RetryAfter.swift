@@ -1,19 +1,25 @@
 /// Parses an HTTP `Retry-After` value: delay seconds (`120`) or an HTTP-date
 /// (`Sun, 06 Nov 1994 08:49:37 GMT`, the IMF-fixdate form RFC 9110 requires of senders).
 public enum RetryAfter {
+    /// Longer asks are read as this: an hour, far beyond any wait Teams or Graph asks for, so a broken or hostile
+    /// header (`Retry-After: 1e300`) can neither overflow nor hold a tenant for ever.
+    public static let longest = Duration.seconds(3600)
+
     /// The delay the value asks for, measured from `now` (seconds since 1970) for the date form;
     /// nil when the value is neither form. A date in the past means no wait (zero).
     public static func parse(_ value: some StringProtocol, now: Double) -> Duration? {
         let trimmed = value.trimmingSpaces
-        if let seconds = Int64(trimmed), seconds >= 0 {
-            return .seconds(seconds)
+        let seconds: Double
+        if let whole = Int64(trimmed), whole >= 0 {
+            seconds = Double(whole)
+        } else if let fraction = Double(trimmed), fraction >= 0, fraction.isFinite {
+            seconds = fraction
+        } else if let epoch = httpDateEpochSeconds(trimmed) {
+            seconds = max(0, Double(epoch) - now)
+        } else {
+            return nil
         }
-        if let seconds = Double(trimmed), seconds >= 0, seconds.isFinite {
-            return .milliseconds(Int64(seconds * 1000))
-        }
-        guard let epoch = httpDateEpochSeconds(trimmed) else { return nil }
-        let delta = Double(epoch) - now
-        return delta > 0 ? .milliseconds(Int64((delta * 1000).rounded(.up))) : .zero
+        return seconds >= 3600 ? longest : .milliseconds(Int64((seconds * 1000).rounded(.up)))
     }
 
     /// Seconds since 1970 for an IMF-fixdate such as `Sun, 06 Nov 1994 08:49:37 GMT`.
@@ -22,7 +28,7 @@ public enum RetryAfter {
         guard fields.count == 6, fields[0].hasSuffix(","), fields[5] == "GMT",
             let day = Int64(fields[1]), (1...31).contains(day),
             let monthIndex = months.firstIndex(of: String(fields[2])),
-            let year = Int64(fields[3]), year >= 1970
+            let year = Int64(fields[3]), (1970...9999).contains(year)
         else { return nil }
         let clock = fields[4].split(separator: ":")
         guard clock.count == 3, let hour = Int64(clock[0]), let minute = Int64(clock[1]),

@@ -24,7 +24,7 @@ struct ActivityTranslator: Sendable {
     func translate(_ activity: InboundActivity, body: [UInt8], receivedAt: Date) -> GatewayWork {
         var work = GatewayWork()
         guard let context = Context(activity, body: body, receivedAt: receivedAt) else {
-            work.ignored = "no conversation id or tenant"
+            work.ignored = "no conversation id, tenant or http(s) serviceUrl"
             return work
         }
         switch activity.type {
@@ -220,8 +220,11 @@ struct ActivityTranslator: Sendable {
         var time: String
 
         init?(_ activity: InboundActivity, body: [UInt8], receivedAt: Date) {
+            // Where Herald would later send: an http(s) URL, as the reference importer requires (the token's
+            // serviceUrl claim was checked against it already).
             guard let conversationId = activity.conversation?.id, !conversationId.isEmpty,
-                let serviceUrl = activity.serviceUrl
+                let serviceUrl = activity.serviceUrl,
+                let scheme = URL(string: serviceUrl)?.scheme?.lowercased(), scheme == "https" || scheme == "http"
             else { return nil }
             let tenant = activity.tenantId
             guard !tenant.isEmpty else { return nil }

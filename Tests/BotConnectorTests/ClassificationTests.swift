@@ -88,6 +88,37 @@ struct ClassificationTests {
         #expect(self.classify(429, "").retryAfter == nil)
     }
 
+    /// Found by fuzzing: `Retry-After: 1e300` (and a date in the year 99999999999999) crashed the worker converting
+    /// to whole milliseconds. Longer asks than an hour are read as an hour; fractions round up.
+    @Test(
+        "Retry-After beyond an hour, in any form, is an hour; never a crash",
+        arguments: [
+            "1e300", "3600", "9223372036854775807", "4000.5", "Fri, 31 Dec 9999 23:59:59 GMT",
+        ])
+    func retryAfterIsBounded(value: String) {
+        #expect(RetryAfter.parse(value, now: 1_700_000_000) == RetryAfter.longest)
+    }
+
+    /// Found by fuzzing: an empty code or message in the body gave an error with no text.
+    @Test(
+        "an empty code or message in the body leaves the status to speak",
+        arguments: [
+            #"{"errorCode":209,"message":""}"#, #"{"error":{"code":" ","message":"  "}}"#, "   ",
+        ])
+    func emptyDetailsFallBackToTheStatus(body: String) {
+        let error = self.classify(403, body)
+        #expect(error.code == .forbidden)
+        #expect(error.message == "HTTP 403 from the Bot Connector")
+        #expect(error.teamsCode == BotConnectorError.Code.forbidden.teamsName)
+    }
+
+    @Test func retryAfterFractionsAndImpossibleDates() {
+        #expect(RetryAfter.parse("0.5", now: 0) == .milliseconds(500))
+        #expect(RetryAfter.parse("0.0001", now: 0) == .milliseconds(1), "a wait asked for is never rounded to none")
+        #expect(RetryAfter.parse("Sun, 06 Nov 99999999999999 08:49:37 GMT", now: 0) == nil)
+        #expect(RetryAfter.parse("-1", now: 0) == nil)
+    }
+
     @Test("API URLs join onto any serviceUrl prefix with exactly one slash, ids escaped")
     func urlJoining() throws {
         #expect(

@@ -19,18 +19,6 @@ struct RateGovernorTests {
         (0..<count).map { governor.reserve(conversation: conversation($0), tenant: tenant, now: start) }
     }
 
-    /// How many of `times` fall in any window of `length` (the worst case).
-    private func busiest(_ times: [Duration], within length: Duration) -> Int {
-        let sorted = times.sorted()
-        var best = 0
-        var first = 0
-        for last in sorted.indices {
-            while sorted[last] - sorted[first] >= length { first += 1 }
-            best = max(best, last - first + 1)
-        }
-        return best
-    }
-
     @Test func oneConversationNeverExceedsTeamsWindows() {
         var governor = RateGovernor(conversationWindows: teams, tenantBudget: 1_000)
         let times = sendTimes(&governor, count: 100) { _ in "a:1" }
@@ -166,4 +154,16 @@ struct RateGovernorTests {
         #expect(governor.rate(tenant: "tenant-1") == 10)
         #expect(governor.reserve(conversation: "a:1", tenant: "tenant-1", now: start + .seconds(3601)) == .zero)
     }
+}
+
+/// How many of `times` fall in any window of `length` (the worst case).
+func busiest(_ times: [Duration], within length: Duration) -> Int {
+    let sorted = times.sorted()
+    var best = 0
+    var first = 0
+    for last in sorted.indices {
+        while sorted[last] - sorted[first] >= length { first += 1 }
+        best = max(best, last - first + 1)
+    }
+    return best
 }

@@ -45,6 +45,18 @@ struct ActivityTranslatorTests {
         #expect(removed.tombstones == ["conversation:19:chat@thread.v2"] && removed.events.isEmpty)
     }
 
+    /// Found by fuzzing: a reference whose serviceUrl is not http(s) was written, and the importer then refused it.
+    @Test(
+        "an activity whose serviceUrl is not an http(s) URL is ignored, not turned into a reference",
+        arguments: [
+            "httpw://smba.trafficmanager.net/emea/", "file:///etc/passwd", "smba.trafficmanager.net", "",
+        ])
+    func aServiceUrlThatIsNotHTTPIsIgnored(serviceUrl: String) {
+        let work = translate(activity(["type": "installationUpdate", "action": "add", "serviceUrl": serviceUrl]))
+        #expect(work.isEmpty)
+        #expect(work.ignored == "no conversation id, tenant or http(s) serviceUrl")
+    }
+
     @Test func anUpgradeRefreshesTheReferenceAndPublishesNothing() {
         let added = translate(activity(["type": "installationUpdate", "action": "add-upgrade"]))
         #expect(added.references.count == 1 && added.events.isEmpty, "a new version is not a new install")
