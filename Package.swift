@@ -187,7 +187,7 @@ let demoTargets: [Target] = [
 let fuzzTargets: [Target] = [
     .target(
         name: "FuzzChecks",
-        dependencies: ["HeraldJSON", "HeraldConfig", "Routing", "BotConnector", "Store", "Gateway", nioHTTP1],
+        dependencies: ["HeraldJSON", "HeraldConfig", "Routing", "BotConnector", "Store", "Gateway", jwtKit, nioHTTP1],
         path: "Fuzz/Checks"),
     .executableTarget(name: "herald-fuzz", dependencies: ["FuzzChecks"], path: "Fuzz/Driver"),
     .testTarget(name: "FuzzChecksTests", dependencies: ["FuzzChecks"], path: "Fuzz/Tests"),

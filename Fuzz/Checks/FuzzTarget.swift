@@ -23,6 +23,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case reference
     /// An activity POSTed to the gateway's `/api/messages`, read and translated into references and events.
     case activity
+    /// A bearer token as the gateway reads it before touching a key, and the service-URL comparison of its claim.
+    case token
 
     /// Runs the check; throws when a property does not hold.
     public func check(_ bytes: [UInt8]) throws(PropertyViolation) {
@@ -36,6 +38,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .teamsError: try TeamsErrorCheck.check(bytes)
         case .reference: try ReferenceCheck.check(bytes)
         case .activity: try ActivityCheck.check(bytes)
+        case .token: try TokenCheck.check(bytes)
         }
     }
 }
