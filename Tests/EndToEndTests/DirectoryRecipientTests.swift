@@ -37,7 +37,10 @@ extension EndToEnd {
                 message:
                   text: "channel #${data.seq}"
             """
+        static let teamsAppId = "7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
         static let bot = """
+            proactiveInstall: true
+            teamsAppId: "\(teamsAppId)"
             graphUrl: "$ORIGIN/graph"
             loginUrl: "$ORIGIN"
             """
@@ -92,6 +95,9 @@ extension EndToEnd {
                 "g-ops": .init(users: ["ada-id", "hopper-id"]),
             ]
             emulator.groupsRepeatMembers = true
+            // A member of the group who never installed the app: Herald installs it for them, then sends.
+            emulator.notInstalled = ["hopper-id"]
+            emulator.teamsAppId = Self.teamsAppId
             emulator.directoryConsentMissing = ["t-nogroups": ["GroupMember.Read.All"]]
             emulator.teams = ["team-1": [.init(id: "29:m1", aadObjectId: "m1")]]
             emulator.teamChannels = [
@@ -160,6 +166,9 @@ extension EndToEnd {
                 "one chat with ada, and one message per event: \(adaTexts)")
             #expect(Self.texts(Self.chat(of: "ada-id", in: conversations)).count == 4)
             #expect(Self.texts(Self.chat(of: "hopper-id", in: conversations)) == ["group #10"])
+            let hopper = outcomes.filter { $0.eventId == "group" && $0.deliveryId.contains("hopper-id") && $0.isFinal }
+            #expect(
+                hopper.map(\.installedApp) == [true], "the member who never installed got the app installed once")
             #expect(Self.chat(of: "left-id", in: conversations) == nil, "a disabled account gets nothing")
             #expect(Self.chat(of: "obrien-id", in: conversations) == nil, "the hostile address reached nobody")
             #expect(Self.texts(Self.chat(of: "pct-id", in: conversations)) == ["email #9"])
