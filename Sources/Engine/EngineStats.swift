@@ -11,6 +11,8 @@ public final class EngineStats: Sendable {
         public var recordsConsumed = 0
         /// Final outcomes published, by status and code (`delivered`, `failed/MessageWritesBlocked` ...).
         public var outcomes: [String: Int] = [:]
+        /// `delivered` outcomes by route name.
+        public var deliveredByRoute: [String: Int] = [:]
         /// `deferred` outcomes published (informational; a final one follows later).
         public var deferred = 0
         /// Records sent to the dead-letter topic.
@@ -117,6 +119,9 @@ public final class EngineStats: Sendable {
             }
             let key = outcome.error.map { "\(outcome.status.rawValue)/\($0.code)" } ?? outcome.status.rawValue
             stats.outcomes[key, default: 0] += 1
+            if outcome.status == .delivered, let route = outcome.route {
+                stats.deliveredByRoute[route, default: 0] += 1
+            }
             if let latency = outcome.latencyMs, [.delivered, .updated, .deleted].contains(outcome.status) {
                 if stats.latenciesMs.count >= maxLatencySamples { stats.latenciesMs.removeFirst(maxLatencySamples / 2) }
                 stats.latenciesMs.append(latency)

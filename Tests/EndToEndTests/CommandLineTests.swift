@@ -17,6 +17,7 @@ extension EndToEnd {
             for line in [
                 "Outcomes", "delivered", "unroutable", "rejected/NotJSON", "Throughput", "Latency      p50",
                 "answered 429",
+                "escalations delivered to assignees named by email and members of their tenant's escalation group",
             ] {
                 #expect(out.contains(line), "the summary shows \(line)")
             }

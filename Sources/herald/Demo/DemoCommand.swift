@@ -191,6 +191,9 @@ struct DemoCommand: AsyncParsableCommand {
         print(
             "Graph        the app installed for \(teams.graphInstalls) users who never installed it; \(teams.directoryReads) directory reads for people named by email and groups (emulator: \(teams.graphRequests) Graph requests)"
         )
+        print(
+            "Directory    \(stats.deliveredByRoute["ticket-escalated", default: 0]) escalations delivered to assignees named by email and members of their tenant's escalation group (Entra ID), resolved through Graph"
+        )
         print("Kafka        \(stats.recordsConsumed) records consumed, \(stats.deadLettered) dead-lettered")
     }
 
