@@ -96,6 +96,7 @@ final class DeliveryRig: Sendable {
     let emulator: EmulatorProcess
     let directory: URL
     let eventsTopic = "events"
+    let eventsPartitions: Int32
     let outcomesTopic = "outcomes"
     let deadLetterTopic = "dead-letters"
     let referencesTopic = "references"
@@ -114,6 +115,7 @@ final class DeliveryRig: Sendable {
         routes: String = DeliveryRig.routes, extraConfig: String = ""
     ) async throws {
         kafka = try EmbeddedKafka(brokers: 1, logger: logger)
+        eventsPartitions = partitions
         for topic in [eventsTopic, outcomesTopic, deadLetterTopic, referencesTopic, interactionsTopic] {
             try kafka.createTopic(topic, partitions: topic == eventsTopic ? partitions : 4)
         }
@@ -252,6 +254,30 @@ final class DeliveryRig: Sendable {
             return finals.count >= finalCount
         }
         return outcomes
+    }
+
+    /// The records of the events topic below the workers' committed offsets: a record is committed only once
+    /// every delivery planned from it is done.
+    func committedRecords() async throws -> Int64 {
+        let probe = try KafkaConsumer(
+            configuration: .init(
+                cluster: .init(bootstrapServers: kafka.bootstrapServers), groupId: "herald-e2e", topics: [eventsTopic]),
+            logger: logger)
+        let partitions = (0..<eventsPartitions).map { TopicPartition(topic: eventsTopic, partition: $0) }
+        let committed = try await probe.committed(partitions)
+        await probe.close()
+        return committed.values.reduce(0) { $0 + ($1 ?? 0) }
+    }
+
+    /// Waits until `records` records of the events topic are committed, or `timeout`; the count reached.
+    func committed(atLeast records: Int64, timeout: Duration = .seconds(60)) async throws -> Int64 {
+        let deadline = ContinuousClock.now + timeout
+        var committed = try await committedRecords()
+        while committed < records, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            committed = try await committedRecords()
+        }
+        return committed
     }
 
     func shutdown() async {

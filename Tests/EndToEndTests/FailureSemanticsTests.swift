@@ -74,7 +74,7 @@ extension EndToEnd {
             let port = try await DeliveryRig.httpPort(of: worker)
             try await EndToEnd.DeliveryTests.waitForOutcomes(rig, 600)
 
-            let committedBefore = try await Self.committedRecords(rig)
+            let committedBefore = try await rig.committedRecords()
             let inFlight = try await Self.metric("herald_deliveries_in_flight", port: port)
             rig.kafka.beginOutage()
             // The outage itself lasts ten seconds: this is the fault being injected, not a wait for a condition.
@@ -182,19 +182,6 @@ extension EndToEnd {
             let text = try await DeliveryRig.get(port: port, "/metrics").body
             let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
             return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }.map { Int($0) } ?? 0
-        }
-
-        /// The records of the events topic below the group's committed offsets.
-        static func committedRecords(_ rig: DeliveryRig) async throws -> Int64 {
-            let probe = try KafkaConsumer(
-                configuration: .init(
-                    cluster: .init(bootstrapServers: rig.kafka.bootstrapServers), groupId: "herald-e2e",
-                    topics: [rig.eventsTopic]),
-                logger: rig.logger)
-            let partitions = (0..<6).map { TopicPartition(topic: rig.eventsTopic, partition: Int32($0)) }
-            let committed = try await probe.committed(partitions)
-            await probe.close()
-            return committed.values.reduce(0) { $0 + ($1 ?? 0) }
         }
     }
 }
