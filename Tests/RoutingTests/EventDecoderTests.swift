@@ -153,6 +153,24 @@ import Testing
         #expect(decoded.herald == event.herald)
     }
 
+    /// Found by the event fuzzer: an empty `traceparent` header was kept as an empty trace context, which the
+    /// republished (structured) event then read back as none.
+    @Test(arguments: [true, false])
+    func anEmptyTraceparentHeaderIsNoTraceContextAndRoundTrips(binary: Bool) throws {
+        let headers: [(String, String)] =
+            binary
+            ? [("ce_specversion", "1.0"), ("ce_id", "e-1"), ("ce_type", "t"), ("ce_source", "/s"), ("traceparent", "")]
+            : [("traceparent", "")]
+        let value = binary ? #"{"x":1}"# : #"{"specversion":"1.0","id":"e-1","type":"t","source":"/s","data":{"x":1}}"#
+        let event = try decoder.decode(Fixtures.record(value, headers: headers))
+        #expect(event.traceparent == nil)
+        let again = try decoder.decode(
+            InboundRecord(topic: "notifications", partition: 0, offset: 1, value: event.structuredJSONBytes))
+        #expect(again.traceparent == event.traceparent)
+        #expect(again.data == event.data)
+        #expect(again.structuredJSONBytes == event.structuredJSONBytes)
+    }
+
     @Test func rfc3339ParsesOffsetsAndFormatsUTC() {
         #expect(RFC3339.parse("1970-01-01T00:00:00Z") == Date(timeIntervalSince1970: 0))
         #expect(RFC3339.parse("2024-02-29T12:00:00.5-01:30") == Date(timeIntervalSince1970: 1_709_213_400.5))

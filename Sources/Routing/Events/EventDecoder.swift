@@ -39,8 +39,11 @@ public struct EventDecoder: Sendable {
                 event = try decodePlain(value, record: record, position: position)
             }
         }
+        // An empty header is no trace context, as an empty attribute is: kept, it would republish as an
+        // attribute that reads back as absent.
         if event.traceparent == nil, let header = record.header("traceparent") {
-            event.traceparent = try headerString(header, name: "traceparent")
+            let traceparent = try headerString(header, name: "traceparent")
+            if !traceparent.isEmpty { event.traceparent = traceparent }
         }
         return event
     }
