@@ -24,7 +24,7 @@ struct ActivityTranslator: Sendable {
     func translate(_ activity: InboundActivity, body: [UInt8], receivedAt: Date) -> GatewayWork {
         var work = GatewayWork()
         guard let context = Context(activity, body: body, receivedAt: receivedAt) else {
-            work.ignored = "no conversation id, tenant or http(s) serviceUrl"
+            work.ignored = "no conversation id, tenant, team id or http(s) serviceUrl"
             return work
         }
         switch activity.type {
@@ -238,9 +238,13 @@ struct ActivityTranslator: Sendable {
             default: scope = activity.conversation?.isGroup == true ? .groupChat : .personal
             }
             if scope == .team {
-                let teamId = activity.channelData?.team?.id ?? String(conversationId.prefix { $0 != ";" })
+                // The team's id, else the channel conversation's id before `;messageid=`: a team without one has
+                // no General channel to write a reference for.
+                let prefix = conversationId.prefix { $0 != ";" }
+                guard let teamId = Self.nonEmpty(activity.channelData?.team?.id) ?? Self.nonEmpty(String(prefix))
+                else { return nil }
                 team = .init(id: teamId, name: activity.channelData?.team?.name)
-                let channelId = activity.channelData?.channel?.id ?? teamId
+                let channelId = Self.nonEmpty(activity.channelData?.channel?.id) ?? teamId
                 channel = .init(id: channelId, name: activity.channelData?.channel?.name)
             }
             personalUser = scope == .personal ? activity.from : nil
@@ -250,6 +254,11 @@ struct ActivityTranslator: Sendable {
                 activityKey = "body:" + SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
             }
             time = Self.time(activity.timestamp) ?? Self.format(receivedAt)
+        }
+
+        static func nonEmpty(_ text: String?) -> String? {
+            guard let text, !text.isEmpty else { return nil }
+            return text
         }
 
         /// The activity's `timestamp` when it is an RFC 3339 date-time in UTC (as Teams sends it, with up to

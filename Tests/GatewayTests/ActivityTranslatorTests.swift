@@ -1,4 +1,5 @@
 import Foundation
+import Store
 import Testing
 
 @testable import Gateway
@@ -54,7 +55,26 @@ struct ActivityTranslatorTests {
     func aServiceUrlThatIsNotHTTPIsIgnored(serviceUrl: String) {
         let work = translate(activity(["type": "installationUpdate", "action": "add", "serviceUrl": serviceUrl]))
         #expect(work.isEmpty)
-        #expect(work.ignored == "no conversation id, tenant or http(s) serviceUrl")
+        #expect(work.ignored == "no conversation id, tenant, team id or http(s) serviceUrl")
+    }
+
+    /// Found by fuzzing: a channel activity whose conversation id starts with `;` and whose channelData names no
+    /// team gave a team reference with an empty conversation id, which the importer then refused.
+    @Test func aChannelActivityWithoutATeamIdIsIgnoredNotTurnedIntoAnEmptyReference() throws {
+        let install: [String: Any] = ["type": "conversationUpdate", "membersAdded": [["id": "28:app"]]]
+        let orphan = translate(activity(install, scope: "channel", conversation: ";;19:x@thread.tacv2"))
+        #expect(orphan.isEmpty)
+        #expect(orphan.ignored == "no conversation id, tenant, team id or http(s) serviceUrl")
+
+        // Empty team and channel ids are absent ones: the team comes from the conversation id before `;`.
+        var fields = install
+        fields["channelData"] = ["tenant": ["id": Self.tenant], "team": ["id": ""], "channel": ["id": ""]]
+        let thread = "19:ops@thread.tacv2"
+        let work = translate(activity(fields, scope: "channel", conversation: thread + ";messageid=17"))
+        #expect(work.references.map(\.key) == ["team:\(Self.tenant)/\(thread)"])
+        let line = String(decoding: try #require(work.references.first).json, as: UTF8.self)
+        let reference = try BotFrameworkReference.parse(line)
+        #expect(reference.conversationId == thread && reference.channelId == thread, "the team's General channel")
     }
 
     @Test func anUpgradeRefreshesTheReferenceAndPublishesNothing() {
