@@ -63,7 +63,7 @@ let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto"
 
 let teamsTargets: [Target] = [
     .target(name: "RateLimiting", dependencies: [dequeModule]),
-    .testTarget(name: "RateLimitingTests", dependencies: ["RateLimiting"]),
+    .testTarget(name: "RateLimitingTests", dependencies: ["RateLimiting", "TestSupport"]),
     .target(name: "HeraldHTTP", dependencies: [nioCore, nioPosix, nioHTTP1, nioExtras, serviceLifecycle, logging]),
     .target(
         name: "BotConnector",

@@ -109,7 +109,7 @@ extension EndToEnd {
                 let answered = try await withThrowingTaskGroup(of: [Int: Int].self) { group in
                     for worker in 0..<8 {
                         group.addTask {
-                            var generator = SeededGenerator(seed: UInt64(worker + 1))
+                            var generator = SeededRandom(seed: UInt64(worker + 1))
                             var statuses: [Int: Int] = [:]
                             for index in stride(from: worker, to: 10_000, by: 8) {
                                 let status = try await Self.hostile(index, rig: rig, valid: valid, &generator)
@@ -135,7 +135,7 @@ extension EndToEnd {
         }
 
         static func hostile(
-            _ index: Int, rig: GatewayRig, valid: String, _ generator: inout SeededGenerator
+            _ index: Int, rig: GatewayRig, valid: String, _ generator: inout SeededRandom
         ) async throws -> Int {
             let randomBytes = (0..<Int.random(in: 0...4096, using: &generator)).map { _ in
                 UInt8.random(in: 0...255, using: &generator)
@@ -243,18 +243,5 @@ extension EndToEnd {
             return String(buffer: try await response.body.collect(upTo: 1 << 22))
         }
 
-    }
-}
-
-/// Deterministic randomness (SplitMix64), so a failing request can be reproduced.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,18 +1,6 @@
 import RateLimiting
+import TestSupport
 import Testing
-
-/// A deterministic generator (SplitMix64), so jittered delays are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite("Retry backoff with full jitter")
 struct BackoffTests {
@@ -29,7 +17,7 @@ struct BackoffTests {
     @Test("delays are spread over the whole range below the ceiling, never above it")
     func jitterSpreadsRetries() {
         let backoff = Backoff(base: .seconds(1), cap: .seconds(60))
-        var generator = SeededGenerator(state: 42)
+        var generator = SeededRandom(seed: 42)
         let delays = (0..<2_000).map { _ in backoff.delay(attempt: 4, using: &generator) }
         #expect(delays.allSatisfy { $0 >= .zero && $0 <= .seconds(8) })
         // Full jitter: retries of workers that failed together land all over the window, not at its end.
@@ -41,7 +29,7 @@ struct BackoffTests {
     @Test("Retry-After from the service wins over the computed delay, even beyond the cap")
     func retryAfterWins() {
         let backoff = Backoff(base: .seconds(1), cap: .seconds(10))
-        var generator = SeededGenerator(state: 7)
+        var generator = SeededRandom(seed: 7)
         #expect(backoff.delay(attempt: 1, retryAfter: .seconds(3), using: &generator) == .seconds(3))
         #expect(backoff.delay(attempt: 1, retryAfter: .seconds(30), using: &generator) == .seconds(30))
         #expect(backoff.delay(attempt: 1, retryAfter: .zero, using: &generator) <= .seconds(1))

@@ -1,24 +1,14 @@
 import Foundation
 import HeraldJSON
+import TestSupport
 import Testing
 
 @testable import Routing
 
 /// Randomised but reproducible (fixed seed) checks that hostile bytes never crash decoding or rendering.
 @Suite struct HostileInputTests {
-    /// SplitMix64: small, deterministic, good enough to generate test inputs.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
-    static func randomValue(depth: Int, using rng: inout SeededGenerator) -> JSONValue {
+    static func randomValue(depth: Int, using rng: inout SeededRandom) -> JSONValue {
         let pick = Int.random(in: 0..<(depth > 3 ? 4 : 6), using: &rng)
         switch pick {
         case 0: return .null
@@ -41,7 +31,7 @@ import Testing
     }
 
     @Test func writerOutputAlwaysParsesBackToTheSameValue() throws {
-        var rng = SeededGenerator(state: 42)
+        var rng = SeededRandom(seed: 42)
         for _ in 0..<2000 {
             let value = Self.randomValue(depth: 0, using: &rng)
             #expect(try JSONParser.parse(JSONWriter.encode(value)) == value)
@@ -49,7 +39,7 @@ import Testing
     }
 
     @Test func mutatedEventsNeverCrashTheDecoder() {
-        var rng = SeededGenerator(state: 7)
+        var rng = SeededRandom(seed: 7)
         let original = Array(
             #"{"specversion":"1.0","id":"1","type":"t","source":"/s","time":"2025-01-01T00:00:00Z","data":{"a":[1,"\u00e9",{"b":null}],"herald":{"action":"send"}}}"#
                 .utf8)
@@ -72,7 +62,7 @@ import Testing
     }
 
     @Test func randomEventDataRendersValidJSONWithTheTemplatesStructure() throws {
-        var rng = SeededGenerator(state: 99)
+        var rng = SeededRandom(seed: 99)
         let template = try CardTemplate(
             json: Array(
                 #"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","text":"${data.a} ${data.b}","#
