@@ -241,10 +241,11 @@ struct ActivityTranslator: Sendable {
                 // The team's id, else the channel conversation's id before `;messageid=`: a team without one has
                 // no General channel to write a reference for.
                 let prefix = conversationId.prefix { $0 != ";" }
-                guard let teamId = Self.nonEmpty(activity.channelData?.team?.id) ?? Self.nonEmpty(String(prefix))
-                else { return nil }
+                guard let teamId = activity.channelData?.team?.id ?? (prefix.isEmpty ? nil : String(prefix)) else {
+                    return nil
+                }
                 team = .init(id: teamId, name: activity.channelData?.team?.name)
-                let channelId = Self.nonEmpty(activity.channelData?.channel?.id) ?? teamId
+                let channelId = activity.channelData?.channel?.id ?? teamId
                 channel = .init(id: channelId, name: activity.channelData?.channel?.name)
             }
             personalUser = scope == .personal ? activity.from : nil
@@ -254,11 +255,6 @@ struct ActivityTranslator: Sendable {
                 activityKey = "body:" + SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
             }
             time = Self.time(activity.timestamp) ?? Self.format(receivedAt)
-        }
-
-        static func nonEmpty(_ text: String?) -> String? {
-            guard let text, !text.isEmpty else { return nil }
-            return text
         }
 
         /// The activity's `timestamp` when it is an RFC 3339 date-time in UTC (as Teams sends it, with up to

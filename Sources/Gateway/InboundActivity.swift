@@ -33,12 +33,13 @@ struct InboundActivity: Decodable, Sendable {
     }
 
     struct Named: Decodable, Sendable {
+        /// Never empty: an empty id names nothing.
         var id: String?
         var name: String?
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: Key.self)
-            id = c.lenient("id")
+            id = c.lenient("id").flatMap { (id: String) in id.isEmpty ? nil : id }
             name = c.lenient("name")
         }
     }

@@ -21,6 +21,9 @@ extension EndToEnd {
             ] {
                 #expect(out.contains(line), "the summary shows \(line)")
             }
+            let escalations = out.split(separator: "\n").first { $0.hasPrefix("Directory    ") }
+                .flatMap { Int($0.dropFirst("Directory    ".count).prefix(while: \.isNumber)) }
+            #expect((escalations ?? 0) > 0, "escalations reached people by email and group members")
             // 10 users and 10 teams install the app first: their install events are read too, and welcomed. Then
             // 10 people press a button on a ticket card (5 Acknowledge, 5 "Stop these notifications"): 10 press
             // events, and one more ticket each.

@@ -269,17 +269,6 @@ final class DeliveryRig: Sendable {
         return committed.values.reduce(0) { $0 + ($1 ?? 0) }
     }
 
-    /// Waits until `records` records of the events topic are committed, or `timeout`; the count reached.
-    func committed(atLeast records: Int64, timeout: Duration = .seconds(60)) async throws -> Int64 {
-        let deadline = ContinuousClock.now + timeout
-        var committed = try await committedRecords()
-        while committed < records, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(100))
-            committed = try await committedRecords()
-        }
-        return committed
-    }
-
     func shutdown() async {
         await emulator.stop()
         try? FileManager.default.removeItem(at: directory)

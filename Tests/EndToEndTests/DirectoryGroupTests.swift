@@ -1,6 +1,7 @@
 import ChildProcess
 import Foundation
 import TeamsEmulator
+import TestSupport
 import Testing
 
 /// Groups built for size: tens of thousands of members streamed page by page, each person once, a killed worker
@@ -66,7 +67,10 @@ extension EndToEnd {
             let elapsed = ContinuousClock.now - started
             // The last member's outcome may come from the group before the delivery by email has looked the
             // address up (it then finds that outcome in the ledger): the record is done once it is committed.
-            let committed = try await rig.committed(atLeast: 1)
+            try await eventually(within: .seconds(60), "the event's record committed") {
+                try await rig.committedRecords() >= 1
+            }
+            let committed = try await rig.committedRecords()
             let rss = Self.peakRSS(worker.processIdentifier)
             let stats = try await rig.emulator.stats()
 

@@ -39,12 +39,7 @@ public struct EventDecoder: Sendable {
                 event = try decodePlain(value, record: record, position: position)
             }
         }
-        // An empty header is no trace context, as an empty attribute is: kept, it would republish as an
-        // attribute that reads back as absent.
-        if event.traceparent == nil, let header = record.header("traceparent") {
-            let traceparent = try headerString(header, name: "traceparent")
-            if !traceparent.isEmpty { event.traceparent = traceparent }
-        }
+        if event.traceparent == nil { event.traceparent = try header(record, "traceparent") }
         return event
     }
 
@@ -83,11 +78,7 @@ public struct EventDecoder: Sendable {
         guard specversion.elementsEqual("1.0".utf8) else {
             throw EventDecodingError(.unsupportedSpecVersion, "ce_specversion must be \"1.0\"")
         }
-        func header(_ name: String) throws(EventDecodingError) -> String? {
-            guard let bytes = record.header(name) else { return nil }
-            let s = try headerString(bytes, name: name)
-            return s.isEmpty ? nil : s
-        }
+        func header(_ name: String) throws(EventDecodingError) -> String? { try self.header(record, name) }
         guard let id = try header("ce_id") else { throw EventDecodingError(.missingId, "no ce_id header") }
         guard let type = try header("ce_type") else { throw EventDecodingError(.missingType, "no ce_type header") }
         guard let source = try header("ce_source") else {
@@ -191,6 +182,14 @@ public struct EventDecoder: Sendable {
         guard s.utf8.count <= options.maxAttributeBytes else {
             throw EventDecodingError(.invalidAttribute, "\(name) is longer than \(options.maxAttributeBytes) bytes")
         }
+    }
+
+    /// A header's text, nil when it is absent or empty: an empty header says nothing, as an empty attribute does
+    /// (kept, it would republish as an attribute that reads back as absent).
+    func header(_ record: InboundRecord, _ name: String) throws(EventDecodingError) -> String? {
+        guard let bytes = record.header(name) else { return nil }
+        let s = try headerString(bytes, name: name)
+        return s.isEmpty ? nil : s
     }
 
     func headerString(_ bytes: [UInt8], name: String) throws(EventDecodingError) -> String {
