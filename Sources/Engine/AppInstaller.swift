@@ -157,9 +157,11 @@ final class AppInstaller: Sendable {
                 misses += 1
                 let wait = RetryPolicy.graphSettling.delay(afterFailures: misses)
                 guard error.code == .notFound, clock.now + wait < deadline, !Task.isCancelled else {
-                    if error.code == .notFound, misses > 1 {
+                    if error.code == .notFound {
+                        // Said even after one look: under load the first read can already end past the deadline.
                         var late = error
-                        late.message += " (looked up \(misses) times within \(settleWithin))"
+                        let times = misses == 1 ? "once" : "\(misses) times"
+                        late.message += " (looked up \(times) within \(settleWithin))"
                         throw late
                     }
                     throw error

@@ -3,6 +3,34 @@ import Routing
 
 /// A deferred delivery as the store keeps it: everything needed to send it and publish its outcome later.
 struct DeferredPayload: Codable {
+    /// One language of the message (`message.locales`), its card's buttons already naming the delivery.
+    struct Localized: Codable {
+        var tag: String
+        var text: String?
+        var card: String?
+        var summary: String?
+        var keepsCard: Bool?
+
+        init(_ localized: LocalizedMessage, deliveryId: String) {
+            tag = localized.tag
+            switch localized.message.body(forDelivery: deliveryId) {
+            case .text(let value): text = value
+            case .card(let bytes): card = String(decoding: bytes, as: UTF8.self)
+            case .none: break
+            }
+            summary = localized.message.summary
+            keepsCard = localized.message.keepsCard ? true : nil
+        }
+
+        func message(alert: Bool) -> LocalizedMessage {
+            LocalizedMessage(
+                tag: tag,
+                message: RenderedMessage(
+                    body: DeferredPayload.body(text: text, card: card), summary: summary, alert: alert,
+                    keepsCard: keepsCard ?? false))
+        }
+    }
+
     var deliveryId: String
     var route: String
     var recipient: Recipient
@@ -22,6 +50,9 @@ struct DeferredPayload: Codable {
     var traceparent: String?
     var input: InputPosition
     var startedAt: Date
+    /// Absent in payloads stored before messages had languages.
+    var locales: [Localized]?
+    var locale: String?
 
     init(_ item: WorkItem) {
         deliveryId = item.deliveryId
@@ -46,15 +77,24 @@ struct DeferredPayload: Codable {
         traceparent = item.event.traceparent
         input = item.event.input
         startedAt = item.startedAt
+        let localized = item.delivery.localized
+        locales = localized.isEmpty ? nil : localized.map { Localized($0, deliveryId: item.deliveryId) }
+        locale = item.delivery.locale
+    }
+
+    static func body(text: String?, card: String?) -> RenderedMessage.Body {
+        text.map { .text($0) } ?? card.map { .card(Array($0.utf8)) } ?? .none
     }
 
     func workItem(deferralId: String) -> WorkItem {
-        let body: RenderedMessage.Body = text.map { .text($0) } ?? card.map { .card(Array($0.utf8)) } ?? .none
-        let delivery = Delivery(
+        let body = Self.body(text: text, card: card)
+        var delivery = Delivery(
             eventId: eventId, route: route, recipient: recipient,
             message: RenderedMessage(body: body, summary: summary, alert: alert, keepsCard: keepsCard ?? false),
             notificationKey: notificationKey,
             action: action, quietHours: nil, expiresAt: expiresAt, deliverAt: nil)
+        delivery.localized = (locales ?? []).map { $0.message(alert: alert) }
+        delivery.locale = locale
         let event = NotificationEvent(
             id: eventId, type: eventType, source: eventSource, subject: nil, time: eventTime, data: .null,
             herald: HeraldInstructions(), traceparent: traceparent, input: input)

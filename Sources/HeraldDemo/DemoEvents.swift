@@ -236,11 +236,13 @@ package struct DemoWorld {
 
     /// Ticket `index` assigned to `user` (a card with buttons to them, a note to their team's on-call chat).
     package func ticketAssigned(_ index: Int, to user: Int, timeZone: String, time: String) -> String {
+        var assignee: [String: Any] = ["aadObjectId": aadObjectId(user), "timeZone": timeZone]
+        if let locale = helpdeskLocale(ofUser: user) { assignee["locale"] = locale }
         let data: [String: Any] = [
             "id": "HD-\(index)", "title": "Ticket \(index) needs attention",
             "priority": ["normal", "high", "urgent"][index % 3],
             "actor": "Dana Scully", "team": teamName(user % teams), "tenantId": tenant(ofUser: user),
-            "assignee": ["aadObjectId": aadObjectId(user), "timeZone": timeZone],
+            "assignee": assignee,
             "customer": [
                 "name": "Contoso \(index % 97)", "url": "https://helpdesk.example.com/customers/\(index % 97)",
             ],

@@ -33,7 +33,8 @@ extension DemoWorld {
         var requests = installingUsers.map { user in
             TeamsInstall(
                 scope: .personal, action: .add, tenantId: tenant(ofUser: user),
-                user: TeamsUser(aadObjectId: aadObjectId(user), name: "User \(user)"))
+                user: TeamsUser(aadObjectId: aadObjectId(user), name: "User \(user)"), locale: teamsLocale(ofUser: user)
+            )
         }
         requests += (0..<teams).map { team in
             let owner = member(0, ofTeam: team)
@@ -76,6 +77,29 @@ extension DemoWorld {
             }
         }
         return installs
+    }
+
+    /// The language a user's Teams is set to: a third Austrian German, a third Brazilian Portuguese, the rest US
+    /// English. Teams tells the gateway on install; the example route's `message.locales` has `de` and `pt-BR`.
+    package func teamsLocale(ofUser user: Int) -> String { ["de-AT", "pt-BR", "en-US"][user % 3] }
+
+    /// The language the helpdesk knows for an assignee (the route's `locale`), for some who never installed the app
+    /// themselves; nil for the rest.
+    package func helpdeskLocale(ofUser user: Int) -> String? {
+        user % 10 == 5 ? (user % 20 == 5 ? "de-DE" : "pt-BR") : nil
+    }
+
+    /// Ticket cards delivered in German and in Portuguese (their example templates' "assigned" lines).
+    package static func languages(in conversations: [DemoConversation]) -> (german: Int, portuguese: Int) {
+        var german = 0, portuguese = 0
+        for conversation in conversations {
+            for activity in conversation.activities where activity.operation == "send" {
+                let text = String(decoding: activity.body ?? [], as: UTF8.self)
+                if text.contains("Ihnen zugewiesen von") { german += 1 }
+                if text.contains("Atribuído a você por") { portuguese += 1 }
+            }
+        }
+        return (german, portuguese)
     }
 
     /// How many install conversations received a welcome card as their first message.

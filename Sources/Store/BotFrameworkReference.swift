@@ -60,6 +60,9 @@ public enum BotFrameworkReference {
         var channelId: String?
         var serviceUrl: String?
         var channelData: ChannelData?
+        /// The client's locale when the reference was captured (the gateway writes it; Bot Framework SDKs do
+        /// from 4.x on as `locale`).
+        var locale: String?
     }
 
     /// Parses one line (JSON object); `key` overrides the wrapper's or default key. `line` numbers errors.
@@ -116,7 +119,7 @@ public enum BotFrameworkReference {
             key: resolvedKey, conversationId: conversationId, serviceUrl: serviceUrl, tenantId: tenant,
             userId: nonEmpty(user?.id), aadObjectId: nonEmpty(user?.aadObjectId), channelId: channelId,
             teamId: nonEmpty(reference.channelData?.team?.id), scope: scope, botId: nonEmpty(reference.bot?.id),
-            updatedAt: now)
+            updatedAt: now, locale: nonEmpty(reference.locale).flatMap(Self.locale))
         do {
             try result.validate()
         } catch {
@@ -134,6 +137,18 @@ public enum BotFrameworkReference {
         }
         if scope == .personal, let user = nonEmpty(user) { return "user:id:\(tenant)/\(user)" }
         return "conversation:\(conversation)"
+    }
+
+    /// A client locale kept only when it looks like a BCP 47 tag (letters, digits, `-`, `_`, at most 35 bytes);
+    /// anything else is dropped rather than failing the reference: the default template is used instead.
+    public static func locale(_ value: String) -> String? {
+        guard !value.isEmpty, value.utf8.count <= 35,
+            value.utf8.allSatisfy({
+                ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == 0x2D || $0 == 0x5F
+            }),
+            value.utf8.first.map({ $0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A }) == true
+        else { return nil }
+        return value
     }
 
     private static func nonEmpty(_ s: String?) -> String? {

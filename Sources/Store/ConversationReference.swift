@@ -26,11 +26,15 @@ public struct ConversationReference: Sendable, Hashable, Codable {
     public var blockedAt: Date?
     /// Teams' error code that marked it blocked (`ConversationBlockedByUser`, ...).
     public var blockCode: String?
+    /// The recipient's Teams client locale (BCP 47, `de-AT`), as Teams gave it on install or on a message; picks
+    /// the route's `message.locales` variant. Nil when unknown.
+    public var locale: String?
 
     public init(
         key: String, conversationId: String, serviceUrl: String, tenantId: String, userId: String? = nil,
         aadObjectId: String? = nil, channelId: String? = nil, teamId: String? = nil, scope: Scope,
-        botId: String? = nil, updatedAt: Date = Date(), blockedAt: Date? = nil, blockCode: String? = nil
+        botId: String? = nil, updatedAt: Date = Date(), blockedAt: Date? = nil, blockCode: String? = nil,
+        locale: String? = nil
     ) {
         self.key = key
         self.conversationId = conversationId
@@ -45,6 +49,7 @@ public struct ConversationReference: Sendable, Hashable, Codable {
         self.updatedAt = updatedAt
         self.blockedAt = blockedAt
         self.blockCode = blockCode
+        self.locale = locale.flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 

@@ -94,8 +94,15 @@ enum Schema {
         """
     ]
 
-    static let sqlite: [[String]] = [version1(blob: "BLOB", integer: "INTEGER"), version2, version3, version4]
-    static let postgres: [[String]] = [version1(blob: "BYTEA", integer: "INTEGER"), version2, version3, version4]
+    /// Version 5: the recipient's Teams client locale on its reference, for the route's `message.locales`.
+    static let version5 = ["ALTER TABLE herald_references ADD COLUMN locale TEXT"]
+
+    static let sqlite: [[String]] = [
+        version1(blob: "BLOB", integer: "INTEGER"), version2, version3, version4, version5,
+    ]
+    static let postgres: [[String]] = [
+        version1(blob: "BYTEA", integer: "INTEGER"), version2, version3, version4, version5,
+    ]
 
     /// The newest version this build knows.
     static var latestVersion: Int { sqlite.count }
@@ -108,5 +115,5 @@ enum Schema {
     /// Columns read into a ``ConversationReference``, in order.
     static let referenceColumns =
         "key, conversation_id, service_url, tenant_id, user_id, aad_object_id, channel_id, team_id, scope, bot_id, "
-        + "updated_at, blocked_at, block_code"
+        + "updated_at, blocked_at, block_code, locale"
 }

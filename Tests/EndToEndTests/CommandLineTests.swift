@@ -24,6 +24,12 @@ extension EndToEnd {
             let escalations = out.split(separator: "\n").first { $0.hasPrefix("Directory    ") }
                 .flatMap { Int($0.dropFirst("Directory    ".count).prefix(while: \.isNumber)) }
             #expect((escalations ?? 0) > 0, "escalations reached people by email and group members")
+            // A third of the users who install the app have Teams in Austrian German, a third in Brazilian
+            // Portuguese; the helpdesk names a language for some others: their ticket cards come in it.
+            let languages = out.split(separator: "\n").first { $0.hasPrefix("Languages    ") }
+                .map { $0.split(separator: " ").compactMap { Int($0) } }
+            #expect((languages?.first ?? 0) > 0, "German cards: \(languages ?? [])")
+            #expect((languages?.dropFirst().first ?? 0) > 0, "Portuguese cards: \(languages ?? [])")
             // 10 users and 10 teams install the app first: their install events are read too, and welcomed. Then
             // 10 people press a button on a ticket card (5 Acknowledge, 5 "Stop these notifications"): 10 press
             // events, and one more ticket each.

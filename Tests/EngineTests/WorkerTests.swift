@@ -27,7 +27,7 @@ struct WorkerTests {
 
     /// Runs `body` with a running store, emulator and cluster, and a factory for workers on them.
     static func withSetup(
-        emulatorLatency: Duration,
+        emulatorLatency: Duration, routes: String = routes,
         _ body: (
             EmbeddedKafka, _ makeWorker: (_ name: String, _ tune: (inout WorkerOptions) -> Void) throws -> Worker,
             any HeraldStore, TeamsEmulator

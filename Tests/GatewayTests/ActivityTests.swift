@@ -28,6 +28,7 @@ struct ActivityTests {
             #expect(stored.scope == .personal && stored.conversationId == "a:1\(aad)")
             #expect(stored.serviceUrl == rig.emulator.serviceUrl && stored.tenantId == GatewayRig.tenant)
             #expect(stored.aadObjectId == aad.lowercased() && stored.botId == "28:app")
+            #expect(stored.locale == "en-GB", "the user's Teams locale picks their language in message.locales")
             let event = object(events[0])
             #expect(event["specversion"] as? String == "1.0")
             #expect(event["type"] as? String == "herald.teams.app.installed")

@@ -24,7 +24,7 @@ import Testing
                 "body":[{"type":"TextBlock","size":"Medium","weight":"Bolder","text":"Ticket HD-4711: Printer jams","wrap":true},\
                 {"type":"TextBlock","text":"Assigned to you by Dana","isSubtle":true,"spacing":"None","wrap":true},\
                 {"type":"FactSet","facts":[{"title":"Priority","value":"HIGH"},{"title":"Customer","value":"Contoso"},\
-                {"title":"Due","value":"2025-06-16T17:00:00Z"}]}],\
+                {"title":"Due","value":"{{DATE(2025-06-16T17:00:00Z, SHORT)}} {{TIME(2025-06-16T17:00:00Z)}}"}]}],\
                 "actions":[{"type":"Action.Execute","title":"Acknowledge","verb":"herald.ack"},\
                 {"type":"Action.Execute","title":"I'm on it","verb":"ticket.accept","data":{"ticket":"HD-4711"}},\
                 {"type":"Action.OpenUrl","title":"Open ticket","url":"https://helpdesk.example.com/tickets/HD-4711"}]}

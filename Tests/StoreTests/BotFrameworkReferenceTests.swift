@@ -22,6 +22,18 @@ struct BotFrameworkReferenceTests {
         #expect(r.serviceUrl == "https://smba.trafficmanager.net/emea/")
     }
 
+    @Test func theClientsLocaleIsKeptWhenItIsATagAndDroppedOtherwise() throws {
+        let withLocale = Self.personal.dropLast() + #","locale":"de-AT"}"#
+        #expect(try BotFrameworkReference.parse(withLocale).locale == "de-AT")
+        #expect(try BotFrameworkReference.parse(Self.personal).locale == nil)
+        for hostile in ["de AT", "'; DROP TABLE x", String(repeating: "a", count: 36), "", "-de", "dé"] {
+            let line = Self.personal.dropLast() + #","locale":"# + "\(JSONValueLiteral(hostile))}"
+            let parsed = try BotFrameworkReference.parse(line)
+            #expect(parsed.locale == nil, "\(hostile) is not a locale; the reference is still kept")
+            #expect(parsed.conversationId == "a:1xyz")
+        }
+    }
+
     @Test func wrappedReferencesKeepTheirKey() throws {
         let r = try BotFrameworkReference.parse("{\"key\":\"oncall-payments\",\"reference\":\(Self.personal)}")
         #expect(r.key == "oncall-payments")
@@ -97,4 +109,9 @@ struct StoreURLTests {
         #expect(throws: StoreError.self) { try StoreURL(parsing: "sqlite://relative.db") }
         #expect(throws: StoreError.self) { try StoreURL(parsing: "mysql://x/y") }
     }
+}
+
+/// `value` as a JSON string literal.
+private func JSONValueLiteral(_ value: String) -> String {
+    String(decoding: try! JSONEncoder().encode(value), as: UTF8.self)
 }

@@ -35,6 +35,28 @@ struct ReferenceTests {
     }
 
     @Test(arguments: Backend.allCases)
+    func theRecipientsLocaleIsKeptUntilTeamsTellsANewOne(_ backend: Backend) async throws {
+        try await withTestStore(backend) { store, _ in
+            var austrian = reference("k1", user: "29:user-1", aad: "aad-1")
+            austrian.locale = "de-AT"
+            try await store.upsertReferences([austrian, reference("k2", tenant: "tenant-b", user: "29:user-2")])
+            #expect(try await store.reference(key: "k1")?.locale == "de-AT")
+            #expect(try await store.reference(tenantId: "tenant-a", aadObjectId: "aad-1")?.locale == "de-AT")
+            #expect(try await store.reference(key: "k2")?.locale == nil)
+            // A reference Herald stores itself (a conversation it created) knows no locale: the stored one stays.
+            try await store.upsertReferences([reference("k1", user: "29:user-1", aad: "aad-1")])
+            #expect(try await store.reference(key: "k1")?.locale == "de-AT")
+            austrian.locale = "pt-BR"
+            try await store.upsertReferences([austrian])
+            #expect(try await store.reference(key: "k1")?.locale == "pt-BR")
+            #expect(
+                try await store.listReferences(after: nil, limit: 10, blockedOnly: false).items.map(\.locale) == [
+                    "pt-BR", nil,
+                ])
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
     func batchedLookupsAnswerEachQueryInOrderLikeSingleLookups(_ backend: Backend) async throws {
         try await withTestStore(backend) { store, _ in
             try await store.upsertReferences(Self.twoUsers)

@@ -323,10 +323,13 @@ struct DeliveryMachine {
     private var state = State.idle
     /// The time of the event being handled.
     private var now = Date(timeIntervalSince1970: 0)
+    /// What is sent: the route's `locale` (or the default) until a stored reference names the recipient's own.
+    private(set) var message: RenderedMessage
 
     init(item: WorkItem, settings: Settings) {
         self.item = item
         self.settings = settings
+        self.message = item.delivery.message(forRecipientLocale: nil)
     }
 
     var delivery: Delivery { item.delivery }
@@ -377,6 +380,7 @@ struct DeliveryMachine {
                 return create(parameters, tenantId: tenantId, key: delivery.recipient.identity, then: .perform)
             }
             if let blocked = blocked(reference) { return blocked }
+            localize(for: reference)
             return perform(
                 Target(
                     conversationId: reference.conversationId, serviceUrl: reference.serviceUrl, tenantId: tenantId,
@@ -638,6 +642,7 @@ struct DeliveryMachine {
                     retryable: false))
         }
         if let blocked = blocked(reference) { return blocked }
+        localize(for: reference)
         let recreate: ConversationParameters.Target? =
             reference.scope != .personal
             ? nil : reference.aadObjectId.map { .userAADObjectId($0) } ?? reference.userId.map { .user(id: $0) }
@@ -650,6 +655,12 @@ struct DeliveryMachine {
                 OptOutCheck(tenantId: reference.tenantId, userId: reference.userId, aadObjectId: reference.aadObjectId))
         }
         return perform(target)
+    }
+
+    /// The recipient's own locale, when Teams told it, picks the message's language.
+    private mutating func localize(for reference: ConversationReference) {
+        guard reference.locale != nil, !delivery.localized.isEmpty else { return }
+        message = delivery.message(forRecipientLocale: reference.locale)
     }
 
     /// Suppressed when the reference was marked blocked less than `blockedRecheckAfter` ago.
@@ -767,7 +778,7 @@ struct DeliveryMachine {
         run.sent = true
         // A card whose buttons answer with the card itself (Acknowledge, the opt-out's Undo) is kept for the gateway.
         var card: String?
-        if delivery.message.keepsCard, case .card(let json) = delivery.message.body(forDelivery: item.deliveryId) {
+        if message.keepsCard, case .card(let json) = message.body(forDelivery: item.deliveryId) {
             card = String(decoding: json, as: UTF8.self)
         }
         state = .recording

@@ -30,6 +30,8 @@ extension Worker {
     /// What the driver keeps between the actions of one delivery.
     private struct Drive {
         var activity: MessageActivity?
+        /// The machine's message (in the recipient's language), for the first request that carries it.
+        var message: RenderedMessage?
         /// When the rate governor last let a request go (its round trip, for the governor's jitter allowance).
         var departed: ContinuousClock.Instant
         /// The delivery's id is in ``Worker/localClaims``.
@@ -53,6 +55,7 @@ extension Worker {
             if action.startsWork, liveness(item) != .live {
                 event = .stopped
             } else {
+                if case .request = action, drive.activity == nil { drive.message = machine.message }
                 event = await perform(action, item, &drive)
             }
             action = machine.next(after: event, now: now())
@@ -143,7 +146,7 @@ extension Worker {
             }
         case .request(let request, let tenant):
             if drive.activity == nil, request.carriesActivity {
-                drive.activity = MessageActivity(message: item.delivery.message, deliveryId: id)
+                drive.activity = MessageActivity(message: drive.message ?? item.delivery.message, deliveryId: id)
             }
             return await send(request, tenant: tenant, activity: drive.activity, departed: drive.departed)
         case .markBlocked(let key, let code):

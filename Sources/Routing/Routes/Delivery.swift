@@ -11,6 +11,10 @@ public struct Delivery: Sendable {
     public var quietHours: QuietHours?
     public var expiresAt: Date?
     public var deliverAt: Date?
+    /// The message in each of the route's `message.locales`; empty when the route has none.
+    public var localized: [LocalizedMessage] = []
+    /// The route's `locale` for this event, used when the recipient's own locale is not known.
+    public var locale: String?
 
     public init(
         eventId: String, route: String, recipient: Recipient, message: RenderedMessage, notificationKey: String?,

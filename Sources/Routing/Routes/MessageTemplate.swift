@@ -13,13 +13,17 @@ public struct MessageTemplate: Sendable {
     public var summary: TextTemplate?
     /// Teams activity-feed alert. Default: false.
     public var alert: Bool
+    /// The message in other languages (`message.locales`), by tag; cards of ``cardsByType`` are not localized.
+    public var locales: [LocalizedTemplate]
 
     public init(
-        body: Body, cardsByType: [String: CardTemplate] = [:], summary: TextTemplate? = nil, alert: Bool = false
+        body: Body, cardsByType: [String: CardTemplate] = [:], summary: TextTemplate? = nil, alert: Bool = false,
+        locales: [LocalizedTemplate] = []
     ) {
         self.body = body
         self.cardsByType = cardsByType
         self.summary = summary
         self.alert = alert
+        self.locales = locales
     }
 }

@@ -28,6 +28,8 @@ public final class Route: Sendable {
     public let onUncertain: UncertainDeliveryPolicy?
     /// Cards end with Herald's "Stop these notifications" button. Default: false.
     public let optOut: Bool
+    /// The recipient's locale when its stored reference has none (`locale: "${data.assignee.locale}"`).
+    public let locale: TextTemplate?
     /// Answers to the verbs of the cards' buttons, by verb (Herald's own included: they replace its defaults).
     public let actions: [String: ActionAnswer]
 
@@ -36,7 +38,7 @@ public final class Route: Sendable {
         recipients: [RecipientTemplate], message: MessageTemplate, notificationKey: TextTemplate? = nil,
         action: DeliveryAction? = nil, quietHours: QuietHoursTemplate? = nil, expiresAfter: Duration? = nil,
         deliverAt: TextTemplate? = nil, onUncertain: UncertainDeliveryPolicy? = nil, optOut: Bool = false,
-        actions: [String: ActionAnswer] = [:]
+        actions: [String: ActionAnswer] = [:], locale: TextTemplate? = nil
     ) {
         self.name = name
         self.type = type
@@ -53,6 +55,7 @@ public final class Route: Sendable {
         self.onUncertain = onUncertain
         self.optOut = optOut
         self.actions = actions
+        self.locale = locale
     }
 
     /// True when the event's type, source and every `where` predicate match.

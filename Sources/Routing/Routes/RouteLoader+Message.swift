@@ -116,7 +116,7 @@ extension RouteLoader {
             problem(node, label, "expected a map with card or text, summary, alert")
             return nil
         }
-        unknownKeys(m, allowed: ["card", "text", "cardsByType", "summary", "alert"], label: label)
+        unknownKeys(m, allowed: ["card", "text", "cardsByType", "summary", "alert", "locales"], label: label)
         var body: MessageTemplate.Body?
         switch (m["card"], m["text"]) {
         case (let c?, nil):
@@ -149,7 +149,66 @@ extension RouteLoader {
             if let b = a.bool { alert = b } else { problem(a, label + ".alert", "expected true or false") }
         }
         guard let body else { return nil }
-        return MessageTemplate(body: body, cardsByType: cardsByType, summary: summary, alert: alert)
+        let locales = loadLocales(m["locales"], defaultBody: body, label: label + ".locales")
+        return MessageTemplate(
+            body: body, cardsByType: cardsByType, summary: summary, alert: alert, locales: locales)
+    }
+
+    /// `message.locales`: tag → a card file (or, for a text message, the text), or a map of `card`/`text` and
+    /// `summary`.
+    mutating func loadLocales(
+        _ node: Node?, defaultBody: MessageTemplate.Body, label: String
+    ) -> [LocalizedTemplate] {
+        guard let node else { return [] }
+        guard let m = node.mapping, !m.isEmpty else {
+            problem(node, label, "expected a map of locale (de, pt-BR) to a card file, a text or {card|text, summary}")
+            return []
+        }
+        var out: [LocalizedTemplate] = []
+        var seen = Set<String>()
+        for (key, value) in m {
+            let tag = key.string ?? ""
+            let itemLabel = "\(label).\(tag)"
+            guard LocaleMatch.isWellFormed(tag) else {
+                problem(key, label, "\"\(tag.prefix(40))\" is not a locale tag (use e.g. de, de-AT, pt-BR)")
+                continue
+            }
+            guard seen.insert(LocaleMatch.normalized(tag)).inserted else {
+                problem(key, label, "locale \(tag) is given twice")
+                continue
+            }
+            if value.mapping == nil {
+                switch defaultBody {
+                case .card:
+                    if let card = cardTemplate(value, label: itemLabel) {
+                        out.append(LocalizedTemplate(tag: tag, body: .card(card), summary: nil))
+                    }
+                case .text:
+                    if let text = text(value, itemLabel) {
+                        out.append(LocalizedTemplate(tag: tag, body: .text(text), summary: nil))
+                    }
+                }
+                continue
+            }
+            let fields = value.mapping!
+            unknownKeys(fields, allowed: ["card", "text", "summary"], label: itemLabel)
+            var body: MessageTemplate.Body?
+            switch (fields["card"], fields["text"]) {
+            case (let c?, nil): body = cardTemplate(c, label: itemLabel + ".card").map { .card($0) }
+            case (nil, let t?): body = text(t, itemLabel + ".text").map { .text($0) }
+            case (.some, .some):
+                problem(value, itemLabel, "give either card or text, not both")
+                continue
+            case (nil, nil): break
+            }
+            let summary = text(fields["summary"], itemLabel + ".summary")
+            if body == nil, summary == nil {
+                if fields.isEmpty { problem(value, itemLabel, "give card, text or summary") }
+                continue
+            }
+            out.append(LocalizedTemplate(tag: tag, body: body, summary: summary))
+        }
+        return out.sorted { $0.tag < $1.tag }
     }
 
     /// Loads and compiles a card template once, however many routes use it; problems name the template file.

@@ -70,14 +70,20 @@ extension RouteLoader {
             if optOut, case .text? = message?.body {
                 problem(o, label + " optOut", "optOut needs a card message (a text message has no buttons)")
             }
+            if optOut, let text = message?.locales.first(where: { if case .text? = $0.body { true } else { false } }) {
+                problem(
+                    o, label + " optOut",
+                    "optOut needs card messages: locale \(text.tag) is a text, which has no buttons to stop them")
+            }
         }
         let actions = loadActions(m["actions"], label: label + " actions")
+        let locale = text(m["locale"], label + " locale")
         guard problems.count == before, let message else { return nil }
         return Route(
             name: name, type: type, source: source, predicates: predicates, isCatchAll: isCatchAll,
             recipients: recipients, message: message, notificationKey: notificationKey, action: action,
             quietHours: quietHours, expiresAfter: expiresAfter, deliverAt: deliverAt, onUncertain: onUncertain,
-            optOut: optOut, actions: actions)
+            optOut: optOut, actions: actions, locale: locale)
     }
 
     mutating func loadMatch(_ node: Node, label: String) -> (Glob?, Glob?, [Predicate]) {

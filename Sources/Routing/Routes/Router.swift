@@ -53,6 +53,8 @@ public struct Router: Sendable {
         var message = RenderedMessage(body: .none, alert: route.message.alert)
         var deliverAt = event.herald.deliverAt
         var quietHours: QuietHours?
+        var localized: [LocalizedMessage] = []
+        var locale: String?
         do throws(TemplateError) {
             if notificationKey == nil, let template = route.notificationKey {
                 let key = try template.render(in: scope, limits: limits)
@@ -65,6 +67,11 @@ public struct Router: Sendable {
                 if let summary = route.message.summary {
                     message.summary = try summary.render(in: scope, limits: limits)
                 }
+                localized = try renderLocales(route, scope: scope, stamp: stamp, default: message)
+            }
+            if !localized.isEmpty, let template = route.locale {
+                let text = try template.render(in: scope, limits: limits)
+                locale = LocaleMatch.isWellFormed(text) ? text : nil
             }
             if deliverAt == nil, let template = route.deliverAt {
                 let text = try template.render(in: scope, limits: limits)
@@ -98,31 +105,63 @@ public struct Router: Sendable {
         for (_, r) in recipients {
             switch r {
             case .success(let recipient):
-                result.deliveries.append(
-                    Delivery(
-                        eventId: event.id, route: route.name, recipient: recipient, message: message,
-                        notificationKey: notificationKey, action: action, quietHours: quietHours, expiresAt: expiresAt,
-                        deliverAt: deliverAt))
+                var delivery = Delivery(
+                    eventId: event.id, route: route.name, recipient: recipient, message: message,
+                    notificationKey: notificationKey, action: action, quietHours: quietHours, expiresAt: expiresAt,
+                    deliverAt: deliverAt)
+                delivery.localized = localized
+                delivery.locale = locale
+                result.deliveries.append(delivery)
             case .failure(let rejection):
                 result.rejections.append(rejection)
             }
         }
     }
 
+    /// Every variant of `message.locales`, each the default `message` with its own body and summary (a card of
+    /// `cardsByType` for the event's type stays as it is: those are not localized).
+    func renderLocales(
+        _ route: Route, scope: EvaluationScope, stamp: CardActionStamp, default message: RenderedMessage
+    ) throws(TemplateError) -> [LocalizedMessage] {
+        guard !route.message.locales.isEmpty else { return [] }
+        let typed = route.message.cardsByType[scope.event.type] != nil
+        var out: [LocalizedMessage] = []
+        out.reserveCapacity(route.message.locales.count)
+        for variant in route.message.locales {
+            var localized = message
+            if let body = variant.body, !typed {
+                try render(route, body: body, scope: scope, stamp: stamp, into: &localized)
+            }
+            if let summary = variant.summary { localized.summary = try summary.render(in: scope, limits: limits) }
+            out.append(LocalizedMessage(tag: variant.tag, message: localized))
+        }
+        return out
+    }
+
     /// The route's body for the event; a card's buttons carry `stamp` and, for `optOut` routes, the opt-out.
     func render(
         _ route: Route, scope: EvaluationScope, stamp: CardActionStamp, into message: inout RenderedMessage
     ) throws(TemplateError) {
-        let card: CardTemplate
         if !route.message.cardsByType.isEmpty, let byType = route.message.cardsByType[scope.event.type] {
-            card = byType
+            try render(route, body: .card(byType), scope: scope, stamp: stamp, into: &message)
         } else {
-            switch route.message.body {
-            case .text(let t):
-                message.body = .text(try t.render(in: scope, limits: limits))
-                return
-            case .card(let c): card = c
-            }
+            try render(route, body: route.message.body, scope: scope, stamp: stamp, into: &message)
+        }
+    }
+
+    /// `body` rendered for the event.
+    func render(
+        _ route: Route, body: MessageTemplate.Body, scope: EvaluationScope, stamp: CardActionStamp,
+        into message: inout RenderedMessage
+    ) throws(TemplateError) {
+        let card: CardTemplate
+        switch body {
+        case .text(let t):
+            message.body = .text(try t.render(in: scope, limits: limits))
+            message.deliveryIdSlots = []
+            message.keepsCard = false
+            return
+        case .card(let c): card = c
         }
         var out: [UInt8] = []
         out.reserveCapacity(2048)

@@ -3,7 +3,8 @@ import PostgresNIO
 
 extension PostgresStore {
     typealias ReferenceRow = (
-        String, String, String, String, String?, String?, String?, String?, String, String?, Int64, Int64?, String?
+        String, String, String, String, String?, String?, String?, String?, String, String?, Int64, Int64?, String?,
+        String?
     )
 
     public func upsertReferences(_ references: [ConversationReference]) async throws {
@@ -22,22 +23,23 @@ extension PostgresStore {
             bots = rows.map { $0.botId ?? "" }
         let updated = rows.map(\.updatedAt.epochMilliseconds),
             blocked = rows.map { $0.blockedAt?.epochMilliseconds ?? -1 }
-        let codes = rows.map { $0.blockCode ?? "" }
+        let codes = rows.map { $0.blockCode ?? "" }, locales = rows.map { $0.locale ?? "" }
         try await perform("upsert references") { [client, logger] in
             _ = try await client.query(
                 """
                 INSERT INTO herald_references (\(unescaped: Schema.referenceColumns))
                 SELECT k, c, s, t, NULLIF(u, ''), NULLIF(a, ''), NULLIF(ch, ''), NULLIF(tm, ''), sc, NULLIF(b, ''), up,
-                    NULLIF(bl, -1), NULLIF(co, '')
+                    NULLIF(bl, -1), NULLIF(co, ''), NULLIF(lo, '')
                 FROM unnest(\(keys)::text[], \(conversations)::text[], \(services)::text[], \(tenants)::text[],
                     \(users)::text[], \(aads)::text[], \(channels)::text[], \(teams)::text[], \(scopes)::text[],
-                    \(bots)::text[], \(updated)::int8[], \(blocked)::int8[], \(codes)::text[])
-                    AS r(k, c, s, t, u, a, ch, tm, sc, b, up, bl, co)
+                    \(bots)::text[], \(updated)::int8[], \(blocked)::int8[], \(codes)::text[], \(locales)::text[])
+                    AS r(k, c, s, t, u, a, ch, tm, sc, b, up, bl, co, lo)
                 ON CONFLICT (key) DO UPDATE SET conversation_id = EXCLUDED.conversation_id,
                     service_url = EXCLUDED.service_url, tenant_id = EXCLUDED.tenant_id, user_id = EXCLUDED.user_id,
                     aad_object_id = EXCLUDED.aad_object_id, channel_id = EXCLUDED.channel_id,
                     team_id = EXCLUDED.team_id, scope = EXCLUDED.scope, bot_id = EXCLUDED.bot_id,
                     updated_at = EXCLUDED.updated_at,
+                    locale = COALESCE(EXCLUDED.locale, herald_references.locale),
                     blocked_at = COALESCE(EXCLUDED.blocked_at, herald_references.blocked_at),
                     block_code = COALESCE(EXCLUDED.block_code, herald_references.block_code)
                 """, logger: logger)
@@ -147,6 +149,6 @@ extension ConversationReference {
             key: r.0, conversationId: r.1, serviceUrl: r.2, tenantId: r.3, userId: r.4, aadObjectId: r.5,
             channelId: r.6, teamId: r.7, scope: Scope(rawValue: r.8) ?? .personal, botId: r.9,
             updatedAt: Date(epochMilliseconds: r.10), blockedAt: r.11.map(Date.init(epochMilliseconds:)),
-            blockCode: r.12)
+            blockCode: r.12, locale: r.13)
     }
 }

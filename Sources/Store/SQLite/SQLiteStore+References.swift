@@ -9,12 +9,13 @@ extension SQLiteStore {
                 try db.execute(
                     """
                     INSERT INTO herald_references (\(Schema.referenceColumns))
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (key) DO UPDATE SET conversation_id = excluded.conversation_id,
                         service_url = excluded.service_url, tenant_id = excluded.tenant_id, user_id = excluded.user_id,
                         aad_object_id = excluded.aad_object_id, channel_id = excluded.channel_id,
                         team_id = excluded.team_id, scope = excluded.scope, bot_id = excluded.bot_id,
                         updated_at = excluded.updated_at,
+                        locale = COALESCE(excluded.locale, herald_references.locale),
                         blocked_at = COALESCE(excluded.blocked_at, herald_references.blocked_at),
                         block_code = COALESCE(excluded.block_code, herald_references.block_code)
                     """, r.sqliteValues)
@@ -116,7 +117,7 @@ extension ConversationReference {
             .text(key), .text(conversationId), .text(serviceUrl), .text(tenantId), SQLiteValue(userId),
             SQLiteValue(aadObjectId), SQLiteValue(channelId), SQLiteValue(teamId), .text(scope.rawValue),
             SQLiteValue(botId), .integer(updatedAt.epochMilliseconds), SQLiteValue(blockedAt?.epochMilliseconds),
-            SQLiteValue(blockCode),
+            SQLiteValue(blockCode), SQLiteValue(locale),
         ]
     }
 
@@ -126,7 +127,8 @@ extension ConversationReference {
             tenantId: row[3].text ?? "", userId: row[4].text, aadObjectId: row[5].text, channelId: row[6].text,
             teamId: row[7].text, scope: Scope(rawValue: row[8].text ?? "") ?? .personal, botId: row[9].text,
             updatedAt: Date(epochMilliseconds: row[10].integer ?? 0),
-            blockedAt: row[11].integer.map(Date.init(epochMilliseconds:)), blockCode: row[12].text)
+            blockedAt: row[11].integer.map(Date.init(epochMilliseconds:)), blockCode: row[12].text,
+            locale: row[13].text)
     }
 
     /// Longest key or id accepted.
@@ -140,6 +142,7 @@ extension ConversationReference {
         }
         for field in [
             key, conversationId, serviceUrl, tenantId, userId, aadObjectId, channelId, teamId, botId, blockCode,
+            locale,
         ]
         where (field?.utf8.count ?? 0) > Self.maxFieldLength {
             throw StoreError(

@@ -107,7 +107,9 @@ struct DemoCommand: AsyncParsableCommand {
             let captured = try await withStore(url: configuration.store.url, logger: logger) { store in
                 try await DemoWorld.captured(installs, in: store)
             }
-            let welcomed = DemoWorld.welcomed(installs, in: try await emulator.conversations())
+            let conversations = try await emulator.conversations()
+            let welcomed = DemoWorld.welcomed(installs, in: conversations)
+            let languages = DemoWorld.languages(in: conversations)
             let clicks = acted.clicks
             let suppressed = finished.outcomes["suppressed/OptedOut", default: 0]
             let teams = try await emulator.stats()
@@ -115,6 +117,9 @@ struct DemoCommand: AsyncParsableCommand {
             print(
                 "Gateway      \(installs.personal + installs.teams) installs heard (\(installs.accepted) activities), "
                     + "\(captured) references captured, \(welcomed) conversations welcomed")
+            print(
+                "Languages    \(languages.german) ticket cards in German, \(languages.portuguese) in Portuguese: the "
+                    + "assignee's Teams locale (de-AT falls back to de) or the helpdesk's, else English")
             print(
                 "Buttons      \(clicks.acknowledged) acknowledged, \(clicks.optedOut) pressed \"Stop these notifications\";"
                     + " each was assigned one more ticket: \(suppressed) suppressed (OptedOut)")
