@@ -32,6 +32,8 @@ enum Origin: Sendable {
     case record(RecordTicket)
     /// A due deferred delivery: finishing deletes the deferral.
     case deferred(id: String)
+    /// A due digest's send: its outcome is each member's, and finishing completes (or, live, advances) it.
+    case digest(DigestSend)
 }
 
 /// One delivery on its way through the pipeline.
@@ -97,6 +99,12 @@ struct WorkItem: Sendable {
 
     var recordTicket: RecordTicket? {
         if case .record(let ticket) = origin { return ticket }
+        return nil
+    }
+
+    /// Set on a digest's send (as opposed to a delivery that joins one).
+    var digestSend: DigestSend? {
+        if case .digest(let send) = origin { return send }
         return nil
     }
 }

@@ -9,6 +9,8 @@ extension Worker {
     func deferredLoop() async {
         while !Task.isCancelled, !state.withLock({ $0.draining }) {
             try? await options.clock.sleep(for: options.deferredPollInterval)
+            // Woken by the drain: claim nothing that this worker would no longer send (it would wait a lease).
+            guard !Task.isCancelled, !state.withLock({ $0.draining }) else { return }
             guard lanes.admitted < options.maxInFlight else { continue }
             let due: [DeferredDelivery]
             do {

@@ -177,6 +177,7 @@ public final class Worker: Sendable {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.commitLoop() }
                 group.addTask { await self.deferredLoop() }
+                group.addTask { await self.digestLoop() }
                 group.addTask { await self.lagLoop() }
                 await self.pollLoop(&group)
                 await self.finishDraining()

@@ -89,6 +89,27 @@ public protocol HeraldStore: Service {
     /// How many deferrals are stored (due or not).
     func deferredCount() async throws -> Int
 
+    // MARK: Digests
+
+    /// Adds each delivery to its group's open digest, in order, opening a new digest when there is none or the
+    /// open one's window ended or it is full (which closes that one). A delivery that joined before (its record
+    /// read again) keeps its place: the answer is where it already is. One answer per join, in order.
+    func joinDigests(_ joins: [DigestJoin], now: Date) async throws -> [DigestJoined]
+    /// Claims up to `limit` digests that are due (a batch digest whose window ended or that is full, a live one with
+    /// items not yet shown) for `worker` until `now + lease`, closing those whose window ended. Under contention each
+    /// due digest goes to exactly one caller; an expired claim (a killed worker) is claimable again with the same
+    /// items (``DueDigest/upTo`` does not change until ``advanceDigest(_:sentCount:nextAt:now:)``).
+    func claimDueDigests(now: Date, limit: Int, worker: String, lease: Duration) async throws -> [DueDigest]
+    /// A live digest's message now shows its first `sentCount` items: the claim ends, and the digest is due again
+    /// at `nextAt` if more are waiting, else when its window closes; a closed digest with nothing left leaves.
+    func advanceDigest(_ id: String, sentCount: Int, nextAt: Date, now: Date) async throws
+    /// The digest is sent and its outcomes published: it and its items leave the store.
+    func completeDigest(_ id: String) async throws
+    /// Moves a claimed digest's send to `dueAt` (quiet hours) and drops the claim; its window is unchanged.
+    func rescheduleDigest(_ id: String, dueAt: Date) async throws
+    /// How many digests are stored (open, closed, or being sent).
+    func digestCount() async throws -> Int
+
     // MARK: Directory cache
 
     /// The cached answer for `name` (``DirectoryEntry/key(kind:value:)``) in the tenant, however old; the caller

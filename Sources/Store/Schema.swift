@@ -97,11 +97,49 @@ enum Schema {
     /// Version 5: the recipient's Teams client locale on its reference, for the route's `message.locales`.
     static let version5 = ["ALTER TABLE herald_references ADD COLUMN locale TEXT"]
 
+    /// Version 6: digests, and the deliveries waiting in them. At most one open digest per group (route,
+    /// recipient, key); a digest closes when its window ends or it is full, and then takes no more items.
+    static func version6(blob: String) -> [String] {
+        [
+            """
+            CREATE TABLE herald_digests (
+                id TEXT PRIMARY KEY,
+                group_key TEXT NOT NULL,
+                state TEXT NOT NULL,
+                live INTEGER NOT NULL,
+                payload \(blob) NOT NULL,
+                opened_at BIGINT NOT NULL,
+                closes_at BIGINT NOT NULL,
+                due_at BIGINT NOT NULL,
+                next_at BIGINT NOT NULL,
+                item_count INTEGER NOT NULL,
+                max_items INTEGER NOT NULL,
+                sent_count INTEGER NOT NULL,
+                batch_upto INTEGER,
+                claimed_by TEXT,
+                claim_expires_at BIGINT
+            )
+            """,
+            "CREATE UNIQUE INDEX herald_digests_open ON herald_digests (group_key) WHERE state = 'open'",
+            "CREATE INDEX herald_digests_due ON herald_digests (due_at)",
+            """
+            CREATE TABLE herald_digest_items (
+                delivery_id TEXT PRIMARY KEY,
+                digest_id TEXT NOT NULL,
+                position INTEGER NOT NULL,
+                payload \(blob) NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX herald_digest_items_digest ON herald_digest_items (digest_id, position)",
+        ]
+    }
+
     static let sqlite: [[String]] = [
-        version1(blob: "BLOB", integer: "INTEGER"), version2, version3, version4, version5,
+        version1(blob: "BLOB", integer: "INTEGER"), version2, version3, version4, version5, version6(blob: "BLOB"),
     ]
     static let postgres: [[String]] = [
-        version1(blob: "BYTEA", integer: "INTEGER"), version2, version3, version4, version5,
+        version1(blob: "BYTEA", integer: "INTEGER"), version2, version3, version4, version5, version6(blob: "BYTEA"),
     ]
 
     /// The newest version this build knows.

@@ -600,6 +600,7 @@ extension DeliveryMachine.Action {
         case .retry: "retry"
         case .checkOptOut: "checkOptOut"
         case .storeDeferral: "storeDeferral"
+        case .joinDigest: "joinDigest"
         case .lookUpReference: "lookUpReference"
         case .storeReference: "storeReference"
         case .forgetReference: "forgetReference"

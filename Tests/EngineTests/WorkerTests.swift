@@ -27,7 +27,7 @@ struct WorkerTests {
 
     /// Runs `body` with a running store, emulator and cluster, and a factory for workers on them.
     static func withSetup(
-        emulatorLatency: Duration, routes: String = routes,
+        emulatorLatency: Duration, routes: String = routes, files: [String: String] = [:],
         _ body: (
             EmbeddedKafka, _ makeWorker: (_ name: String, _ tune: (inout WorkerOptions) -> Void) throws -> Worker,
             any HeraldStore, TeamsEmulator
@@ -40,6 +40,9 @@ struct WorkerTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         let routesFile = folder.appendingPathComponent("routes.yaml")
         try routes.write(to: routesFile, atomically: true, encoding: .utf8)
+        for (name, contents) in files {
+            try contents.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
         let (set, problems) = RouteSet.load(file: routesFile.path)
         try #require(problems.isEmpty)
         let router = Router(routes: try #require(set).routes)

@@ -11,8 +11,8 @@ struct MigrationTests {
         try await withStore(url: location.url, logger: testLogger, options: location.options, migrate: false) { store in
             // Before migrating, the tables do not exist.
             await #expect(throws: StoreError.self) { _ = try await store.reference(key: "k") }
-            #expect(try await store.migrate() == 5)
-            #expect(try await store.migrate() == 5)
+            #expect(try await store.migrate() == 6)
+            #expect(try await store.migrate() == 6)
             try await store.upsertReferences([reference("k")])
         }
         // Reopened: the data is there and migrating again changes nothing.
@@ -39,7 +39,7 @@ struct MigrationTests {
             }
             return try await group.reduce(into: [Int]()) { $0.append($1) }
         }
-        #expect(versions == [5, 5, 5, 5, 5])
+        #expect(versions == [6, 6, 6, 6, 6])
         try await withStore(url: location.url, logger: testLogger, options: location.options) { store in
             try await store.upsertReferences([reference("after")])
             #expect(try await store.reference(key: "after") != nil)

@@ -20,6 +20,7 @@ public final class DeliveryLedger: Sendable {
     private let releases: Batcher<String, Void>
     private let deferrals: Batcher<DeferredDelivery, Void>
     private let completions: Batcher<String, Void>
+    private let joins: Batcher<DigestJoin, DigestJoined>
     /// The wall clock the ledger's times come from.
     private let now: @Sendable () -> Date
 
@@ -59,6 +60,10 @@ public final class DeliveryLedger: Sendable {
         completions = Batcher(maxBatchSize: maxBatchSize, maxConcurrentBatches: maxConcurrentBatches) { ids in
             try await store.completeDeferred(ids)
             return ids.map { _ in () }
+        }
+        // One batch at a time: joins of one group must reach the store in the order they were made.
+        joins = Batcher(maxBatchSize: maxBatchSize, maxConcurrentBatches: 1) { joins in
+            try await store.joinDigests(joins, now: now())
         }
     }
 
@@ -105,6 +110,16 @@ public final class DeliveryLedger: Sendable {
     /// Claims up to `limit` deferred deliveries that are due, for this worker's lease.
     public func claimDue(limit: Int) async throws -> [DeferredDelivery] {
         try await store.claimDue(now: now(), limit: limit, worker: worker, lease: lease)
+    }
+
+    /// Adds a delivery to its digest (``HeraldStore/joinDigests(_:now:)``).
+    public func joinDigest(_ join: DigestJoin) async throws -> DigestJoined {
+        try await joins.submit(join)
+    }
+
+    /// Claims up to `limit` due digests for this worker's lease.
+    public func claimDueDigests(limit: Int) async throws -> [DueDigest] {
+        try await store.claimDueDigests(now: now(), limit: limit, worker: worker, lease: lease)
     }
 
     /// A due deferred delivery has its outcome: it leaves the store.

@@ -47,6 +47,8 @@ struct DeliveryMachine {
         case tookOver(Bool)
         case optedOut(Bool)
         case deferralStored
+        /// The delivery waits in a digest.
+        case digestJoined(DigestJoined)
         /// The delivery cannot be encoded for the store.
         case deferralUnstorable
         /// A stored reference lookup's answer.
@@ -141,6 +143,8 @@ struct DeliveryMachine {
         case checkOptOut(OptOutCheck)
         /// Store the delivery to be delivered at `dueAt`.
         case storeDeferral(dueAt: Date)
+        /// Add the delivery to its route's digest for its recipient: report ``Event/digestJoined(_:)``.
+        case joinDigest
         case lookUpReference(ReferenceQuery)
         case storeReference(ConversationReference)
         case forgetReference(key: String)
@@ -311,6 +315,7 @@ struct DeliveryMachine {
         /// A group page's people are being delivered to; the next page follows.
         case fanningOutGroup(groupId: String, tenantId: String, nextLink: String?)
         case lookingUpChannels(teamId: String, name: String, tenantId: String)
+        case joiningDigest
         case publishing(Conclusion)
         case markingPublished
         case releasing(Ending)
@@ -371,8 +376,13 @@ struct DeliveryMachine {
             }
             if let target { return perform(target) }
             return deferOrResolve()
+        case (.joiningDigest, .digestJoined):
+            // Its outcome comes with the digest's send; the record may be committed now that the store has it.
+            return release(then: .completed)
         case (.deferring, .deferralStored):
             return publish(outcome(status: .deferred), as: .deferred)
+        case (.joiningDigest, .deferralUnstorable):
+            return reject("Unstorable", "the delivery cannot be stored in its digest")
         case (.deferring, .deferralUnstorable):
             return reject("Unstorable", "the delivery cannot be stored for later")
         case (.lookingUpUser(let parameters, let tenantId), .reference(let found)):
@@ -500,6 +510,7 @@ struct DeliveryMachine {
 
     private mutating func afterClaim() -> Action {
         if let expired = expired(while: "") { return expired }
+        if let problem = item.digestSend?.problem { return conclude(.failed, problem) }
         // Opt-outs of users known before resolution.
         if case .user(let userId, let aad, let tenant?) = delivery.recipient, !tenant.isEmpty {
             state = .checkingOptOut(then: nil)
@@ -510,6 +521,11 @@ struct DeliveryMachine {
 
     /// Deferral: later delivery and quiet hours wait durably in the store. Else the conversation.
     private mutating func deferOrResolve() -> Action {
+        // A digest route's delivery waits in its digest; quiet hours move the digest's send, not the join.
+        if delivery.digest != nil, item.digestSend == nil, delivery.action == .send {
+            state = .joiningDigest
+            return .joinDigest
+        }
         if !item.wasDeferred, let dueAt = Self.dueDate(delivery, now: now) {
             state = .deferring
             return .storeDeferral(dueAt: dueAt)

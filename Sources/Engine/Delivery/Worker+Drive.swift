@@ -17,13 +17,16 @@ extension Worker {
         if await drive(item) != .abandoned { await complete(item) }
     }
 
-    /// The item's outcome is published: count its record down, or delete its deferral.
+    /// The item's outcome is published: count its record down, delete its deferral, or finish its digest's send.
     func complete(_ item: WorkItem) async {
         switch item.origin {
         case .record(let ticket): finish(ticket)
         case .deferred(let id):
             // If this fails, the deferral comes due again and the ledger answers Duplicate.
             await untilStored(item) { try await self.ledger.completeDeferred(id) }
+        case .digest(let send):
+            // If this fails, the digest comes due again and the ledger finds this send's outcome published.
+            await finishDigest(send)
         }
     }
 
@@ -103,6 +106,9 @@ extension Worker {
                 try await self.ledger.addDeferred(deferral)
                 return .deferralStored
             }
+        case .joinDigest:
+            guard let join = try? digestJoin(item) else { return .deferralUnstorable }
+            return await stored(item) { .digestJoined(try await self.ledger.joinDigest(join)) }
         case .lookUpReference(let query):
             return await stored(item) { .reference(try await self.lookups.reference(query)) }
         case .storeReference(let reference):
@@ -202,11 +208,31 @@ extension Worker {
         case .publish(let outcome):
             // Its partition is no longer ours: the new owner publishes.
             guard liveness(item) != .stale else { return .stopped }
+            if let send = item.digestSend {
+                let published = await withTaskGroup(of: Bool.self) { group in
+                    for each in send.memberOutcomes(outcome) {
+                        group.addTask { await self.publish(each, traceparent: nil, ticket: nil) }
+                    }
+                    return await group.allSatisfy { $0 }
+                }
+                return published ? .published : .stopped
+            }
             return await publish(outcome, traceparent: item.event.traceparent, ticket: item.recordTicket)
                 ? .published : .stopped
         case .markPublished:
             let input = item.event.input.coordinates
             await untilStored(item) { try await self.ledger.markOutcomePublished(id, input: input) }
+            // Each member's record, read again, then finds its outcome published.
+            await withTaskGroup(of: Void.self) { group in
+                for member in item.digestSend?.members ?? [] {
+                    let (memberId, memberInput) = (member.item.deliveryId, member.item.input.coordinates)
+                    group.addTask {
+                        await self.untilStored(item) {
+                            try await self.ledger.markOutcomePublished(memberId, input: memberInput)
+                        }
+                    }
+                }
+            }
             return .markedPublished
         case .release:
             try? await ledger.release(id)

@@ -22,6 +22,13 @@ extension DeliveryOutcome {
         object.string("completedAt", completedAt)
         object.string("conversationId", conversationId)
         object.string("deliveryId", deliveryId)
+        if let digest {
+            object.object("digest") { inner in
+                inner.int("count", digest.count)
+                inner.string("id", digest.id)
+                inner.int("position", digest.position)
+            }
+        }
         if let duplicateOf { object.object("duplicateOf") { $0.position(duplicateOf) } }
         if let error {
             object.object("error") { inner in

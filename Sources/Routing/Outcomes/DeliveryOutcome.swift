@@ -24,6 +24,20 @@ public struct DeliveryOutcome: Sendable, Hashable, Codable {
         }
     }
 
+    /// Where a delivery of a digest route went: the digest's message, how many events it shows, and this
+    /// event's place among them (1 is the oldest).
+    public struct DigestInfo: Sendable, Hashable, Codable {
+        public var id: String
+        public var count: Int
+        public var position: Int
+
+        public init(id: String, count: Int, position: Int) {
+            self.id = id
+            self.count = count
+            self.position = position
+        }
+    }
+
     public var deliveryId: String
     public var eventId: String
     public var eventType: String?
@@ -51,6 +65,8 @@ public struct DeliveryOutcome: Sendable, Hashable, Codable {
     public var duplicateOf: InputPosition?
     /// `host/process` of the worker that produced the outcome.
     public var worker: String
+    /// Set on the outcome of a delivery sent in a digest.
+    public var digest: DigestInfo?
 
     public init(
         deliveryId: String, eventId: String, eventType: String? = nil, eventSource: String? = nil,

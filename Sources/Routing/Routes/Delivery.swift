@@ -15,6 +15,8 @@ public struct Delivery: Sendable {
     public var localized: [LocalizedMessage] = []
     /// The route's `locale` for this event, used when the recipient's own locale is not known.
     public var locale: String?
+    /// Set on a digest route's delivery: it joins a digest instead of being sent on its own.
+    public var digest: DigestPlan?
 
     public init(
         eventId: String, route: String, recipient: Recipient, message: RenderedMessage, notificationKey: String?,

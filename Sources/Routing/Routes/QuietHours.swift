@@ -7,7 +7,7 @@ public struct QuietHoursTemplate: Sendable {
 }
 
 /// Quiet hours with the time zone resolved: deliveries starting inside [from, to) local time wait for `to`.
-public struct QuietHours: Sendable, Hashable {
+public struct QuietHours: Sendable, Hashable, Codable {
     /// Minutes after midnight, local time; `from > to` spans midnight.
     public var from: Int
     public var to: Int

@@ -30,6 +30,8 @@ public final class Route: Sendable {
     public let optOut: Bool
     /// The recipient's locale when its stored reference has none (`locale: "${data.assignee.locale}"`).
     public let locale: TextTemplate?
+    /// Deliveries gather into digests (`digest`): one message for many events.
+    public let digest: DigestTemplate?
     /// Answers to the verbs of the cards' buttons, by verb (Herald's own included: they replace its defaults).
     public let actions: [String: ActionAnswer]
 
@@ -38,7 +40,7 @@ public final class Route: Sendable {
         recipients: [RecipientTemplate], message: MessageTemplate, notificationKey: TextTemplate? = nil,
         action: DeliveryAction? = nil, quietHours: QuietHoursTemplate? = nil, expiresAfter: Duration? = nil,
         deliverAt: TextTemplate? = nil, onUncertain: UncertainDeliveryPolicy? = nil, optOut: Bool = false,
-        actions: [String: ActionAnswer] = [:], locale: TextTemplate? = nil
+        actions: [String: ActionAnswer] = [:], locale: TextTemplate? = nil, digest: DigestTemplate? = nil
     ) {
         self.name = name
         self.type = type
@@ -56,6 +58,7 @@ public final class Route: Sendable {
         self.optOut = optOut
         self.actions = actions
         self.locale = locale
+        self.digest = digest
     }
 
     /// True when the event's type, source and every `where` predicate match.

@@ -107,7 +107,9 @@ extension RouteLoader {
         return nil
     }
 
-    mutating func loadMessage(_ node: Node?, parent: Node, label: String) -> MessageTemplate? {
+    mutating func loadMessage(
+        _ node: Node?, parent: Node, label: String, roots: Set<String> = NotificationEvent.rootNames
+    ) -> MessageTemplate? {
         guard let node else {
             problem(parent, label, "message is required (card: or text:)")
             return nil
@@ -120,9 +122,9 @@ extension RouteLoader {
         var body: MessageTemplate.Body?
         switch (m["card"], m["text"]) {
         case (let c?, nil):
-            if let card = cardTemplate(c, label: label + ".card") { body = .card(card) }
+            if let card = cardTemplate(c, label: label + ".card", roots: roots) { body = .card(card) }
         case (nil, let t?):
-            if let text = text(t, label + ".text") { body = .text(text) }
+            if let text = text(t, label + ".text", roots: roots) { body = .text(text) }
         case (.some, .some):
             problem(node, label, "give either card or text, not both")
         case (nil, nil):
@@ -132,7 +134,7 @@ extension RouteLoader {
         if let byType = m["cardsByType"] {
             if let bm = byType.mapping {
                 for (k, v) in bm {
-                    if let card = cardTemplate(v, label: "\(label).cardsByType.\(k.string ?? "")") {
+                    if let card = cardTemplate(v, label: "\(label).cardsByType.\(k.string ?? "")", roots: roots) {
                         cardsByType[k.string ?? ""] = card
                     }
                 }
@@ -143,13 +145,13 @@ extension RouteLoader {
                 problem(byType, label + ".cardsByType", "expected a map of event type to card template file")
             }
         }
-        let summary = text(m["summary"], label + ".summary")
+        let summary = text(m["summary"], label + ".summary", roots: roots)
         var alert = false
         if let a = m["alert"] {
             if let b = a.bool { alert = b } else { problem(a, label + ".alert", "expected true or false") }
         }
         guard let body else { return nil }
-        let locales = loadLocales(m["locales"], defaultBody: body, label: label + ".locales")
+        let locales = loadLocales(m["locales"], defaultBody: body, label: label + ".locales", roots: roots)
         return MessageTemplate(
             body: body, cardsByType: cardsByType, summary: summary, alert: alert, locales: locales)
     }
@@ -157,7 +159,7 @@ extension RouteLoader {
     /// `message.locales`: tag → a card file (or, for a text message, the text), or a map of `card`/`text` and
     /// `summary`.
     mutating func loadLocales(
-        _ node: Node?, defaultBody: MessageTemplate.Body, label: String
+        _ node: Node?, defaultBody: MessageTemplate.Body, label: String, roots: Set<String>
     ) -> [LocalizedTemplate] {
         guard let node else { return [] }
         guard let m = node.mapping, !m.isEmpty else {
@@ -180,11 +182,11 @@ extension RouteLoader {
             if value.mapping == nil {
                 switch defaultBody {
                 case .card:
-                    if let card = cardTemplate(value, label: itemLabel) {
+                    if let card = cardTemplate(value, label: itemLabel, roots: roots) {
                         out.append(LocalizedTemplate(tag: tag, body: .card(card), summary: nil))
                     }
                 case .text:
-                    if let text = text(value, itemLabel) {
+                    if let text = text(value, itemLabel, roots: roots) {
                         out.append(LocalizedTemplate(tag: tag, body: .text(text), summary: nil))
                     }
                 }
@@ -194,14 +196,14 @@ extension RouteLoader {
             unknownKeys(fields, allowed: ["card", "text", "summary"], label: itemLabel)
             var body: MessageTemplate.Body?
             switch (fields["card"], fields["text"]) {
-            case (let c?, nil): body = cardTemplate(c, label: itemLabel + ".card").map { .card($0) }
-            case (nil, let t?): body = text(t, itemLabel + ".text").map { .text($0) }
+            case (let c?, nil): body = cardTemplate(c, label: itemLabel + ".card", roots: roots).map { .card($0) }
+            case (nil, let t?): body = text(t, itemLabel + ".text", roots: roots).map { .text($0) }
             case (.some, .some):
                 problem(value, itemLabel, "give either card or text, not both")
                 continue
             case (nil, nil): break
             }
-            let summary = text(fields["summary"], itemLabel + ".summary")
+            let summary = text(fields["summary"], itemLabel + ".summary", roots: roots)
             if body == nil, summary == nil {
                 if fields.isEmpty { problem(value, itemLabel, "give card, text or summary") }
                 continue

@@ -43,7 +43,10 @@ extension RouteLoader {
             problem(node, label, "match is required (or catchAll: true)")
         }
         let recipients = loadRecipients(m["to"], parent: node, label: label + " to")
-        let message = loadMessage(m["message"], parent: node, label: label + " message")
+        let digest = loadDigest(m["digest"], route: m, label: label + " digest")
+        let message = loadMessage(
+            m["message"], parent: node, label: label + " message",
+            roots: digest == nil ? NotificationEvent.rootNames : DigestTemplate.rootNames)
         let notificationKey = text(m["notificationKey"], label + " notificationKey")
         var action: DeliveryAction?
         if let a = m["action"] {
@@ -83,7 +86,62 @@ extension RouteLoader {
             name: name, type: type, source: source, predicates: predicates, isCatchAll: isCatchAll,
             recipients: recipients, message: message, notificationKey: notificationKey, action: action,
             quietHours: quietHours, expiresAfter: expiresAfter, deliverAt: deliverAt, onUncertain: onUncertain,
-            optOut: optOut, actions: actions, locale: locale)
+            optOut: optOut, actions: actions, locale: locale, digest: digest)
+    }
+
+    /// `digest: {mode, window, maxItems, key, minInterval}`; the route's other keys that a digest cannot honour
+    /// are problems here.
+    mutating func loadDigest(_ node: Node?, route: Node.Mapping, label: String) -> DigestTemplate? {
+        guard let node else { return nil }
+        guard let m = node.mapping else {
+            problem(node, label, "expected a map with mode, window, maxItems, key, minInterval")
+            return nil
+        }
+        let before = problems.count
+        unknownKeys(m, allowed: ["mode", "window", "maxItems", "key", "minInterval"], label: label)
+        var mode = DigestTemplate.Mode.batch
+        if let n = m["mode"] {
+            if let parsed = n.string.flatMap(DigestTemplate.Mode.init(rawValue:)) {
+                mode = parsed
+            } else {
+                problem(n, label + ".mode", "must be batch or live")
+            }
+        }
+        func duration(_ key: String) -> Duration? {
+            guard let n = m[key] else { return nil }
+            guard let value = n.string.flatMap(DurationParser.parse), value > .zero else {
+                problem(n, "\(label).\(key)", "\"\(n.string ?? "")\" is not a duration (use e.g. 30s, 10m, 1h)")
+                return nil
+            }
+            return value
+        }
+        let window = duration("window")
+        if m["window"] == nil { problem(node, label, "window is required (how long a digest gathers, e.g. 10m)") }
+        if let window, window > .seconds(7 * 86_400) { problem(m["window"], label + ".window", "at most 7d") }
+        let minInterval = duration("minInterval") ?? DigestTemplate.defaultMinInterval
+        if m["minInterval"] != nil, mode != .live {
+            problem(m["minInterval"], label + ".minInterval", "minInterval is for mode: live")
+        }
+        var maxItems = DigestTemplate.defaultMaxItems
+        if let n = m["maxItems"] {
+            if let value = n.int, (1...DigestTemplate.maxItemsLimit).contains(value) {
+                maxItems = value
+            } else {
+                problem(n, label + ".maxItems", "expected a whole number from 1 to \(DigestTemplate.maxItemsLimit)")
+            }
+        }
+        let key = text(m["key"], label + ".key")
+        for other in ["notificationKey", "action", "deliverAt"] where route[other] != nil {
+            problem(
+                route[other], label,
+                "\(other) does not apply to a digest route: a digest sends (and, live, updates) its own message")
+        }
+        if let message = route["message"]?.mapping, message["cardsByType"] != nil {
+            problem(
+                message["cardsByType"], label, "cardsByType does not apply to a digest: its items can be of any type")
+        }
+        guard problems.count == before, let window else { return nil }
+        return DigestTemplate(mode: mode, window: window, maxItems: maxItems, key: key, minInterval: minInterval)
     }
 
     mutating func loadMatch(_ node: Node, label: String) -> (Glob?, Glob?, [Predicate]) {

@@ -12,7 +12,7 @@ struct RouteLoader {
 
     static let routeKeys = [
         "name", "match", "catchAll", "to", "message", "notificationKey", "action", "quietHours", "expiresAfter",
-        "deliverAt", "onUncertain", "optOut", "actions", "locale",
+        "deliverAt", "onUncertain", "optOut", "actions", "locale", "digest",
     ]
 
     init(file: String, readTemplate: @escaping (String) -> (name: String, bytes: [UInt8]?)) {

@@ -55,12 +55,20 @@ public struct Router: Sendable {
         var quietHours: QuietHours?
         var localized: [LocalizedMessage] = []
         var locale: String?
+        var digest: DigestPlan?
         do throws(TemplateError) {
+            if let template = route.digest {
+                // Rendered when the digest is sent, from all its items.
+                let key = try template.key?.render(in: scope, limits: limits) ?? ""
+                digest = DigestPlan(
+                    mode: template.mode, window: template.window, maxItems: template.maxItems,
+                    minInterval: template.minInterval, key: key, data: event.data)
+            }
             if notificationKey == nil, let template = route.notificationKey {
                 let key = try template.render(in: scope, limits: limits)
                 notificationKey = key.isEmpty ? nil : key
             }
-            if action != .delete {
+            if action != .delete, digest == nil {
                 let stamp = CardActionStamp(
                     route: route.name, eventId: event.id, notificationKey: notificationKey, deliveryId: nil)
                 try render(route, scope: scope, stamp: stamp, into: &message)
@@ -69,7 +77,7 @@ public struct Router: Sendable {
                 }
                 localized = try renderLocales(route, scope: scope, stamp: stamp, default: message)
             }
-            if !localized.isEmpty, let template = route.locale {
+            if !localized.isEmpty || digest != nil, let template = route.locale {
                 let text = try template.render(in: scope, limits: limits)
                 locale = LocaleMatch.isWellFormed(text) ? text : nil
             }
@@ -111,6 +119,7 @@ public struct Router: Sendable {
                     deliverAt: deliverAt)
                 delivery.localized = localized
                 delivery.locale = locale
+                delivery.digest = digest
                 result.deliveries.append(delivery)
             case .failure(let rejection):
                 result.rejections.append(rejection)

@@ -9,10 +9,13 @@ public struct EvaluationScope {
         let event: NotificationEvent
         /// Set for a scope that answers a button: its roots replace the event's.
         let action: ActionContext?
+        /// Set for a digest's scope: the members of this object are the roots (`items`, `count`, `key`).
+        let roots: JSONValue?
 
-        init(_ event: NotificationEvent, action: ActionContext? = nil) {
+        init(_ event: NotificationEvent, action: ActionContext? = nil, roots: JSONValue? = nil) {
             self.event = event
             self.action = action
+            self.roots = roots
         }
     }
 
@@ -34,6 +37,11 @@ public struct EvaluationScope {
         self.box = Box(NotificationEvent(id: "", type: "", source: "", data: context.data), action: context)
     }
 
+    /// A scope whose roots are the members of `roots`, and no others (a digest's `items`, `count`, `key`).
+    public init(roots: JSONValue) {
+        self.box = Box(NotificationEvent(id: "", type: "", source: "", data: .null), roots: roots)
+    }
+
     /// The event being routed or rendered.
     public var event: NotificationEvent {
         _read { yield box.event }
@@ -45,6 +53,8 @@ public struct EvaluationScope {
         let root: JSONValue?
         if let action = box.action {
             root = action.bindingValue(forRoot: first)
+        } else if let roots = box.roots {
+            root = roots[first]
         } else {
             root = event.bindingValue(forRoot: first)
         }
