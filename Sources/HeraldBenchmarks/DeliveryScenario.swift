@@ -33,6 +33,12 @@ package struct DeliveryScenario {
         /// Publish the events only once every worker has its partitions (scale-out: the steady state of a
         /// running group, not the group forming); otherwise they are published before the workers start.
         package var publishOnceJoined = false
+        /// Every event goes to one team channel as a new thread (the noisy CI stream); with `digestMaxItems`,
+        /// through a batch digest route of that many items (and a 10-minute window).
+        package var oneChannel = false
+        package var digestMaxItems: Int?
+        /// Stop after this long and report what was delivered so far (a run Teams' limits make hours long).
+        package var measureFor: Duration?
 
         package init(name: String, deliveries: Int, users: Int, tenants: Int, limits: String) {
             self.name = name
@@ -50,8 +56,15 @@ package struct DeliveryScenario {
 
         /// The shortest time Teams' limits allow for the plan's sends (nil without limits): every request admitted
         /// at the earliest moment the tenant and conversation windows allow.
+        /// Messages the plan's events make: one each, or one per full digest.
+        var messages: Int {
+            guard oneChannel, let digestMaxItems else { return deliveries }
+            return (deliveries + digestMaxItems - 1) / digestMaxItems
+        }
+
         var minimumSeconds: Double? {
             guard let scale else { return nil }
+            let (sends, users, tenants) = oneChannel ? (messages, 1, 1) : (deliveries, self.users, self.tenants)
             let teams: [(Int, Int64)] = [(7, 1), (8, 2), (60, 30), (1800, 3600)]
             let conversationWindows = teams.map {
                 SlidingWindowLimiter.Window(count: $0.0 * scale, length: .seconds($0.1))
@@ -62,7 +75,7 @@ package struct DeliveryScenario {
             let start = ContinuousClock.now
             var last = start
             var clocks: [Int: ContinuousClock.Instant] = [:]
-            for index in 0..<deliveries {
+            for index in 0..<sends {
                 let user = index % users
                 let tenant = user % tenants
                 var now = clocks[tenant] ?? start
@@ -96,8 +109,14 @@ package struct DeliveryScenario {
         var cpuSeconds: Double
         var peakRssBytes: Int
         var rawCeilingPerSecond: Double?
+        /// Teams messages the deliveries went out in (distinct activity ids).
+        var messages = 0
+        /// The run stopped at ``Plan/measureFor`` with deliveries still waiting.
+        var partial = false
 
         var deliveriesPerSecond: Double { Double(deliveries) / max(makespanSeconds, 0.001) }
+        /// Nil for a run stopped early (it did not do the whole plan).
+        var completeRatio: Double? { partial ? nil : makespanRatio }
         var cpuSecondsPer1000: Double { cpuSeconds / Double(max(deliveries, 1)) * 1000 }
         /// Nil when the limits allow the whole plan in under half a second (a ratio would mean nothing).
         var makespanRatio: Double? {
@@ -115,7 +134,13 @@ package struct DeliveryScenario {
             ]
             if let minimum = plan.minimumSeconds {
                 object["minimumSeconds"] = (minimum * 1000).rounded() / 1000
-                object["makespanRatio"] = makespanRatio.map { ($0 * 1000).rounded() / 1000 }
+                object["makespanRatio"] = completeRatio.map { ($0 * 1000).rounded() / 1000 }
+            }
+            if plan.oneChannel {
+                object["events"] = plan.deliveries
+                object["teamsMessages"] = messages
+                object["digestMaxItems"] = plan.digestMaxItems
+                object["partial"] = partial
             }
             if let raw = rawCeilingPerSecond {
                 object["rawHttpPerSecond"] = raw.rounded()
@@ -131,11 +156,20 @@ package struct DeliveryScenario {
                     "%d worker(s) %7d deliveries  %8.0f/s  p50 %6d ms  p99 %6d ms  429s %4d  cpu %.3f s/1000  rss %4d MB",
                 plan.workers, deliveries, deliveriesPerSecond, p50Ms, p99Ms, throttled, cpuSecondsPer1000,
                 peakRssBytes / 1_048_576)
-            if let minimum = plan.minimumSeconds, let ratio = makespanRatio {
+            if let minimum = plan.minimumSeconds, let ratio = completeRatio {
                 text += String(format: "  makespan %.1f s = %.2fx the %.1f s minimum", makespanSeconds, ratio, minimum)
             }
             if let raw = rawCeilingPerSecond {
                 text += String(format: "  (emulator raw HTTP %.0f/s: %.2f of it)", raw, deliveriesPerSecond / raw)
+            }
+            if plan.oneChannel {
+                text += String(format: "  %d events in %d Teams messages", plan.deliveries, messages)
+                if partial, let minimum = plan.minimumSeconds {
+                    text += String(
+                        format:
+                            "; stopped after %.0f s with %d delivered: Teams' windows allow all %d in no less than %.2f h",
+                        makespanSeconds, deliveries, plan.deliveries, minimum / 3600)
+                }
             }
             return text
         }
@@ -193,7 +227,7 @@ package struct DeliveryScenario {
         if plan.rawCeilingSeconds > 0 {
             rawCeiling = try await Self.rawHTTPRate(client, seconds: plan.rawCeilingSeconds)
         }
-        if plan.storedReferences {
+        if plan.storedReferences, !plan.oneChannel {
             try await prepareConversations(client, storeURL: storeURL, serviceUrl: serviceUrl, runId: runId)
         }
         try await setEmulatorLimits(origin: origin, plan.limits)
@@ -217,7 +251,11 @@ package struct DeliveryScenario {
             try await Self.untilReady(workers)
             try await publish(kafka.bootstrapServers, runId: runId)
         }
-        let outcomes = try await readOutcomes(kafka.bootstrapServers, count: plan.deliveries, workers: workers)
+        let started = ContinuousClock.now
+        let outcomes = try await readOutcomes(
+            kafka.bootstrapServers, count: plan.deliveries, workers: workers,
+            until: plan.measureFor.map { started + $0 })
+        let ended = ContinuousClock.now
         // CPU time and peak memory, read before the workers exit.
         var cpu = 0.0
         var rss = 0
@@ -233,12 +271,20 @@ package struct DeliveryScenario {
         func percentile(_ p: Double) -> Int { EngineStats.percentile(p, ofSorted: latencies) ?? 0 }
         let first = outcomes.compactMap { $0.firstAttemptAt.flatMap(RFC3339.parse) }.min()
         let last = outcomes.compactMap { RFC3339.parse($0.completedAt) }.max()
-        let makespan = first.flatMap { start in last.map { $0.timeIntervalSince(start) } } ?? 0
-        return Result(
+        let partial = outcomes.count < plan.deliveries
+        // A digest's outcomes start with its first event, not its send: measure from the first publish then.
+        let makespan =
+            partial || plan.digestMaxItems != nil
+            ? (ended - started) / .seconds(1)
+            : first.flatMap { start in last.map { $0.timeIntervalSince(start) } } ?? 0
+        var result = Result(
             plan: plan, deliveries: outcomes.count, delivered: outcomes.filter { $0.status == "delivered" }.count,
             makespanSeconds: makespan, p50Ms: percentile(50), p99Ms: percentile(99),
             throttled: outcomes.reduce(0) { $0 + $1.throttled }, cpuSeconds: cpu, peakRssBytes: rss,
             rawCeilingPerSecond: rawCeiling)
+        result.messages = Set(outcomes.compactMap(\.activityId)).count
+        result.partial = partial
+        return result
     }
 
     /// Creates every user's 1:1 conversation in the emulator and stores its reference, as a bot that has
@@ -283,14 +329,22 @@ package struct DeliveryScenario {
     }
 
     private func write(folder: URL, bootstrap: String, origin: String, serviceUrl: String, storeURL: String) throws {
+        let recipient =
+            plan.oneChannel
+            ? #"channel: { teamId: "19:bench-team@thread.tacv2", channelId: "19:bench-ci@thread.tacv2", tenantId: "${data.tenant}" }"#
+            : #"user: { aadObjectId: "${data.user}", tenantId: "${data.tenant}" }"#
+        let message =
+            plan.digestMaxItems == nil
+            ? #"text: "Notification ${data.seq} for you""# : #"text: "${count} builds failed""#
+        let digest = plan.digestMaxItems.map { "\n    digest: { mode: batch, window: 10m, maxItems: \($0) }" } ?? ""
         let routes = """
             routes:
               - name: bench
                 match: { type: "bench.notify" }
                 to:
-                  - user: { aadObjectId: "${data.user}", tenantId: "${data.tenant}" }
+                  - \(recipient)
                 message:
-                  text: "Notification ${data.seq} for you"
+                  \(message)\(digest)
             """
         try routes.write(to: folder.appendingPathComponent("routes.yaml"), atomically: true, encoding: .utf8)
         let scale = plan.scale
@@ -379,11 +433,13 @@ package struct DeliveryScenario {
         var latencyMs: Int?
         var firstAttemptAt: String?
         var completedAt: String
+        var activityId: String?
     }
 
     /// Reads outcomes until every delivery has one; fails when none arrives for two minutes.
-    private func readOutcomes(_ bootstrap: String, count: Int, workers: [ChildProcess]) async throws -> [OutcomeFields]
-    {
+    private func readOutcomes(
+        _ bootstrap: String, count: Int, workers: [ChildProcess], until deadline: ContinuousClock.Instant?
+    ) async throws -> [OutcomeFields] {
         let consumer = try KafkaConsumer(
             configuration: .init(
                 cluster: .init(bootstrapServers: bootstrap), groupId: "bench-reader-\(UUID().uuidString)",
@@ -393,7 +449,7 @@ package struct DeliveryScenario {
         var byDelivery: [String: OutcomeFields] = [:]
         var lastProgress = ContinuousClock.now
         let decoder = JSONDecoder()
-        while byDelivery.count < count {
+        while byDelivery.count < count, deadline.map({ ContinuousClock.now < $0 }) ?? true {
             let batch = try await consumer.poll()
             for message in batch {
                 guard let outcome = try? decoder.decode(OutcomeFields.self, from: Data(message.value)),

@@ -231,7 +231,29 @@ package struct DemoWorld {
                 expectation.add("malformed", outcomes: 1)
             }
         }
+        for (channel, failures) in ciBursts.enumerated() {
+            let team = channel % teams
+            for build in 0..<failures {
+                let data: [String: Any] = [
+                    "teamId": teamId(team), "channelId": channelId(team), "tenantId": tenant(ofTeam: team),
+                    "pipeline": "main", "project": "service-\(build % 7)", "build": 1000 + build,
+                    "reason": "integration test \(build % 11) failed", "failedAt": time,
+                ]
+                add(
+                    key: "ci-\(team)",
+                    cloudEvent(
+                        id: "build-\(channel)-\(build)", type: "com.example.ci.build.failed", source: "/ci",
+                        time: time, data: data))
+                expectation.add("CI build failed (digest)", outcomes: 1)
+            }
+        }
         return (messages, expectation)
+    }
+
+    /// Failed builds per team channel, on top of the event mix: a noisy CI stream the example's digest route turns
+    /// into one message per 25 (whole digests, so the demo need not wait out the 10-minute window).
+    package var ciBursts: [Int] {
+        Array(repeating: 50, count: max(1, min(teams, events / 500)))
     }
 
     /// Ticket `index` assigned to `user` (a card with buttons to them, a note to their team's on-call chat).

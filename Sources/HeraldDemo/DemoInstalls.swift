@@ -102,6 +102,16 @@ extension DemoWorld {
         return (german, portuguese)
     }
 
+    /// Digest messages of failed builds Teams received (the example's `build-digest.json`).
+    package static func buildDigests(in conversations: [DemoConversation]) -> Int {
+        conversations.reduce(0) { total, conversation in
+            total
+                + conversation.activities.filter {
+                    $0.operation == "send" && String(decoding: $0.body ?? [], as: UTF8.self).contains("builds failed")
+                }.count
+        }
+    }
+
     /// How many install conversations received a welcome card as their first message.
     package static func welcomed(_ installs: Installs, in conversations: [DemoConversation]) -> Int {
         var welcomed: Set<String> = []

@@ -14,6 +14,10 @@ extension EndToEnd {
             #expect(result.status == 0, "\(result.stderr.suffix(2000))")
             let out = result.stdout
             #expect(out.contains("Herald demo: 400 events for 100 recipients"))
+            // 50 failed builds to one channel, digests of at most 25: two messages.
+            #expect(
+                out.contains("Digests      50 failed builds to 1 team channel arrived as 2 messages (50 delivered"),
+                "\(out.suffix(1500))")
             for line in [
                 "Outcomes", "delivered", "unroutable", "rejected/NotJSON", "Throughput", "Latency      p50",
                 "answered 429",
@@ -33,7 +37,7 @@ extension EndToEnd {
             // 10 users and 10 teams install the app first: their install events are read too, and welcomed. Then
             // 10 people press a button on a ticket card (5 Acknowledge, 5 "Stop these notifications"): 10 press
             // events, and one more ticket each.
-            #expect(out.contains("Kafka        440 records consumed"), "\(out.suffix(1500))")
+            #expect(out.contains("Kafka        490 records consumed"), "\(out.suffix(1500))")
             #expect(
                 out.contains("20 installs heard (40 activities), 20 references captured, 20 conversations welcomed"))
             #expect(

@@ -166,3 +166,72 @@ struct LocalizationTests {
         #expect(problems.contains { $0.description.contains("locale de is a text") }, "\(problems)")
     }
 }
+
+@Suite("Digest routes")
+struct DigestRouteTests {
+    static let cards = [
+        "d.json": #"{"type":"AdaptiveCard","version":"1.5","body":[{"type":"TextBlock","text":"${count}"}]}"#
+    ]
+
+    static func problems(_ route: String) -> [String] {
+        let yaml = """
+            routes:
+              - name: noisy
+                match: { type: "x" }
+                to: [ { reference: "r" } ]
+            \(route)
+            """
+        return RouteSet.parse(yaml: yaml, file: "routes.yaml") { path in
+            (path, Self.cards[path].map { Array($0.utf8) })
+        }.1.map(\.description)
+    }
+
+    @Test(arguments: [
+        ("    message: { card: d.json }\n    digest: { mode: sometimes, window: 1m }", "must be batch or live"),
+        ("    message: { card: d.json }\n    digest: { maxItems: 5 }", "window is required"),
+        ("    message: { card: d.json }\n    digest: { window: soon }", "is not a duration"),
+        ("    message: { card: d.json }\n    digest: { window: 1m, maxItems: 0 }", "from 1 to 500"),
+        ("    message: { card: d.json }\n    digest: { window: 30d }", "at most 7d"),
+        ("    message: { card: d.json }\n    digest: { window: 1m, minInterval: 5s }", "minInterval is for mode: live"),
+        (
+            "    message: { card: d.json }\n    notificationKey: \"k\"\n    digest: { window: 1m }",
+            "notificationKey does not apply"
+        ),
+        (
+            "    message: { text: \"${data.id}\" }\n    digest: { window: 1m }",
+            "path 'data.id' can never resolve: paths start with count, items, key"
+        ),
+        ("    message: { card: d.json }\n    digest: { window: 1m, cadence: 2 }", "cadence"),
+    ])
+    func aDigestThatCannotWorkIsAProblemWithItsFix(route: String, problem: String) {
+        let problems = Self.problems(route)
+        #expect(problems.contains { $0.contains(problem) }, "\(problems)")
+    }
+
+    @Test func aDigestRoutesDeliveriesCarryTheirPlanAndNoMessageAndAnUpdateIsRejected() throws {
+        let router = try Fixtures.routes(
+            """
+            routes:
+              - name: noisy
+                match: { type: "x" }
+                to: [ { reference: "r" } ]
+                message: { text: "${count} of ${key}" }
+                digest: { mode: live, window: 10m, key: "${data.project}", minInterval: 5s }
+            """)
+        let send = router.route(Fixtures.event(type: "x", data: ["project": "p1"]), now: Date())
+        let delivery = try #require(send.deliveries.first)
+        #expect(delivery.message.body == .none, "rendered when the digest is sent")
+        #expect(delivery.digest?.key == "p1" && delivery.digest?.mode == .live)
+        #expect(delivery.digest?.window == .seconds(600) && delivery.digest?.minInterval == .seconds(5))
+        #expect(delivery.digest?.maxItems == 25 && delivery.digest?.data == ["project": "p1"])
+        let rendered = try #require(
+            try router.renderDigest(route: "noisy", items: [.null, .null], key: "p1", digestId: "d"))
+        #expect(rendered.message.body == .text("2 of p1"))
+        #expect(try router.renderDigest(route: "gone", items: [], key: "", digestId: "d") == nil)
+        var update = Fixtures.event(type: "x", data: ["project": "p1"])
+        update.herald.action = .update
+        update.herald.notificationKey = "k"
+        let rejected = router.route(update, now: Date())
+        #expect(rejected.deliveries.isEmpty && rejected.rejections.first?.code == .digestAction)
+    }
+}

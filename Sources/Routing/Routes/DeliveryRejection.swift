@@ -17,6 +17,8 @@ public struct DeliveryRejection: Error, Sendable, Hashable, CustomStringConverti
         public static let invalidDeliverAt = Code("InvalidDeliverAt")
         /// `update` or `delete` without a notification key.
         public static let missingNotificationKey = Code("MissingNotificationKey")
+        /// An event asks to update or delete through a digest route, whose messages are the digests'.
+        public static let digestAction = Code("DigestActionNotSupported")
     }
 
     public var eventId: String

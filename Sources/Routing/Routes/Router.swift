@@ -100,6 +100,10 @@ public struct Router: Sendable {
             rejectAll(error.code == .valueTooLarge ? .valueTooLarge : .messageTooLarge, error.description)
             return
         }
+        if action != .send, digest != nil {
+            rejectAll(.digestAction, "route \(route.name) sends digests: an event cannot \(action.rawValue) through it")
+            return
+        }
         if action != .send, notificationKey == nil {
             rejectAll(.missingNotificationKey, "\(action.rawValue) needs a notificationKey")
             return

@@ -23,6 +23,9 @@ struct BenchCommand: AsyncParsableCommand {
               scale-out         throughput and multi-tenant with 1 and 3 workers on PostgreSQL (--store).
               event-path        the per-event CPU path on one thread: decode, route, render, encode outcomes
                                 (--messages events; a micro-benchmark, no processes or network).
+              digest-burst      10,000 events to one team channel at Teams' limits, without a digest (stopped after
+                                --measure-seconds; the rest projected at the measured rate) and with a batch digest
+                                route of 25: makespan and Teams messages.
               gateway           authenticated installs through herald gateway from --clients connections
                                 (--messages activities): unpaced, then paced at --rate per second.
             The delivery scenarios run the emulator and the workers as separate processes; --deliveries scales them.
@@ -38,6 +41,7 @@ struct BenchCommand: AsyncParsableCommand {
         case scaleOut = "scale-out"
         case eventPath = "event-path"
         case gateway
+        case digestBurst = "digest-burst"
     }
 
     @Argument(help: "The scenario to run: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -57,6 +61,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(help: "Deliveries per run of a delivery scenario (default: the scenario's size).")
     var deliveries: Int?
+
+    @Option(help: "digest-burst: how long the run without a digest is measured before it is stopped.")
+    var measureSeconds = 120
 
     @Option(
         name: .customLong("store"), help: "Store URL for the workers (scale-out needs postgres://...). Default: SQLite."
@@ -166,7 +173,17 @@ struct BenchCommand: AsyncParsableCommand {
         let multi = DeliveryScenario.Plan(
             name: "multi-tenant", deliveries: multiCount, users: multiUsers, tenants: min(50, multiUsers),
             limits: "teams")
+        let (burstCount, _) = sized(10_000, users: 1)
+        var undigested = DeliveryScenario.Plan(
+            name: "digest-burst/none", deliveries: burstCount, users: 1, tenants: 1, limits: "teams")
+        undigested.oneChannel = true
+        undigested.measureFor = .seconds(measureSeconds)
+        var digested = undigested
+        digested.name = "digest-burst/batch-25"
+        digested.digestMaxItems = 25
+        digested.measureFor = nil
         switch scenario {
+        case .digestBurst: return [undigested, digested]
         case .kafkaRelay, .eventPath, .gateway: return []
         case .throughput: return [throughput]
         case .fanout: return [fanout]

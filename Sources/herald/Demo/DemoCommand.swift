@@ -86,7 +86,9 @@ struct DemoCommand: AsyncParsableCommand {
             configuration.gateway.host = "127.0.0.1"
             configuration.gateway.port = 0
             configuration.gateway.openIdMetadataUrl = emulator.openIdMetadataURL
-            print("Herald demo: \(events) events for \(recipients) recipients in \(world.tenants) tenants")
+            print(
+                "Herald demo: \(events) events for \(recipients) recipients in \(world.tenants) tenants, and a burst of "
+                    + "\(world.ciBursts.reduce(0, +)) failed builds")
             print(
                 "  Kafka     embedded at \(kafka.bootstrapServers), topic \(configuration.kafka.eventsTopics.joined(separator: ",")) (\(partitions) partitions)"
             )
@@ -110,6 +112,7 @@ struct DemoCommand: AsyncParsableCommand {
             let conversations = try await emulator.conversations()
             let welcomed = DemoWorld.welcomed(installs, in: conversations)
             let languages = DemoWorld.languages(in: conversations)
+            let buildDigests = DemoWorld.buildDigests(in: conversations)
             let clicks = acted.clicks
             let suppressed = finished.outcomes["suppressed/OptedOut", default: 0]
             let teams = try await emulator.stats()
@@ -117,12 +120,20 @@ struct DemoCommand: AsyncParsableCommand {
             print(
                 "Gateway      \(installs.personal + installs.teams) installs heard (\(installs.accepted) activities), "
                     + "\(captured) references captured, \(welcomed) conversations welcomed")
+            let failures = world.ciBursts.reduce(0, +)
+            print(
+                "Digests      \(failures) failed builds to \(world.ciBursts.count) team channel\(world.ciBursts.count == 1 ? "" : "s") arrived as "
+                    + "\(buildDigests) messages (\(finished.deliveredByRoute["ci-build-failed", default: 0]) delivered, "
+                    + "each with its own outcome)")
             print(
                 "Languages    \(languages.german) ticket cards in German, \(languages.portuguese) in Portuguese: the "
                     + "assignee's Teams locale (de-AT falls back to de) or the helpdesk's, else English")
             print(
                 "Buttons      \(clicks.acknowledged) acknowledged, \(clicks.optedOut) pressed \"Stop these notifications\";"
                     + " each was assigned one more ticket: \(suppressed) suppressed (OptedOut)")
+            guard buildDigests == world.ciBursts.reduce(0, { $0 + ($1 + 24) / 25 }) else {
+                throw DemoError("\(failures) failed builds arrived as \(buildDigests) messages, not in digests of 25")
+            }
             guard captured == installs.keys.count, welcomed == installs.welcomes else {
                 throw DemoError(
                     "of \(installs.welcomes) installs, \(captured) references were captured and \(welcomed) welcomed")
