@@ -120,9 +120,10 @@ extension Worker {
         let event = NotificationEvent(
             id: digest.id, type: first.eventType, source: first.eventSource, subject: nil, time: nil, data: .null,
             herald: HeraldInstructions(), traceparent: first.traceparent, input: first.input)
-        var work = WorkItem(delivery: delivery, event: event, origin: .digest(send), now: digest.openedAt)
+        // The send's own clock (`giveUpAfter`) starts now; each member's latency counts from its own event.
+        var work = WorkItem(delivery: delivery, event: event, origin: .digest(send), now: now)
         work.deliveryId = send.deliveryId
-        work.startedAt = digest.openedAt
+        work.startedAt = now
         work.wasDeferred = true
         state.withLock { $0.incoming.append(work) }
     }

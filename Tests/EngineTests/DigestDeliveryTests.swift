@@ -201,6 +201,67 @@ struct DigestDeliveryTests {
         }
     }
 
+    /// An event that expires while it waits leaves the digest `expired` and out of the message; a recipient who
+    /// opted out gets no digest, each event `suppressed`.
+    @Test func expiredEventsLeaveTheDigestAndOptOutsApplyToTheRecipient() async throws {
+        let routes = """
+            routes:
+              - name: builds
+                match: { type: "ci.build.failed" }
+                to:
+                  - user: { aadObjectId: "${data.user}", tenantId: "t" }
+                message: { card: digest.json }
+                expiresAfter: 10s
+                digest: { window: 6s }
+            """
+        try await WorkerTests.withSetup(emulatorLatency: .zero, routes: routes, files: ["digest.json": Self.card]) {
+            kafka, makeWorker, store, emulator in
+            try await store.addOptOut(OptOut(tenantId: "t", subject: .aadObjectId("quiet")))
+            let worker = try makeWorker("w") { $0.deferredPollInterval = .milliseconds(50) }
+            let running = Task { try await worker.run() }
+            // The worker reads its partitions: an event no route knows comes back unroutable.
+            let producer = try KafkaProducer(
+                configuration: .init(cluster: .init(bootstrapServers: kafka.bootstrapServers)), logger: WorkerTests.logger)
+            _ = try await producer.send(
+                ProducerMessage(
+                    topic: "events", key: Array("warm-up".utf8),
+                    value: Array(#"{"specversion":"1.0","id":"warm-up","type":"unknown","source":"/ci"}"#.utf8)))
+            try await eventually(within: .seconds(60), "the worker reads") { worker.stats.snapshot().finalOutcomes == 1 }
+            // Seven seconds old: it expires three seconds from now, after it joined and before the window closes.
+            let old = RFC3339.format(Date().addingTimeInterval(-7))
+            let events = [
+                ("stale", "dev", #","time":"\#(old)""#), ("fresh", "dev", ""), ("muted", "quiet", ""),
+            ].map { id, user, time in
+                ProducerMessage(
+                    topic: "events", key: Array(id.utf8),
+                    value: Array(
+                        #"{"specversion":"1.0","id":"\#(id)","type":"ci.build.failed","source":"/ci"\#(time),"data":{"user":"\#(user)","project":"\#(id)","reason":"r"}}"#
+                            .utf8))
+            }
+            for result in await producer.send(events) { _ = try result.get() }
+            try await producer.shutdown()
+            try await eventually(within: .seconds(60), "every event has its outcome") {
+                worker.stats.snapshot().finalOutcomes == 4
+            }
+            worker.drain()
+            try await running.value
+            let outcomes = try await WorkerTests.outcomes(kafka, atLeast: 4)
+            let byEvent = Dictionary(uniqueKeysWithValues: outcomes.map { ($0["eventId"] as? String ?? "", $0) })
+            #expect(byEvent["stale"]?["status"] as? String == "expired")
+            #expect((byEvent["stale"]?["error"] as? [String: Any])?["code"] as? String == "Expired")
+            #expect(
+                (byEvent["stale"]?["digest"] as? [String: Any])?["id"] as? String
+                    == (byEvent["fresh"]?["digest"] as? [String: Any])?["id"] as? String,
+                "it expired in the digest it had joined")
+            #expect(byEvent["fresh"]?["status"] as? String == "delivered")
+            #expect((byEvent["fresh"]?["digest"] as? [String: Any])?["count"] as? Int == 1, "the message shows one event")
+            #expect(byEvent["muted"]?["status"] as? String == "suppressed")
+            #expect((byEvent["muted"]?["error"] as? [String: Any])?["code"] as? String == "OptedOut")
+            #expect(emulator.stats().activitiesSent == 1)
+            #expect(Self.cards(emulator).map { Self.title($0.1) } == ["1 builds failed"])
+        }
+    }
+
     @Test func itemDataCannotChangeTheDigestCardsStructure() throws {
         let yaml = Self.routes(mode: "batch", window: "1m", maxItems: 5)
         let (set, problems) = RouteSet.parse(yaml: yaml, file: "routes.yaml") { path in
