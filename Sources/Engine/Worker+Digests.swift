@@ -109,7 +109,13 @@ extension Worker {
         let send = DigestSend(
             id: digest.id, live: digest.live, upTo: digest.upTo, sentCount: digest.sentCount, members: members,
             shown: max(1, shownData.count), minInterval: minInterval, problem: problem)
-        let first = members[0].item
+        guard let first = members.first?.item else {
+            // The store holds fewer items than the digest counts: nothing is left to send.
+            logger.error("a due digest has no items to send", metadata: ["digestId": "\(digest.id)"])
+            try? await ledger.store.advanceDigest(digest.id, sentCount: digest.upTo, nextAt: now, now: now)
+            if !digest.live { try? await ledger.store.completeDigest(digest.id) }
+            return
+        }
         var delivery = Delivery(
             eventId: digest.id, route: payload.route, recipient: payload.recipient, message: message,
             notificationKey: digest.live ? "herald-digest:" + digest.id : nil,
