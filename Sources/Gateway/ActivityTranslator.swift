@@ -113,7 +113,9 @@ struct ActivityTranslator: Sendable {
                 conversation: .init(
                     id: conversationId, tenantId: context.tenantId,
                     conversationType: context.scope.conversationType, isGroup: context.scope != .personal),
-                serviceUrl: context.serviceUrl, locale: activity.clientLocale,
+                // A personal chat's reader is its user; in a team or group chat the sender is one of many readers,
+                // so their locale is not the conversation's (the default template is used there).
+                serviceUrl: context.serviceUrl, locale: context.scope == .personal ? activity.clientLocale : nil,
                 localTimezone: activity.clientTimeZone,
                 channelData: .init(tenant: .init(id: context.tenantId, name: nil), team: context.team, channel: channel)
             ))

@@ -77,6 +77,21 @@ struct ActivityTranslatorTests {
         #expect(reference.conversationId == thread && reference.channelId == thread, "the team's General channel")
     }
 
+    /// The locale a reference keeps picks the language of `message.locales`: a personal chat's is its user's, a
+    /// team's or group chat's is nobody's (whoever spoke last is one reader of many).
+    @Test func onlyAPersonalChatsReferenceKeepsTheSendersLocale() throws {
+        let message: [String: Any] = ["type": "message", "text": "hi", "locale": "de-AT"]
+        for (scope, conversation, locale) in [
+            ("personal", "a:1chat", "de-AT"), ("groupChat", "19:chat@thread.v2", nil),
+            ("channel", "19:ops@thread.tacv2;messageid=17", nil),
+        ] as [(String, String, String?)] {
+            let work = translate(activity(message, scope: scope, conversation: conversation))
+            let line = String(decoding: try #require(work.references.first, "\(scope)").json, as: UTF8.self)
+            #expect(try BotFrameworkReference.parse(line).locale == locale, "\(scope)")
+            #expect(work.events.first?.data.locale == "de-AT", "the event still says who wrote in which language")
+        }
+    }
+
     @Test func anUpgradeRefreshesTheReferenceAndPublishesNothing() {
         let added = translate(activity(["type": "installationUpdate", "action": "add-upgrade"]))
         #expect(added.references.count == 1 && added.events.isEmpty, "a new version is not a new install")
