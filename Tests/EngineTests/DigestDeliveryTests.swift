@@ -221,12 +221,15 @@ struct DigestDeliveryTests {
             let running = Task { try await worker.run() }
             // The worker reads its partitions: an event no route knows comes back unroutable.
             let producer = try KafkaProducer(
-                configuration: .init(cluster: .init(bootstrapServers: kafka.bootstrapServers)), logger: WorkerTests.logger)
+                configuration: .init(cluster: .init(bootstrapServers: kafka.bootstrapServers)),
+                logger: WorkerTests.logger)
             _ = try await producer.send(
                 ProducerMessage(
                     topic: "events", key: Array("warm-up".utf8),
                     value: Array(#"{"specversion":"1.0","id":"warm-up","type":"unknown","source":"/ci"}"#.utf8)))
-            try await eventually(within: .seconds(60), "the worker reads") { worker.stats.snapshot().finalOutcomes == 1 }
+            try await eventually(within: .seconds(60), "the worker reads") {
+                worker.stats.snapshot().finalOutcomes == 1
+            }
             // Seven seconds old: it expires three seconds from now, after it joined and before the window closes.
             let old = RFC3339.format(Date().addingTimeInterval(-7))
             let events = [
@@ -254,11 +257,45 @@ struct DigestDeliveryTests {
                     == (byEvent["fresh"]?["digest"] as? [String: Any])?["id"] as? String,
                 "it expired in the digest it had joined")
             #expect(byEvent["fresh"]?["status"] as? String == "delivered")
-            #expect((byEvent["fresh"]?["digest"] as? [String: Any])?["count"] as? Int == 1, "the message shows one event")
+            #expect(
+                (byEvent["fresh"]?["digest"] as? [String: Any])?["count"] as? Int == 1, "the message shows one event")
             #expect(byEvent["muted"]?["status"] as? String == "suppressed")
             #expect((byEvent["muted"]?["error"] as? [String: Any])?["code"] as? String == "OptedOut")
             #expect(emulator.stats().activitiesSent == 1)
             #expect(Self.cards(emulator).map { Self.title($0.1) } == ["1 builds failed"])
+        }
+    }
+
+    /// A live digest to a team channel: the first failure opens a thread, later ones update its first message.
+    @Test func aLiveDigestToAChannelUpdatesTheThreadItStarted() async throws {
+        let routes = """
+            routes:
+              - name: builds
+                match: { type: "ci.build.failed" }
+                to:
+                  - channel: { teamId: "19:team@thread.tacv2", channelId: "19:ci@thread.tacv2", tenantId: "t" }
+                message: { card: digest.json }
+                digest: { mode: live, window: 30s, minInterval: 1s }
+            """
+        try await WorkerTests.withSetup(emulatorLatency: .zero, routes: routes, files: ["digest.json": Self.card]) {
+            kafka, makeWorker, _, emulator in
+            let worker = try makeWorker("w") { $0.deferredPollInterval = .milliseconds(20) }
+            let running = Task { try await worker.run() }
+            try await Self.publish(kafka, 0..<1)
+            try await eventually(within: .seconds(30), "the thread is started") { emulator.stats().activitiesSent == 1 }
+            try await Self.publish(kafka, 1..<4)
+            try await eventually(within: .seconds(30), "every event has its outcome") {
+                worker.stats.snapshot().outcomes["delivered", default: 0] == 4
+            }
+            worker.drain()
+            try await running.value
+            let threads = emulator.conversations().filter { $0.channelId == "19:ci@thread.tacv2" }
+            #expect(threads.count == 1, "one thread")
+            let activities = threads.first?.activities ?? []
+            #expect(
+                activities.first?.operation == .send && activities.dropFirst().allSatisfy { $0.operation == .update })
+            #expect(Set(activities.map(\.id)).count == 1, "every update is of the thread's first message")
+            #expect(Self.cards(emulator).last.map { Self.title($0.1) } == "4 builds failed")
         }
     }
 
