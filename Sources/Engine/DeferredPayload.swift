@@ -13,11 +13,7 @@ struct DeferredPayload: Codable {
 
         init(_ localized: LocalizedMessage, deliveryId: String) {
             tag = localized.tag
-            switch localized.message.body(forDelivery: deliveryId) {
-            case .text(let value): text = value
-            case .card(let bytes): card = String(decoding: bytes, as: UTF8.self)
-            case .none: break
-            }
+            (text, card) = DeferredPayload.stored(localized.message, deliveryId: deliveryId)
             summary = localized.message.summary
             keepsCard = localized.message.keepsCard ? true : nil
         }
@@ -58,12 +54,7 @@ struct DeferredPayload: Codable {
         deliveryId = item.deliveryId
         route = item.delivery.route
         recipient = item.delivery.recipient
-        // The card as it will be sent: its buttons already name this delivery.
-        switch item.delivery.message.body(forDelivery: item.deliveryId) {
-        case .text(let value): text = value
-        case .card(let bytes): card = String(decoding: bytes, as: UTF8.self)
-        case .none: break
-        }
+        (text, card) = Self.stored(item.delivery.message, deliveryId: item.deliveryId)
         summary = item.delivery.message.summary
         alert = item.delivery.message.alert
         keepsCard = item.delivery.message.keepsCard ? true : nil
@@ -80,6 +71,15 @@ struct DeferredPayload: Codable {
         let localized = item.delivery.localized
         locales = localized.isEmpty ? nil : localized.map { Localized($0, deliveryId: item.deliveryId) }
         locale = item.delivery.locale
+    }
+
+    /// The body as it will be sent, as text or card JSON: a card's buttons already name the delivery.
+    static func stored(_ message: RenderedMessage, deliveryId: String) -> (text: String?, card: String?) {
+        switch message.body(forDelivery: deliveryId) {
+        case .text(let value): (value, nil)
+        case .card(let bytes): (nil, String(decoding: bytes, as: UTF8.self))
+        case .none: (nil, nil)
+        }
     }
 
     static func body(text: String?, card: String?) -> RenderedMessage.Body {
