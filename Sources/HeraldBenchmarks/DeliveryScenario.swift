@@ -39,6 +39,14 @@ package struct DeliveryScenario {
         package var digestMaxItems: Int?
         /// Stop after this long and report what was delivered so far (a run Teams' limits make hours long).
         package var measureFor: Duration?
+        /// Partitions of the events and outcomes topics. The mock cluster keeps about 5 MB per partition, so a
+        /// backlog of a million events needs more of them than the default.
+        package var eventPartitions = 16
+        package var outcomePartitions = 32
+        /// Events published per second while the workers run (a soak), instead of all of them up front.
+        package var publishRate: Int?
+        /// Sample each worker's resident memory this often (a soak's growth over time).
+        package var sampleRssEvery: Duration?
 
         package init(name: String, deliveries: Int, users: Int, tenants: Int, limits: String) {
             self.name = name
@@ -113,6 +121,24 @@ package struct DeliveryScenario {
         var messages = 0
         /// The run stopped at ``Plan/measureFor`` with deliveries still waiting.
         var partial = false
+        /// The workers' summed resident memory at each ``Plan/sampleRssEvery``, in bytes.
+        var rssSamples: [Int] = []
+
+        /// Least-squares growth of the sampled resident memory, bytes per hour; the first sample (start-up,
+        /// caches filling) is left out. Nil with fewer than three samples.
+        var rssSlopePerHour: Double? {
+            guard let every = plan.sampleRssEvery, rssSamples.count >= 3 else { return nil }
+            let samples = rssSamples.dropFirst()
+            let (s, atto) = every.components
+            let step = (Double(s) + Double(atto) / 1e18) / 3600
+            let xs = samples.indices.map { Double($0) * step }
+            let ys = samples.map(Double.init)
+            let meanX = xs.reduce(0, +) / Double(xs.count)
+            let meanY = ys.reduce(0, +) / Double(ys.count)
+            let covariance = zip(xs, ys).reduce(0) { $0 + ($1.0 - meanX) * ($1.1 - meanY) }
+            let variance = xs.reduce(0) { $0 + ($1 - meanX) * ($1 - meanX) }
+            return variance > 0 ? covariance / variance : nil
+        }
 
         var deliveriesPerSecond: Double { Double(deliveries) / max(makespanSeconds, 0.001) }
         /// Nil for a run stopped early (it did not do the whole plan).
@@ -146,6 +172,11 @@ package struct DeliveryScenario {
                 object["rawHttpPerSecond"] = raw.rounded()
                 object["ratioToRawHttp"] = (deliveriesPerSecond / raw * 1000).rounded() / 1000
             }
+            if let rate = plan.publishRate { object["publishedPerSecond"] = rate }
+            if !rssSamples.isEmpty {
+                object["rssSamplesBytes"] = rssSamples
+                object["rssSlopeBytesPerHour"] = rssSlopePerHour.map { $0.rounded() }
+            }
             return object
         }
 
@@ -161,6 +192,16 @@ package struct DeliveryScenario {
             }
             if let raw = rawCeilingPerSecond {
                 text += String(format: "  (emulator raw HTTP %.0f/s: %.2f of it)", raw, deliveriesPerSecond / raw)
+            }
+            if let first = rssSamples.first, let last = rssSamples.last {
+                text += String(
+                    format: "  rss sampled %d times: %d MB first, %d MB last, %d-%d MB after the first",
+                    rssSamples.count, first / 1_048_576, last / 1_048_576,
+                    (rssSamples.dropFirst().min() ?? first) / 1_048_576,
+                    (rssSamples.dropFirst().max() ?? first) / 1_048_576)
+                if let slope = rssSlopePerHour {
+                    text += String(format: ", slope %+.1f MB/h", slope / 1_048_576)
+                }
             }
             if plan.oneChannel {
                 text += String(format: "  %d events in %d Teams messages", plan.deliveries, messages)
@@ -198,8 +239,8 @@ package struct DeliveryScenario {
         defer { try? FileManager.default.removeItem(at: folder) }
         let kafka = try EmbeddedKafka(brokers: 1, logger: logger)
         // The mock cluster keeps about 5 MB per partition: enough partitions that nothing is dropped unread.
-        try kafka.createTopic("events", partitions: 16)
-        try kafka.createTopic("outcomes", partitions: 32)
+        try kafka.createTopic("events", partitions: Int32(plan.eventPartitions))
+        try kafka.createTopic("outcomes", partitions: Int32(plan.outcomePartitions))
         try kafka.createTopic("dead-letters", partitions: 1)
         let herald = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
 
@@ -235,7 +276,8 @@ package struct DeliveryScenario {
         try write(
             folder: folder, bootstrap: kafka.bootstrapServers, origin: origin, serviceUrl: serviceUrl,
             storeURL: storeURL)
-        if !plan.publishOnceJoined { try await publish(kafka.bootstrapServers, runId: runId) }
+        let publishLater = plan.publishOnceJoined || plan.publishRate != nil
+        if !publishLater { try await publish(kafka.bootstrapServers, runId: runId) }
 
         var workers: [ChildProcess] = []
         defer { for worker in workers { worker.kill() } }
@@ -247,15 +289,35 @@ package struct DeliveryScenario {
             try worker.start()
             workers.append(worker)
         }
-        if plan.publishOnceJoined {
+        var pacedPublisher: Task<Void, any Error>?
+        if publishLater {
             try await Self.untilReady(workers)
-            try await publish(kafka.bootstrapServers, runId: runId)
+            if let rate = plan.publishRate {
+                pacedPublisher = Task { try await publish(kafka.bootstrapServers, runId: runId, perSecond: rate) }
+            } else {
+                try await publish(kafka.bootstrapServers, runId: runId)
+            }
+        }
+        defer { pacedPublisher?.cancel() }
+        let sampler = plan.sampleRssEvery.map { every in
+            let pids = workers.map(\.processIdentifier)
+            return Task { () -> [Int] in
+                var samples: [Int] = []
+                // Sampling on a schedule is what a soak measures: the sleep is the sampling interval.
+                while (try? await Task.sleep(for: every)) != nil {
+                    samples.append(pids.reduce(0) { $0 + ProcessUsage(pid: $1).rssBytes })
+                }
+                return samples
+            }
         }
         let started = ContinuousClock.now
         let outcomes = try await readOutcomes(
             kafka.bootstrapServers, count: plan.deliveries, workers: workers,
             until: plan.measureFor.map { started + $0 })
         let ended = ContinuousClock.now
+        sampler?.cancel()
+        let rssSamples = await sampler?.value ?? []
+        try await pacedPublisher?.value
         // CPU time and peak memory, read before the workers exit.
         var cpu = 0.0
         var rss = 0
@@ -284,6 +346,7 @@ package struct DeliveryScenario {
             rawCeilingPerSecond: rawCeiling)
         result.messages = Set(outcomes.compactMap(\.activityId)).count
         result.partial = partial
+        result.rssSamples = rssSamples
         return result
     }
 
@@ -409,20 +472,42 @@ package struct DeliveryScenario {
         }
     }
 
-    private func publish(_ bootstrap: String, runId: String) async throws {
+    /// Publishes the plan's events: all at once (in slices of 100,000, so a million-event backlog does not
+    /// sit in memory twice), or `perSecond` of them each second, in ten slices a second.
+    private func publish(_ bootstrap: String, runId: String, perSecond: Int? = nil) async throws {
         let producer = try KafkaProducer(
             configuration: .init(cluster: .init(bootstrapServers: bootstrap)), logger: logger)
-        let now = ISO8601DateFormatter().string(from: Date())
-        var messages: [ProducerMessage] = []
-        messages.reserveCapacity(plan.deliveries)
-        for index in 0..<plan.deliveries {
-            let userIndex = index % plan.users
-            let aad = "\(runId)-\(user(userIndex))"
-            let value =
-                #"{"specversion":"1.0","id":"\#(runId)-\#(index)","type":"bench.notify","source":"/bench","time":"\#(now)","data":{"user":"\#(aad)","tenant":"\#(tenant(userIndex % plan.tenants))","seq":\#(index)}}"#
-            messages.append(ProducerMessage(topic: "events", key: Array(aad.utf8), value: Array(value.utf8)))
+        let formatter = ISO8601DateFormatter()
+        // Each slice's events carry the time they are published at: outcome latencies count from it.
+        func events(_ range: Range<Int>) -> [ProducerMessage] {
+            let now = formatter.string(from: Date())
+            return range.map { index in
+                let userIndex = index % plan.users
+                let aad = "\(runId)-\(user(userIndex))"
+                let value =
+                    #"{"specversion":"1.0","id":"\#(runId)-\#(index)","type":"bench.notify","source":"/bench","time":"\#(now)","data":{"user":"\#(aad)","tenant":"\#(tenant(userIndex % plan.tenants))","seq":\#(index)}}"#
+                return ProducerMessage(topic: "events", key: Array(aad.utf8), value: Array(value.utf8))
+            }
         }
-        for result in await producer.send(messages) { _ = try result.get() }
+        var published = 0
+        if let perSecond {
+            let start = ContinuousClock.now
+            while published < plan.deliveries {
+                // The pacing itself: a slice every 100 ms, as many as the rate allows by now.
+                try await Task.sleep(for: .milliseconds(100))
+                let elapsed = (ContinuousClock.now - start) / .seconds(1)
+                let due = min(plan.deliveries, Int(elapsed * Double(perSecond)))
+                guard due > published else { continue }
+                for result in await producer.send(events(published..<due)) { _ = try result.get() }
+                published = due
+            }
+        } else {
+            while published < plan.deliveries {
+                let end = min(plan.deliveries, published + 100_000)
+                for result in await producer.send(events(published..<end)) { _ = try result.get() }
+                published = end
+            }
+        }
         try await producer.shutdown()
     }
 
@@ -504,6 +589,7 @@ package struct DeliveryScenario {
 struct ProcessUsage {
     var cpuSeconds = 0.0
     var peakRssBytes = 0
+    var rssBytes = 0
 
     init(pid: Int32) {
         if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
@@ -515,10 +601,13 @@ struct ProcessUsage {
                 cpuSeconds = (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
             }
         }
-        if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
-        {
-            peakRssBytes = (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+        if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) {
+            func kilobytes(_ field: String) -> Int {
+                let line = status.split(separator: "\n").first { $0.hasPrefix(field) }
+                return (Int(line?.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+            }
+            peakRssBytes = kilobytes("VmHWM:")
+            rssBytes = kilobytes("VmRSS:")
         }
     }
 }

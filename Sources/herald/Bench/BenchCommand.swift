@@ -26,6 +26,11 @@ struct BenchCommand: AsyncParsableCommand {
               digest-burst      10,000 events to one team channel at Teams' limits, without a digest (stopped after
                                 --measure-seconds; the rest projected at the measured rate) and with a batch digest
                                 route of 25: makespan and Teams messages.
+              backlog           throughput's load with 100,000 and then 1,000,000 events queued before the
+                                worker starts (--deliveries sets the smaller; the larger is ten times it): peak
+                                memory must follow the rate, not the backlog.
+              soak              --soak-rate events per second (default 1,000) to 2,000 users for --soak-minutes
+                                (default 30), the worker's memory sampled every --sample-seconds: its slope.
               gateway           authenticated installs through herald gateway from --clients connections
                                 (--messages activities): unpaced, then paced at --rate per second.
             The delivery scenarios run the emulator and the workers as separate processes; --deliveries scales them.
@@ -42,6 +47,8 @@ struct BenchCommand: AsyncParsableCommand {
         case eventPath = "event-path"
         case gateway
         case digestBurst = "digest-burst"
+        case backlog
+        case soak
     }
 
     @Argument(help: "The scenario to run: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -73,6 +80,15 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("raw-seconds"), help: "Seconds of raw HTTP load on the emulator (throughput).")
     var rawSeconds = 5
 
+    @Option(help: "soak: events published per second.")
+    var soakRate = 1_000
+
+    @Option(help: "soak: minutes of publishing at --soak-rate.")
+    var soakMinutes = 30
+
+    @Option(help: "soak: seconds between samples of the worker's resident memory.")
+    var sampleSeconds = 60
+
     @Option(help: "Concurrent clients (gateway).")
     var clients = 64
 
@@ -88,6 +104,9 @@ struct BenchCommand: AsyncParsableCommand {
         guard properties.allSatisfy({ $0.contains("=") }) else { throw ValidationError("--property takes NAME=VALUE") }
         guard messages > 0 else { throw ValidationError("--messages must be positive") }
         guard clients > 0, rate > 0 else { throw ValidationError("--clients and --rate must be positive") }
+        guard soakRate > 0, soakMinutes > 0, sampleSeconds > 0 else {
+            throw ValidationError("--soak-rate, --soak-minutes and --sample-seconds must be positive")
+        }
         if let deliveries, deliveries < 1 { throw ValidationError("--deliveries must be positive") }
         if scenario == .scaleOut, !(storeURL ?? "").hasPrefix("postgres") {
             throw ValidationError("scale-out needs a shared store: --store postgres://user:pass@host/db")
@@ -182,7 +201,24 @@ struct BenchCommand: AsyncParsableCommand {
         digested.name = "digest-burst/batch-25"
         digested.digestMaxItems = 25
         digested.measureFor = nil
+        // The same partitions for both sizes: only the backlog differs.
+        let backlogSizes = [throughputCount, throughputCount * 10]
+        let backlog = backlogSizes.map { count in
+            var plan = DeliveryScenario.Plan(
+                name: "backlog/\(count)", deliveries: count, users: throughputUsers, tenants: 100, limits: "off")
+            plan.eventPartitions = 128
+            plan.outcomePartitions = 256
+            return plan
+        }
+        var soak = DeliveryScenario.Plan(
+            name: "soak", deliveries: soakRate * soakMinutes * 60, users: 2_000, tenants: 20, limits: "off")
+        soak.publishRate = soakRate
+        soak.sampleRssEvery = .seconds(sampleSeconds)
+        soak.eventPartitions = 32
+        soak.outcomePartitions = 64
         switch scenario {
+        case .backlog: return backlog
+        case .soak: return [soak]
         case .digestBurst: return [undigested, digested]
         case .kafkaRelay, .eventPath, .gateway: return []
         case .throughput: return [throughput]
