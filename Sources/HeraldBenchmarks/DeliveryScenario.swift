@@ -282,10 +282,22 @@ package struct DeliveryScenario {
         var workers: [ChildProcess] = []
         defer { for worker in workers { worker.kill() } }
         for _ in 0..<plan.workers {
-            let worker = ChildProcess(
-                herald,
-                ["run", "--config", folder.appendingPathComponent("herald.yaml").path, "--log-level", "warning"],
-                collectOutput: true)
+            let arguments = [
+                "run", "--config", folder.appendingPathComponent("herald.yaml").path, "--log-level", "warning",
+            ]
+            // HERALD_BENCH_WORKER_WRAPPER runs each worker under a tool, e.g. "valgrind --tool=callgrind": counts
+            // of instructions that do not drift with the machine's load (see BENCHMARKS.md).
+            let wrapper = ProcessInfo.processInfo.environment["HERALD_BENCH_WORKER_WRAPPER"].map {
+                $0.split(separator: " ").map(String.init)
+            }
+            let worker =
+                if let wrapper, let tool = wrapper.first {
+                    ChildProcess(
+                        URL(fileURLWithPath: tool), Array(wrapper.dropFirst()) + [herald.path] + arguments,
+                        collectOutput: true)
+                } else {
+                    ChildProcess(herald, arguments, collectOutput: true)
+                }
             try worker.start()
             workers.append(worker)
         }

@@ -339,6 +339,26 @@ struct DeliveryMachine {
 
     var delivery: Delivery { item.delivery }
 
+    /// The store reads this delivery makes right after its claim when nothing defers it: its recipient's
+    /// opt-out check and conversation lookup. The driver makes them together with the claim, in one store round
+    /// trip; the machine still asks for each, and a read it asks for differently goes to the store on its own.
+    var readsAfterClaim: (optOut: OptOutCheck?, reference: ReferenceQuery?) {
+        guard delivery.action == .send, delivery.digest == nil, item.digestSend == nil, delivery.deliverAt == nil,
+            delivery.quietHours == nil
+        else { return (nil, nil) }
+        switch delivery.recipient {
+        case .user(let userId, let aad, let tenant?) where !tenant.isEmpty:
+            let reference: ReferenceQuery =
+                aad.map { .aadObject(tenantId: tenant, aadObjectId: $0) }
+                ?? .user(tenantId: tenant, userId: userId ?? "")
+            return (OptOutCheck(tenantId: tenant, userId: userId, aadObjectId: aad), reference)
+        case .reference(let key):
+            return (nil, .key(key))
+        default:
+            return (nil, nil)
+        }
+    }
+
     // MARK: Transitions
 
     mutating func next(after event: Event, now: Date) -> Action {

@@ -39,6 +39,12 @@ extension Worker {
         var departed: ContinuousClock.Instant
         /// The delivery's id is in ``Worker/localClaims``.
         var holdsLocalClaim = false
+        /// The reads the machine makes after its claim (``DeliveryMachine/readsAfterClaim``): the first claim that
+        /// claims makes them too, and each answer is used once.
+        var readsAfterClaim: (optOut: OptOutCheck?, reference: ReferenceQuery?) = (nil, nil)
+        var readWithClaim = false
+        var optedOut: (check: OptOutCheck, value: Bool)?
+        var reference: ClaimAnswer.Reference?
     }
 
     /// Performs one delivery's actions until its machine finishes.
@@ -47,6 +53,7 @@ extension Worker {
         settings.onUncertain = uncertainPolicies[item.delivery.route] ?? options.onUncertain
         var machine = DeliveryMachine(item: item, settings: settings)
         var drive = Drive(departed: options.clock.now)
+        drive.readsAfterClaim = machine.readsAfterClaim
         var action = machine.next(after: .start, now: now())
         while true {
             if case .finish(let ending) = action {
@@ -79,7 +86,22 @@ extension Worker {
                 }
                 drive.holdsLocalClaim = true
             }
-            return await stored(item) { .claim(try await self.ledger.claim(id)) }
+            guard !drive.readWithClaim else { return await stored(item) { .claim(try await self.ledger.claim(id)) } }
+            let reads = drive.readsAfterClaim
+            guard reads.optOut != nil || reads.reference != nil else {
+                return await stored(item) { .claim(try await self.ledger.claim(id)) }
+            }
+            let request = ClaimWithReads(
+                deliveryId: id, route: item.delivery.route, optOut: reads.optOut, reference: reads.reference)
+            guard let answer = await untilStored(item, { try await self.ledger.claim(request) }) else {
+                return .stopped
+            }
+            if case .claimed = answer.claim {
+                drive.readWithClaim = true
+                if let check = reads.optOut, let value = answer.optedOut { drive.optedOut = (check, value) }
+                drive.reference = answer.reference
+            }
+            return .claim(answer.claim)
         case .takeOverUncertain:
             let event = await stored(item) { .tookOver(try await self.ledger.takeOverUncertain(id)) }
             if case .tookOver(true) = event {
@@ -97,6 +119,10 @@ extension Worker {
                     ["code": "\(error.teamsCode)", "attempt": "\(attempt)"], uniquingKeysWith: { $1 }))
             return await pause(delay, item) ? .waited : .stopped
         case .checkOptOut(let check):
+            if let read = drive.optedOut, read.check == check {
+                drive.optedOut = nil
+                return .optedOut(read.value)
+            }
             let route = item.delivery.route
             return await stored(item) { .optedOut(try await self.lookups.optedOut(check, route: route)) }
         case .storeDeferral(let dueAt):
@@ -110,6 +136,10 @@ extension Worker {
             guard let join = try? digestJoin(item) else { return .deferralUnstorable }
             return await stored(item) { .digestJoined(try await self.ledger.joinDigest(join)) }
         case .lookUpReference(let query):
+            if let read = drive.reference, read.query == query {
+                drive.reference = nil
+                return .reference(read.found)
+            }
             return await stored(item) { .reference(try await self.lookups.reference(query)) }
         case .storeReference(let reference):
             return await stored(item) {
@@ -421,14 +451,17 @@ extension Worker {
 
     /// ``untilStored(_:force:_:)`` for a call about a record rather than a delivery: it stops once the record's
     /// partition is no longer ours or the drain parks.
-    func untilStored<T>(_ ticket: RecordTicket, metadata: Logger.Metadata, _ call: () async throws -> T) async -> T? {
+    func untilStored<T>(
+        _ ticket: RecordTicket, metadata: @autoclosure () -> Logger.Metadata, _ call: () async throws -> T
+    ) async -> T? {
         await untilStored(
-            metadata: metadata, force: false,
+            metadata: metadata(), force: false,
             isLive: { !self.isStale(ticket) && !self.state.withLock { $0.parking } }, call)
     }
 
+    /// `metadata` is made only when a failure is logged: a store call that succeeds builds no log fields.
     private func untilStored<T>(
-        metadata: Logger.Metadata, force: Bool, isLive: () -> Bool, _ call: () async throws -> T
+        metadata: @autoclosure () -> Logger.Metadata, force: Bool, isLive: () -> Bool, _ call: () async throws -> T
     ) async -> T? {
         var failures = 0
         while true {
@@ -439,7 +472,7 @@ extension Worker {
                 if failures == 1 || failures % 30 == 0 {
                     logger.error(
                         "store call failed; retrying",
-                        metadata: metadata.merging(["error": "\(error)"], uniquingKeysWith: { $1 }))
+                        metadata: metadata().merging(["error": "\(error)"], uniquingKeysWith: { $1 }))
                 }
                 if !force, !isLive() { return nil }
                 // A send that happened is recorded for about ten minutes of store outage before it is given up.

@@ -4,20 +4,25 @@ import Synchronization
 /// leaders and flush everything queued meanwhile as one batch; the others wait for their result. A leader stops
 /// once its own item is done and hands leadership to the oldest queued caller, so nobody flushes forever and no
 /// task is spawned. With 1,000 deliveries in flight this turns 1,000 round trips into a handful.
+///
+/// Inlinable, so the engine's batchers are specialized for their item and output types where they are used:
+/// unspecialized, every submit looked up generic metadata and copied values through witness tables.
 package final class Batcher<Item: Sendable, Output: Sendable>: Sendable {
     /// Flushes one batch: returns one output per item, in order.
     package typealias Flush = @Sendable ([Item]) async throws -> [Output]
 
-    private let state: Mutex<BatcherState<Item, Output>>
-    private let flush: Flush
-    private let maxBatchSize: Int
+    @usableFromInline let state: Mutex<BatcherState<Item, Output>>
+    @usableFromInline let flush: Flush
+    @usableFromInline let maxBatchSize: Int
 
+    @inlinable
     package init(maxBatchSize: Int, maxConcurrentBatches: Int, flush: @escaping Flush) {
         self.state = Mutex(BatcherState(maxLeaders: maxConcurrentBatches))
         self.flush = flush
         self.maxBatchSize = max(1, maxBatchSize)
     }
 
+    @inlinable
     package func submit(_ item: Item) async throws -> Output {
         let (ticket, leads) = state.withLock { $0.enqueue(item) }
         var leading = leads
@@ -37,7 +42,8 @@ package final class Batcher<Item: Sendable, Output: Sendable>: Sendable {
     }
 
     /// Flushes batches until the one holding `ticket` is done (or nothing is queued), then passes leadership on.
-    private func lead(until ticket: BatcherState<Item, Output>.Ticket) async {
+    @inlinable
+    func lead(until ticket: BatcherState<Item, Output>.Ticket) async {
         while true {
             let batch = state.withLock { $0.nextBatch(max: maxBatchSize) }
             if batch.isEmpty { break }
