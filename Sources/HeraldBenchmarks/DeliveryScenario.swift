@@ -47,6 +47,9 @@ package struct DeliveryScenario {
         package var publishRate: Int?
         /// Sample each worker's resident memory this often (a soak's growth over time).
         package var sampleRssEvery: Duration?
+        /// A shell command run instead of `herald run` (`herald bench compare --peer`): another worker, measured
+        /// on the same events, emulator and broker (see ``DeliveryScenario/peerEnvironment``).
+        package var peer: String?
 
         package init(name: String, deliveries: Int, users: Int, tenants: Int, limits: String) {
             self.name = name
@@ -107,7 +110,7 @@ package struct DeliveryScenario {
     }
 
     package struct Result {
-        var plan: Plan
+        package var plan: Plan
         var deliveries: Int
         var delivered: Int
         var makespanSeconds: Double
@@ -150,10 +153,22 @@ package struct DeliveryScenario {
             return makespanSeconds / minimum
         }
 
+        /// The side-by-side line of `herald bench compare`.
+        package static func comparison(herald: Result, peer: Result) -> String {
+            String(
+                format:
+                    "Herald %.0f/s at %.3f CPU s per 1,000 deliveries, %d MB peak; the peer %.0f/s at %.3f, %d MB: Herald %.2fx the rate at %.2fx the CPU per delivery",
+                herald.deliveriesPerSecond, herald.cpuSecondsPer1000, herald.peakRssBytes / 1_048_576,
+                peer.deliveriesPerSecond, peer.cpuSecondsPer1000, peer.peakRssBytes / 1_048_576,
+                herald.deliveriesPerSecond / max(peer.deliveriesPerSecond, 0.001),
+                herald.cpuSecondsPer1000 / max(peer.cpuSecondsPer1000, 0.000_001))
+        }
+
         package var object: [String: Any] {
             var object: [String: Any] = [
                 "scenario": plan.name, "deliveries": deliveries, "delivered": delivered, "workers": plan.workers,
-                "deliveriesPerSecond": deliveriesPerSecond.rounded(), "p50Ms": p50Ms, "p99Ms": p99Ms,
+                "deliveriesPerSecond": deliveriesPerSecond.rounded(), "p50Ms": p50Ms < 0 ? NSNull() : p50Ms,
+                "p99Ms": p99Ms < 0 ? NSNull() : p99Ms,
                 "throttled": throttled, "cpuSecondsPer1000": (cpuSecondsPer1000 * 1000).rounded() / 1000,
                 "peakRssBytes": peakRssBytes, "makespanSeconds": (makespanSeconds * 1000).rounded() / 1000,
                 "limits": plan.limits,
@@ -182,10 +197,14 @@ package struct DeliveryScenario {
 
         package var row: String {
             var text = plan.name.padding(toLength: 26, withPad: " ", startingAt: 0)
+            // A peer's latencies are not known (it publishes no outcomes Herald reads).
+            let latencies =
+                p50Ms < 0 ? "p50       n/a  p99       n/a" : String(format: "p50 %6d ms  p99 %6d ms", p50Ms, p99Ms)
             text += String(
-                format:
-                    "%d worker(s) %7d deliveries  %8.0f/s  p50 %6d ms  p99 %6d ms  429s %4d  cpu %.3f s/1000  rss %4d MB",
-                plan.workers, deliveries, deliveriesPerSecond, p50Ms, p99Ms, throttled, cpuSecondsPer1000,
+                format: "%d worker(s) %7d deliveries  %8.0f/s  ", plan.workers, deliveries, deliveriesPerSecond)
+            text += latencies
+            text += String(
+                format: "  429s %4d  cpu %.3f s/1000  rss %4d MB", throttled, cpuSecondsPer1000,
                 peakRssBytes / 1_048_576)
             if let minimum = plan.minimumSeconds, let ratio = completeRatio {
                 text += String(format: "  makespan %.1f s = %.2fx the %.1f s minimum", makespanSeconds, ratio, minimum)
@@ -268,10 +287,18 @@ package struct DeliveryScenario {
         if plan.rawCeilingSeconds > 0 {
             rawCeiling = try await Self.rawHTTPRate(client, seconds: plan.rawCeilingSeconds)
         }
+        var references: [ConversationReference] = []
         if plan.storedReferences, !plan.oneChannel {
-            try await prepareConversations(client, storeURL: storeURL, serviceUrl: serviceUrl, runId: runId)
+            references = try await prepareConversations(
+                client, storeURL: storeURL, serviceUrl: serviceUrl, runId: runId)
         }
         try await setEmulatorLimits(origin: origin, plan.limits)
+        if let peer = plan.peer {
+            try await publish(kafka.bootstrapServers, runId: runId)
+            return try await runPeer(
+                peer, folder: folder, bootstrap: kafka.bootstrapServers, origin: origin, serviceUrl: serviceUrl,
+                references: references)
+        }
 
         try write(
             folder: folder, bootstrap: kafka.bootstrapServers, origin: origin, serviceUrl: serviceUrl,
@@ -282,22 +309,10 @@ package struct DeliveryScenario {
         var workers: [ChildProcess] = []
         defer { for worker in workers { worker.kill() } }
         for _ in 0..<plan.workers {
-            let arguments = [
-                "run", "--config", folder.appendingPathComponent("herald.yaml").path, "--log-level", "warning",
-            ]
-            // HERALD_BENCH_WORKER_WRAPPER runs each worker under a tool, e.g. "valgrind --tool=callgrind": counts
-            // of instructions that do not drift with the machine's load (see BENCHMARKS.md).
-            let wrapper = ProcessInfo.processInfo.environment["HERALD_BENCH_WORKER_WRAPPER"].map {
-                $0.split(separator: " ").map(String.init)
-            }
-            let worker =
-                if let wrapper, let tool = wrapper.first {
-                    ChildProcess(
-                        URL(fileURLWithPath: tool), Array(wrapper.dropFirst()) + [herald.path] + arguments,
-                        collectOutput: true)
-                } else {
-                    ChildProcess(herald, arguments, collectOutput: true)
-                }
+            let worker = ChildProcess(
+                herald,
+                ["run", "--config", folder.appendingPathComponent("herald.yaml").path, "--log-level", "warning"],
+                collectOutput: true)
             try worker.start()
             workers.append(worker)
         }
@@ -366,7 +381,7 @@ package struct DeliveryScenario {
     /// talked to its users before would have them.
     private func prepareConversations(
         _ client: BotConnectorClient, storeURL: String, serviceUrl: String, runId: String
-    ) async throws {
+    ) async throws -> [ConversationReference] {
         let tenants = plan.tenants
         let references = try await withThrowingTaskGroup(of: ConversationReference.self) { group in
             var references: [ConversationReference] = []
@@ -390,6 +405,100 @@ package struct DeliveryScenario {
                 try await store.upsertReferences(Array(references[start..<min(start + 1000, references.count)]))
             }
         }
+        return references
+    }
+
+    // MARK: A peer worker
+
+    /// What a peer worker is told, as environment variables: where the events are, how to get a Bot Framework
+    /// token from the emulator, and every user's conversation (a JSON Lines file of Bot Framework
+    /// `ConversationReference`s, as the SDKs serialize them). Each event is a CloudEvent in structured JSON mode
+    /// on `HERALD_PEER_EVENTS_TOPIC`, `{"type":"bench.notify", ..., "data":{"user": AAD, "tenant": T, "seq": N}}`;
+    /// the peer sends `Notification N for you` as a message to that user's conversation.
+    static func peerEnvironment(
+        bootstrap: String, origin: String, serviceUrl: String, references: URL
+    ) -> [String: String] {
+        [
+            "HERALD_PEER_BROKERS": bootstrap,
+            "HERALD_PEER_EVENTS_TOPIC": "events",
+            "HERALD_PEER_GROUP_ID": "herald-bench-peer",
+            "HERALD_PEER_APP_ID": appId,
+            "HERALD_PEER_APP_PASSWORD": appPassword,
+            "HERALD_PEER_TOKEN_URL": "\(origin)/botframework.com/oauth2/v2.0/token",
+            "HERALD_PEER_SERVICE_URL": serviceUrl,
+            "HERALD_PEER_REFERENCES": references.path,
+        ]
+    }
+
+    /// Runs `command` (with `/bin/sh -c exec`, so its process is the one measured) until the emulator has
+    /// received one message per event. A peer publishes no outcomes Herald can read, so its makespan runs from
+    /// the emulator's first message to its last (polled every 50 ms) and it has no latency percentiles.
+    private func runPeer(
+        _ command: String, folder: URL, bootstrap: String, origin: String, serviceUrl: String,
+        references: [ConversationReference]
+    ) async throws -> Result {
+        let file = folder.appendingPathComponent("references.jsonl")
+        var lines = ""
+        for reference in references {
+            let object: [String: Any] = [
+                "user": ["id": "", "aadObjectId": reference.aadObjectId ?? ""],
+                "bot": ["id": "28:\(Self.appId)"],
+                "conversation": [
+                    "id": reference.conversationId, "tenantId": reference.tenantId, "conversationType": "personal",
+                ],
+                "channelId": "msteams", "serviceUrl": reference.serviceUrl,
+            ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            lines += String(decoding: data, as: UTF8.self) + "\n"
+        }
+        try lines.write(to: file, atomically: true, encoding: .utf8)
+        let sentBefore = try await Self.activitiesSent(origin: origin)
+        let environment = ProcessInfo.processInfo.environment.merging(
+            Self.peerEnvironment(bootstrap: bootstrap, origin: origin, serviceUrl: serviceUrl, references: file)
+        ) { _, peer in peer }
+        let process = ChildProcess(
+            URL(fileURLWithPath: "/bin/sh"), ["-c", "exec \(command)"], environment: environment, collectOutput: true)
+        try process.start()
+        defer { process.kill() }
+        var first: ContinuousClock.Instant?
+        var sent = 0
+        var lastProgress = ContinuousClock.now
+        while sent < plan.deliveries {
+            guard process.isRunning else {
+                throw BenchError("the peer exited after \(sent) messages: \(process.text(of: .stderr).suffix(1000))")
+            }
+            guard ContinuousClock.now - lastProgress < .seconds(120) else {
+                throw BenchError(
+                    "no message from the peer for two minutes (\(sent) of \(plan.deliveries)): \(process.text(of: .stderr).suffix(1000))"
+                )
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            let now = try await Self.activitiesSent(origin: origin) - sentBefore
+            if now > sent {
+                if first == nil { first = .now }
+                sent = now
+                lastProgress = .now
+            }
+        }
+        let ended = ContinuousClock.now
+        let usage = ProcessUsage(pid: process.processIdentifier)
+        process.terminate()
+        _ = await process.exit(timeout: .seconds(30))
+        var result = Result(
+            plan: plan, deliveries: sent, delivered: sent,
+            makespanSeconds: (ended - (first ?? ended)) / .seconds(1), p50Ms: -1, p99Ms: -1, throttled: 0,
+            cpuSeconds: usage.cpuSeconds, peakRssBytes: usage.peakRssBytes, rawCeilingPerSecond: nil)
+        result.messages = sent
+        return result
+    }
+
+    /// The emulator's count of messages received (`activitiesSent` in `GET /emulator/stats`).
+    static func activitiesSent(origin: String) async throws -> Int {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: "\(origin)/emulator/stats")!)
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let sent = object["activitiesSent"] as? Int
+        else { throw BenchError("the emulator's stats have no activitiesSent") }
+        return sent
     }
 
     private func setEmulatorLimits(origin: String, _ limits: String) async throws {

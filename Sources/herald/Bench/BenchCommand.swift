@@ -31,6 +31,9 @@ struct BenchCommand: AsyncParsableCommand {
                                 memory must follow the rate, not the backlog.
               soak              --soak-rate events per second (default 1,000) to 2,000 users for --soak-minutes
                                 (default 30), the worker's memory sampled every --sample-seconds: its slope.
+              compare           60,000 events to 2,000 users with stored references, emulator limits off: Herald,
+                                then --peer COMMAND (another worker, run with /bin/sh) on the same setup, side by
+                                side (BENCHMARKS.md, "Comparing with another worker", says what a peer is given).
               gateway           authenticated installs through herald gateway from --clients connections
                                 (--messages activities): unpaced, then paced at --rate per second.
             The delivery scenarios run the emulator and the workers as separate processes; --deliveries scales them.
@@ -49,6 +52,7 @@ struct BenchCommand: AsyncParsableCommand {
         case digestBurst = "digest-burst"
         case backlog
         case soak
+        case compare
     }
 
     @Argument(help: "The scenario to run: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -89,6 +93,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "soak: seconds between samples of the worker's resident memory.")
     var sampleSeconds = 60
 
+    @Option(help: "compare: the other worker's command line, run with /bin/sh (its environment says where things are).")
+    var peer: String?
+
     @Option(help: "Concurrent clients (gateway).")
     var clients = 64
 
@@ -108,6 +115,9 @@ struct BenchCommand: AsyncParsableCommand {
             throw ValidationError("--soak-rate, --soak-minutes and --sample-seconds must be positive")
         }
         if let deliveries, deliveries < 1 { throw ValidationError("--deliveries must be positive") }
+        if scenario == .compare, (peer ?? "").trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("compare needs the other worker's command: --peer COMMAND")
+        }
         if scenario == .scaleOut, !(storeURL ?? "").hasPrefix("postgres") {
             throw ValidationError("scale-out needs a shared store: --store postgres://user:pass@host/db")
         }
@@ -158,16 +168,21 @@ struct BenchCommand: AsyncParsableCommand {
                 }
             }
         default:
+            var results: [DeliveryScenario.Result] = []
             for plan in plans() {
                 let result = try await DeliveryScenario(
                     plan: plan, storeURL: storeURL, logger: logging.makeLogger("herald.bench")
                 ).run()
+                results.append(result)
                 if json {
                     let data = try JSONSerialization.data(withJSONObject: result.object, options: [.sortedKeys])
                     print(String(decoding: data, as: UTF8.self))
                 } else {
                     print(result.row)
                 }
+            }
+            if scenario == .compare, !json, results.count == 2 {
+                print(DeliveryScenario.Result.comparison(herald: results[0], peer: results[1]))
             }
         }
     }
@@ -216,7 +231,15 @@ struct BenchCommand: AsyncParsableCommand {
         soak.sampleRssEvery = .seconds(sampleSeconds)
         soak.eventPartitions = 32
         soak.outcomePartitions = 64
+        var compared = DeliveryScenario.Plan(
+            name: "compare/herald", deliveries: sized(60_000, users: 2_000).0, users: sized(60_000, users: 2_000).1,
+            tenants: 20, limits: "off")
+        var peerPlan = compared
+        peerPlan.name = "compare/peer"
+        peerPlan.peer = peer
+        compared.peer = nil
         switch scenario {
+        case .compare: return [compared, peerPlan]
         case .backlog: return backlog
         case .soak: return [soak]
         case .digestBurst: return [undigested, digested]
