@@ -72,3 +72,86 @@ extension EndToEnd {
         }
     }
 }
+
+extension EndToEnd.BenchSmokeTests {
+    @Test func backlogRunsTheSameLoadWithATenfoldBacklog() async throws {
+        let runs = try await Self.runs(["backlog", "--deliveries", "200", "--raw-seconds", "0"])
+        try #require(runs.count == 2)
+        Self.expectComplete(runs[0], deliveries: 200)
+        Self.expectComplete(runs[1], deliveries: 2_000)
+        #expect(runs.map { $0["scenario"] as? String } == ["backlog/200", "backlog/2000"])
+    }
+
+    @Test func soakPublishesAtItsRateAndSamplesTheWorkersMemory() async throws {
+        let runs = try await Self.runs([
+            "soak", "--soak-rate", "50", "--soak-minutes", "0.2", "--sample-seconds", "2",
+        ])
+        try #require(runs.count == 1)
+        Self.expectComplete(runs[0], deliveries: 600)
+        #expect(runs[0]["publishedPerSecond"] as? Int == 50)
+        let samples = runs[0]["rssSamplesBytes"] as? [Int] ?? []
+        #expect(samples.count >= 3, "a sample every 2 s of a 12 s run: \(samples)")
+        #expect(samples.allSatisfy { $0 > 1_000_000 }, "each sample read the worker's memory")
+        #expect(runs[0]["rssSlopeBytesPerHour"] != nil)
+    }
+
+    /// The peer here is Herald itself, configured from what `compare` tells a peer (a user brings their own):
+    /// it must find the broker, the events, the token endpoint and the conversations from the environment alone.
+    @Test func compareRunsAPeerWorkerOnTheSameSetup() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-peer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let routes = """
+            routes:
+              - name: peer
+                match: { type: "bench.notify" }
+                to:
+                  - user: { aadObjectId: "${data.user}", tenantId: "${data.tenant}" }
+                message:
+                  text: "Notification ${data.seq} for you"
+            """
+        try routes.write(to: folder.appendingPathComponent("routes.yaml"), atomically: true, encoding: .utf8)
+        let script = """
+            set -eu
+            dir='\(folder.path)'
+            # Every user's conversation is in the references file, one Bot Framework reference per line.
+            [ "$(wc -l < "$HERALD_PEER_REFERENCES")" -eq 4 ] || { echo "expected 4 references" >&2; exit 3; }
+            cat > "$dir/peer.yaml" <<YAML
+            kafka:
+              brokers: "$HERALD_PEER_BROKERS"
+              groupId: "$HERALD_PEER_GROUP_ID"
+              eventsTopics: ["$HERALD_PEER_EVENTS_TOPIC"]
+              outcomesTopic: outcomes
+              deadLetterTopic: dead-letters
+            bot:
+              appId: "$HERALD_PEER_APP_ID"
+              appPassword: "$HERALD_PEER_APP_PASSWORD"
+              tokenUrl: "$HERALD_PEER_TOKEN_URL"
+              defaultServiceUrl: "$HERALD_PEER_SERVICE_URL"
+              allowedServiceHosts: ["${HERALD_PEER_SERVICE_URL%/teams/}"]
+            store:
+              url: "sqlite://$dir/peer.db"
+            routing:
+              routesFile: "$dir/routes.yaml"
+            delivery:
+              rateLimits:
+                perTenantPerSecond: 100000
+                perConversation: [{count: 100000, seconds: 1}]
+            http:
+              port: 0
+            YAML
+            exec '\(HeraldProcess.binary.path)' run --config "$dir/peer.yaml" --log-level warning
+            """
+        try script.write(to: folder.appendingPathComponent("peer.sh"), atomically: true, encoding: .utf8)
+        let runs = try await Self.runs([
+            "compare", "--deliveries", "120", "--raw-seconds", "0", "--peer",
+            "sh \(folder.appendingPathComponent("peer.sh").path)",
+        ])
+        try #require(runs.count == 2)
+        #expect(runs.map { $0["scenario"] as? String } == ["compare/herald", "compare/peer"])
+        Self.expectComplete(runs[0], deliveries: 120)
+        #expect(runs[1]["deliveries"] as? Int == 120, "the emulator received one message per event from the peer")
+        #expect((runs[1]["peakRssBytes"] as? Int ?? 0) > 1_000_000, "the peer's own process was measured")
+        #expect(runs[1]["p50Ms"] is NSNull, "a peer's latencies are not known")
+    }
+}

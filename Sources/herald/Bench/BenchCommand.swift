@@ -87,8 +87,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "soak: events published per second.")
     var soakRate = 1_000
 
-    @Option(help: "soak: minutes of publishing at --soak-rate.")
-    var soakMinutes = 30
+    @Option(help: "soak: minutes of publishing at --soak-rate (fractions allowed).")
+    var soakMinutes = 30.0
 
     @Option(help: "soak: seconds between samples of the worker's resident memory.")
     var sampleSeconds = 60
@@ -226,7 +226,8 @@ struct BenchCommand: AsyncParsableCommand {
             return plan
         }
         var soak = DeliveryScenario.Plan(
-            name: "soak", deliveries: soakRate * soakMinutes * 60, users: 2_000, tenants: 20, limits: "off")
+            name: "soak", deliveries: max(1, Int(Double(soakRate) * soakMinutes * 60)), users: 2_000, tenants: 20,
+            limits: "off")
         soak.publishRate = soakRate
         soak.sampleRssEvery = .seconds(sampleSeconds)
         soak.eventPartitions = 32
