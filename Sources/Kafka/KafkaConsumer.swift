@@ -32,6 +32,10 @@ public final class KafkaConsumer: Sendable {
                 "client.id": configuration.cluster.clientId,
                 "auto.offset.reset": "earliest",
                 "fetch.wait.max.ms": "100",
+                // librdkafka prefetches up to 64 MB and 100,000 records per partition by default, so a worker's
+                // memory grew with the backlog on its topics; Herald reads ahead in its own bounded queue anyway.
+                "queued.max.messages.kbytes": "16384",
+                "queued.min.messages": "10000",
                 "enable.partition.eof": "false",
                 // A killed worker's partitions move to the others after this long (Kafka's default is 45 s).
                 "session.timeout.ms": "10000",
