@@ -28,7 +28,7 @@ struct BenchCommand: AsyncParsableCommand {
                                 route of 25: makespan and Teams messages.
               backlog           throughput's load with 100,000 and then 1,000,000 events queued before the
                                 worker starts (--deliveries sets the smaller; the larger is ten times it): peak
-                                memory must follow the rate, not the backlog.
+                                memory must follow the rate, not the backlog (sampled every --sample-seconds).
               soak              --soak-rate events per second (default 1,000) to 2,000 users for --soak-minutes
                                 (default 30), the worker's memory sampled every --sample-seconds: its slope.
               compare           60,000 events to 2,000 users with stored references, emulator limits off: Herald,
@@ -223,6 +223,8 @@ struct BenchCommand: AsyncParsableCommand {
                 name: "backlog/\(count)", deliveries: count, users: throughputUsers, tenants: 100, limits: "off")
             plan.eventPartitions = 128
             plan.outcomePartitions = 256
+            // The curve, not only the peak: a climb through the run is growth, a step is a queue reaching its bound.
+            plan.sampleRssEvery = .seconds(sampleSeconds)
             return plan
         }
         var soak = DeliveryScenario.Plan(
