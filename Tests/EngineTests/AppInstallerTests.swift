@@ -28,21 +28,12 @@ struct AppInstallerTests {
         configuration.graphLag = graphLag
         let logger = Logger(label: "installer-test", factory: { _ in SwiftLogNoOpLogHandler() })
         try await TeamsEmulator.withRunning(configuration: configuration, logger: logger) { emulator in
-            let graph = GraphClient(
-                configuration: .init(
-                    appId: "app", appPassword: "secret", graphURL: "\(emulator.origin)/graph",
-                    loginURL: emulator.origin, allowedHosts: [emulator.origin]),
-                logger: logger)
-            let installer = AppInstaller(
-                graph: graph, teamsAppId: Self.teamsAppId, perTenantPerSecond: 5, consentRecheck: .seconds(60),
-                settleWithin: settleWithin, clock: clock, logger: logger)
-            do {
+            try await withGraphClient(on: emulator, logger: logger) { graph in
+                let installer = AppInstaller(
+                    graph: graph, teamsAppId: Self.teamsAppId, perTenantPerSecond: 5, consentRecheck: .seconds(60),
+                    settleWithin: settleWithin, clock: clock, logger: logger)
                 try await body(emulator, installer)
-            } catch {
-                try await graph.shutdown()
-                throw error
             }
-            try await graph.shutdown()
         }
     }
 

@@ -28,23 +28,13 @@ struct DirectoryResolverTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         try await TeamsEmulator.withRunning(configuration: configuration, logger: logger) { emulator in
-            let graph = GraphClient(
-                configuration: .init(
-                    appId: "app", appPassword: "secret", graphURL: "\(emulator.origin)/graph",
-                    loginURL: emulator.origin, allowedHosts: [emulator.origin]),
-                logger: logger)
             let store = try await makeStore(url: "sqlite://\(folder.path)/herald.db", logger: logger)
             let storeTask = Task { try await store.run() }
             defer { storeTask.cancel() }
             try await store.migrate()
-            let resolver = DirectoryResolver(graph: graph, store: store, logger: logger)
-            do {
-                try await body(emulator, resolver)
-            } catch {
-                try await graph.shutdown()
-                throw error
+            try await withGraphClient(on: emulator, logger: logger) { graph in
+                try await body(emulator, DirectoryResolver(graph: graph, store: store, logger: logger))
             }
-            try await graph.shutdown()
         }
     }
 
