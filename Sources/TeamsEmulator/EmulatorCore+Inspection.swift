@@ -120,6 +120,7 @@ extension EmulatorCore {
             + #""activitiesUpdated":\#(stats.activitiesUpdated),"activitiesDeleted":\#(stats.activitiesDeleted),"#
             + #""memberReads":\#(stats.memberReads),"#
             + #""graphRequests":\#(stats.graphRequests),"graphInstalls":\#(stats.graphInstalls),"#
+            + #""graphSettlingMisses":\#(stats.graphSettlingMisses),"#
             + #""directoryReads":\#(stats.directoryReads),"#
             + #""graphThrottled":\#(stats.graphThrottled),"openIdMetadataRequests":\#(stats.openIdMetadataRequests),"#
             + #""jwksRequests":\#(stats.jwksRequests),"activitiesPosted":\#(stats.activitiesPosted),"#

@@ -91,7 +91,10 @@ extension EmulatorState {
     /// Whether the user's Graph installation is still too new for Graph's reads to see it.
     private mutating func isSettling(_ userId: String, now: ContinuousClock.Instant) -> Bool {
         guard let visibleAt = self.graphVisibleAt[userId] else { return false }
-        if now < visibleAt { return true }
+        if now < visibleAt {
+            self.stats.graphSettlingMisses += 1
+            return true
+        }
         self.graphVisibleAt[userId] = nil
         return false
     }

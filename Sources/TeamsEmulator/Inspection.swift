@@ -31,6 +31,8 @@ public struct EmulatorStats: Sendable, Hashable {
     public var graphRequests = 0
     /// Apps installed for a user through Microsoft Graph (201 answers).
     public var graphInstalls = 0
+    /// Graph reads of an installation made too recently to show (``EmulatorConfiguration/graphLag``).
+    public var graphSettlingMisses = 0
     /// Directory reads Microsoft Graph answered (a user, an address filter, a group page), after consent and limits.
     public var directoryReads = 0
     /// Microsoft Graph calls answered 429.

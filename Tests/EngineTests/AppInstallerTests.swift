@@ -115,8 +115,12 @@ struct AppInstallerTests {
             #expect(installation.installed)
             #expect(!installation.chatId.isEmpty)
             #expect(ContinuousClock.now - started >= .milliseconds(1500), "it waited for Graph to catch up")
-            #expect(emulator.stats().graphRequests > 3, "the listing was read more than once")
-            #expect(emulator.stats().graphInstalls == 1, "looked up again, not installed again")
+            // One install, one listing and one chat read, and each read Graph answered before the installation
+            // showed made again. (How many there were depends on the machine: a read can already end past the
+            // lag under load, so their number is not fixed.)
+            let stats = emulator.stats()
+            #expect(stats.graphRequests == 3 + stats.graphSettlingMisses, "\(stats.graphSettlingMisses) misses")
+            #expect(stats.graphInstalls == 1, "looked up again, not installed again")
         }
     }
 
